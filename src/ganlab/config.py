@@ -1,0 +1,286 @@
+"""Typed params for ganlab and their validation.
+
+params.yaml has four sections: `device`, `evaluation`, `datasets` (name -> recipe + its
+settings) and `runs` (name -> family + dataset + hyper-parameters). Every section is a
+dataclass whose fields carry a one-line `help` (cleanrl style); the README's params reference
+is generated from those strings (`python -m ganlab.config --markdown`).
+
+Validation runs on the whole file before any work. Any problem raises ConfigError with one
+line that names the key path and what is allowed; stages turn it into exit status 2.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A params problem: the message names the key path and what is allowed."""
+
+
+def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
+    """A dataclass field with a help string and optional limits (gt, ge, lt, le)."""
+    if isinstance(default, (list, dict)):
+        value = default
+        return field(default_factory=lambda: typing.cast(Any, type(value))(value),
+                     metadata={"help": help, **limits})
+    return field(default=default, metadata={"help": help, **limits})
+
+
+# ---------------------------------------------------------------------------- sections
+
+@dataclass
+class EvalConfig:
+    """How every run is evaluated."""
+    n_samples: int = param(2500, "generated (and real) samples scored per seed (VEEGAN/PacGAN use 2,500)", ge=100)
+    n_sigma: float = param(3.0, "a sample is high quality within n_sigma standard deviations of its nearest mode", gt=0)
+    hist_bins: int = param(16, "bins per axis for the linear-program Wasserstein distance on histograms", ge=2, le=64)
+    sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1)
+    seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0)
+
+
+@dataclass
+class RunConfig:
+    """Settings every family shares; each family's Config adds its own fields."""
+    family: str = param(help="the GAN family (ganlab info lists them)")
+    dataset: str = param(help="a dataset declared under `datasets`")
+    seeds: list[int] = param([0], "seeds trained together as one batched model; metrics report mean and std")
+    steps: int = param(2000, "generator updates", ge=1)
+    batch_size: int = param(256, "samples per batch", ge=1)
+    log_every: int = param(50, "steps between logged points (losses, D outputs, gradient norms)", ge=1)
+    w_every: int = param(250, "steps between Wasserstein estimates during training", ge=1)
+    checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
+    snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
+
+
+# ---------------------------------------------------------------------------- checking
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (list, tuple):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+            type(None): "null"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _check_value(tp: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    bad = ConfigError(f"{path}: expected {_type_name(tp)}, got {value!r}")
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise bad
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(tp):
+            try:
+                return _check_value(option, value, path)
+            except ConfigError:
+                pass
+        raise bad
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            raise bad
+        (inner,) = typing.get_args(tp)[:1]
+        return [_check_value(inner, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if tp is type(None):
+        if value is not None:
+            raise bad
+        return None
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if not isinstance(value, tp):
+        raise bad
+    return value
+
+
+def _check_limits(meta: dict, value: Any, path: str) -> None:
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            continue
+        for key, ok, word in (("gt", lambda a, b: a > b, ">"), ("ge", lambda a, b: a >= b, ">="),
+                              ("lt", lambda a, b: a < b, "<"), ("le", lambda a, b: a <= b, "<=")):
+            if key in meta and not ok(v, meta[key]):
+                raise ConfigError(f"{path}: must be {word} {meta[key]}, got {v!r}")
+
+
+def build(cls: type, data: Any, path: str):
+    """Make dataclass `cls` from a mapping, naming the key path of the first problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{path}.{unknown[0]}: unknown key; allowed: {', '.join(sorted(fields))}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, f in fields.items():
+        key_path = f"{path}.{name}"
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{key_path}: required ({f.metadata.get('help', '')})")
+            continue
+        value = _check_value(hints[name], data[name], key_path)
+        _check_limits(f.metadata, value, key_path)
+        kwargs[name] = value
+    obj = cls(**kwargs)
+    check = getattr(obj, "check", None)
+    if check is not None:
+        check(path)  # cross-field rules, raising ConfigError
+    return obj
+
+
+def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
+    """(name, type, default, help) for each field: feeds the README's params reference."""
+    hints = typing.get_type_hints(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = repr(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = repr(f.default_factory())
+        else:
+            default = "required"
+        rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("help", "")))
+    return rows
+
+
+# ---------------------------------------------------------------------------- the whole file
+
+@dataclass
+class Params:
+    device: str
+    evaluation: EvalConfig
+    datasets: dict[str, Any]   # name -> the recipe's Config
+    runs: dict[str, Any]       # name -> the family's Config
+
+
+DEVICE_HELP = "auto (CUDA if present, else CPU), cpu, cuda or cuda:N"
+SECTIONS = ("device", "evaluation", "datasets", "runs")
+
+
+def validate(raw: Any, source: str = "params.yaml") -> Params:
+    """Check a whole params mapping; raise ConfigError naming the first bad key path."""
+    from ganlab.data import get_recipe, list_recipes
+    from ganlab.families import get_family, list_families
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping with sections {', '.join(SECTIONS)}")
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
+
+    device = raw.get("device", "auto")
+    if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or
+                                           (device.startswith("cuda:") and device[5:].isdigit())):
+        raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
+    evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
+
+    datasets = {}
+    for name, entry in _mapping(raw.get("datasets"), "datasets").items():
+        path = f"datasets.{name}"
+        if not isinstance(entry, dict) or "recipe" not in entry:
+            raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
+        recipe = entry["recipe"]
+        if recipe not in list_recipes():
+            raise ConfigError(f"{path}.recipe: unknown recipe {recipe!r}; allowed: {', '.join(list_recipes())}")
+        datasets[name] = build(get_recipe(recipe).Config, entry, path)
+
+    runs = {}
+    for name, entry in _mapping(raw.get("runs"), "runs").items():
+        path = f"runs.{name}"
+        if not isinstance(entry, dict) or "family" not in entry:
+            raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
+        family = entry["family"]
+        if family not in list_families():
+            raise ConfigError(f"{path}.family: unknown family {family!r}; allowed: {', '.join(list_families())}")
+        cfg = build(get_family(family).Config, entry, path)
+        if cfg.dataset not in datasets:
+            raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
+                              f"declared: {', '.join(sorted(datasets)) or 'none'}")
+        ds = datasets[cfg.dataset]
+        problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds))
+        if problem:
+            raise ConfigError(f"{path}.dataset: {problem}")
+        if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
+            raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
+        runs[name] = cfg
+    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs)
+
+
+def _mapping(value: Any, path: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected a mapping of name -> settings, got {value!r}")
+    for name in value:
+        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            raise ConfigError(f"{path}: bad name {name!r}; names are non-empty strings without '/'")
+    return value
+
+
+def load(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
+    return validate(raw, str(path))
+
+
+def load_or_exit(path: str | Path = "params.yaml") -> Params:
+    """For stage scripts: on a params problem print one line and exit with status 2."""
+    try:
+        return load(path)
+    except ConfigError as err:
+        fail(str(err))
+
+
+def fail(message: str) -> None:
+    """For stage scripts and the CLI: one line on stderr, exit status 2."""
+    print(f"ganlab: params error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+if __name__ == "__main__":  # python -m ganlab.config --markdown: the README params reference
+    from ganlab.data import get_recipe, list_recipes
+    from ganlab.families import get_family, list_families
+
+    def table(cls: type, title: str, skip: tuple = ()) -> str:
+        lines = [f"**{title}**", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{n}` | {t} | `{d}` | {h} |" for n, t, d, h in help_rows(cls) if n not in skip]
+        return "\n".join(lines) + "\n"
+
+    out = [f"**`device`**: {DEVICE_HELP}.\n", table(EvalConfig, "`evaluation`"),
+           table(RunConfig, "`runs.<name>` (every family)")]
+    common = {f.name for f in dataclasses.fields(RunConfig)}
+    for fam in list_families():
+        out.append(table(get_family(fam).Config, f"`runs.<name>` with `family: {fam}`", skip=tuple(common)))
+    for rec in list_recipes():
+        out.append(table(get_recipe(rec).Config, f"`datasets.<name>` with `recipe: {rec}`"))
+    print("\n".join(out))

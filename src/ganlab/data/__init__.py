@@ -1,0 +1,61 @@
+"""Dataset recipes, registered by name, and the on-disk contract of `data/<dataset>/`.
+
+A recipe module has a `Config` dataclass (its `recipe` field names it), `describe(cfg)`
+(kind and shape, known before anything is generated: validation uses it) and
+`make(cfg) -> (arrays, meta)`. `prepare` writes `data/<name>/data.npz` (plain arrays: train,
+test, ...) and `meta.json` (kind, dim, value range, mode centres and std, split sizes, recipe
+params) atomically.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from ganlab import io
+
+_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures"}
+
+
+class Recipe:
+    """The recipe functions of one name, looked up in its module."""
+
+    def __init__(self, name: str, module: ModuleType):
+        self.name = name
+        self.Config = module.CONFIGS[name]
+        self.describe = module.describe
+        self.make = module.make
+
+
+def list_recipes() -> list[str]:
+    return sorted(_RECIPES)
+
+
+def get_recipe(name: str) -> Recipe:
+    if name not in _RECIPES:
+        raise KeyError(f"unknown dataset recipe {name!r}; known: {', '.join(list_recipes())}")
+    return Recipe(name, importlib.import_module(f"ganlab.data.{_RECIPES[name]}"))
+
+
+def prepare(cfg, out_dir: str | Path) -> dict:
+    """Generate one dataset and write it atomically to out_dir; return its meta."""
+    arrays, meta = get_recipe(cfg.recipe).make(cfg)
+    meta = {**meta, "recipe": dataclasses.asdict(cfg),
+            "splits": {k: int(v.shape[0]) for k, v in arrays.items()}}
+    with io.atomic_dir(out_dir) as tmp:
+        np.savez(tmp / "data.npz", **arrays)
+        io.write_json(tmp / "meta.json", meta)
+    return meta
+
+
+def load(data_dir: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """Read `data/<name>/`: (arrays, meta). Plain arrays only: no pickle."""
+    data_dir = Path(data_dir)
+    if not (data_dir / "meta.json").exists():
+        raise FileNotFoundError(f"{data_dir} has no meta.json: run `dvc repro prepare@{data_dir.name}` first")
+    with np.load(data_dir / "data.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return arrays, io.read_json(data_dir / "meta.json")

@@ -1,0 +1,116 @@
+"""The course's toy 1-D GAN: generator x = z + theta, discriminator D(x) = sig(phi0 + phi1*x).
+
+Follows the course notebook: real data N(7.5, 1); theta starts at 3.0, (phi0, phi1) at
+(-2, 1); training alternates rounds of many discriminator steps (gradient descent, step 0.01,
+on the summed binary cross-entropy) with a few generator steps (step 0.02, on the minimax
+loss sum log(1 - D(x_syn))). One training "step" here is one such round. At the fixed point
+theta equals the data mean and D is 0.5 everywhere (phi1 = 0): the discriminator is at chance.
+
+`notebook_initial_losses()` recomputes the notebook's printed starting losses on its own
+sample (numpy seeds 0 and 1), so anyone can compare them with the notebook.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganlab import losses
+from ganlab.config import RunConfig, param
+from ganlab.families.base import Family
+
+
+@dataclass
+class Toy1dConfig(RunConfig):
+    steps: int = param(30, "rounds (each: d_steps discriminator then g_steps generator updates)", ge=1)
+    batch_size: int = param(10, "real and generated samples per update (the notebook uses 10)", ge=1)
+    log_every: int = param(1, "rounds between logged points", ge=1)
+    w_every: int = param(1, "rounds between Wasserstein estimates", ge=1)
+    checkpoint_every: int = param(10, "rounds between checkpoints", ge=1)
+    snapshots: int = param(5, "evenly spaced rounds kept for the course figure (plus round 0)", ge=1)
+    theta: float = param(3.0, "initial generator offset theta")
+    phi0: float = param(-2.0, "initial discriminator bias phi0")
+    phi1: float = param(1.0, "initial discriminator slope phi1")
+    lr_d: float = param(0.01, "discriminator step size", gt=0)
+    lr_g: float = param(0.02, "generator step size", gt=0)
+    d_steps: int = param(1000, "discriminator steps per round", ge=1)
+    g_steps: int = param(10, "generator steps per round", ge=1)
+
+
+def notebook_initial_losses(theta: float = 3.0, phi0: float = -2.0, phi1: float = 1.0) -> dict[str, float]:
+    """The notebook's first printed losses: summed BCE for D, -sum log(1 - D(x_syn)) for G."""
+    np.random.seed(0)
+    x_real = np.random.normal(size=(1, 10)) + 7.5
+    np.random.seed(1)
+    z = np.random.normal(size=(1, 10))
+    x_syn = z + theta
+
+    def d(x):
+        return 1.0 / (1.0 + np.exp(-(phi0 + phi1 * x)))
+
+    d_loss = -np.sum(np.log(d(x_real))) - np.sum(np.log(1.0 - d(x_syn)))
+    g_loss = -np.sum(np.log(1.0 - d(x_syn)))
+    return {"notebook_initial_d_loss": float(d_loss), "notebook_initial_g_loss": float(g_loss)}
+
+
+class Toy1d(Family):
+    name = "toy1d"
+    Config = Toy1dConfig
+
+    @classmethod
+    def check_dataset(cls, desc: dict) -> str | None:
+        if desc["kind"] != "points" or desc["dim"] != 1:
+            return f"family toy1d needs 1-D point data (recipe toy1d or a 1-D mixture), not {desc['kind']} of dim {desc.get('dim')}"
+        return None
+
+    def __init__(self, cfg, meta, device):
+        super().__init__(cfg, meta, device)
+        S = self.n_seeds
+        self.theta = nn.Parameter(torch.full((S,), cfg.theta, device=device))
+        self.phi = nn.Parameter(torch.tensor([[cfg.phi0, cfg.phi1]] * S, device=device))
+        self.opt_d = torch.optim.SGD([self.phi], lr=cfg.lr_d)
+        self.opt_g = torch.optim.SGD([self.theta], lr=cfg.lr_g)
+
+    def optimizers(self):
+        return {"g": self.opt_g, "d": self.opt_d}
+
+    def latent(self, n, rng):
+        return rng.randn(n, 1)
+
+    def generate(self, z):
+        return z + self.theta.view(-1, 1, 1)
+
+    def logit(self, x):
+        return self.phi[:, :1, None] + self.phi[:, 1:, None] * x   # (S, N, 1)
+
+    def d_display(self, x):
+        return torch.sigmoid(self.logit(x)).squeeze(-1)
+
+    def train_step(self, real, rng):
+        B, c = self.cfg.batch_size, self.cfg
+        for _ in range(c.d_steps):
+            x_syn = self.generate(self.latent(B, rng)).detach()
+            loss_d = losses.d_bce(self.logit(real(B)), self.logit(x_syn), reduction="sum")
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.sum().backward()
+            self.opt_d.step()
+        grad_d = self.phi.grad.norm(dim=1)
+        for _ in range(c.g_steps):
+            loss_g = losses.g_saturating(self.logit(self.generate(self.latent(B, rng))), reduction="sum")
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.sum().backward()
+            self.opt_g.step()
+        with torch.no_grad():
+            x, xs = real(B), self.generate(self.latent(B, rng))
+            d_real, d_fake = self.d_display(x).mean(1), self.d_display(xs).mean(1)
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "d_real": d_real, "d_fake": d_fake,
+                "theta": self.theta.detach().clone(), "grad_d": grad_d, "grad_g": self.theta.grad.abs()}
+
+    def final_metrics(self):
+        return {"theta": self.theta.tolist(), "phi0": self.phi[:, 0].tolist(), "phi1": self.phi[:, 1].tolist(),
+                **notebook_initial_losses(self.cfg.theta, self.cfg.phi0, self.cfg.phi1)}
+
+
+FAMILY = Toy1d

@@ -1,0 +1,77 @@
+"""Pure GAN loss functions.
+
+Inputs are raw discriminator outputs (logits, or critic values for Wasserstein losses) of
+shape (S, N) or (S, N, ...): a leading seed dimension, then the batch. Every function reduces
+over everything but the seed dimension and returns one loss per seed, shape (S,), so that
+`loss.sum().backward()` trains all seeds at once without mixing them. `reduction="sum"` gives
+the course notebook's summed losses.
+
+- BCE discriminator and the two generator losses of Goodfellow et al. (2014): `saturating`
+  minimises E log(1 - D(G(z))) (the minimax game as written), `non_saturating` minimises
+  -E log D(G(z)) (the fix the paper recommends);
+- Wasserstein critic and generator losses (Arjovsky et al., 2017) and the gradient penalty
+  (Gulrajani et al., 2017);
+- hinge (Lim & Ye, 2017) and least-squares (Mao et al., 2017) losses.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _reduce(x: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    flat = x.reshape(x.shape[0], -1)
+    return flat.sum(1) if reduction == "sum" else flat.mean(1)
+
+
+def d_bce(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit); softplus keeps it stable."""
+    return _reduce(F.softplus(-real), reduction) + _reduce(F.softplus(fake), reduction)
+
+
+def g_saturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """log(1 - D(G(z))): the minimax generator loss; its gradient vanishes when D rejects G."""
+    return -_reduce(F.softplus(fake), reduction)
+
+
+def g_non_saturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """-log D(G(z)): same fixed point, strong gradient when D rejects G."""
+    return _reduce(F.softplus(-fake), reduction)
+
+
+def d_wasserstein(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The critic minimises E f(G(z)) - E f(x); its negative estimates W1 (if f is 1-Lipschitz)."""
+    return _reduce(fake) - _reduce(real)
+
+
+def g_wasserstein(fake: torch.Tensor) -> torch.Tensor:
+    return -_reduce(fake)
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """E (||grad f(x_hat)||_2 - 1)^2 on per-sample interpolates x_hat = eps*x + (1-eps)*G(z).
+
+    eps has shape (S, N, 1, ...) broadcastable to the samples. create_graph=True so the
+    penalty itself is differentiated when the critic is updated.
+    """
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    out = critic(x_hat)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    norms = grad.reshape(grad.shape[0], grad.shape[1], -1).norm(dim=-1)   # (S, N)
+    return ((norms - 1) ** 2).mean(1)
+
+
+def d_hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return _reduce(F.relu(1 - real)) + _reduce(F.relu(1 + fake))
+
+
+def g_hinge(fake: torch.Tensor) -> torch.Tensor:
+    return -_reduce(fake)
+
+
+def d_least_squares(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (_reduce((real - 1) ** 2) + _reduce(fake ** 2))
+
+
+def g_least_squares(fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * _reduce((fake - 1) ** 2)

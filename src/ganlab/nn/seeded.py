@@ -1,0 +1,114 @@
+"""Seed-batched layers: every parameter has a leading seed dimension S.
+
+Small 2-D GANs are bound by per-step overhead (kernel launches, Python), not arithmetic, so
+training a run's S seeds as one model with batched matmuls (torch.baddbmm) costs little more
+than one seed (bench/bench_families.py measures it). Each seed's slice is initialised from
+its own generator and sees its own data and latents, so seed s trained in a batch gives the
+same numbers as seed s trained alone (tests/test_families.py checks it). Adam and RMSprop
+are element-wise, and losses are summed over seeds, so the seeds never interact.
+
+Tensors flowing through these layers have shape (S, N, features).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class SeedRNG:
+    """One torch.Generator per seed; draws are stacked along a leading seed dimension."""
+
+    def __init__(self, seeds: list[int], device: torch.device | str = "cpu", offset: int = 0):
+        self.gens = [torch.Generator(device=device).manual_seed(int(s) + offset) for s in seeds]
+        self.device = device
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.randn(*shape, generator=g, device=self.device) for g in self.gens])
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.rand(*shape, generator=g, device=self.device) for g in self.gens])
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.randint(high, shape, generator=g, device=self.device) for g in self.gens])
+
+    def get_state(self) -> list[torch.Tensor]:
+        return [g.get_state() for g in self.gens]
+
+    def set_state(self, states: list[torch.Tensor]) -> None:
+        for g, s in zip(self.gens, states):
+            g.set_state(s)
+
+
+class SeedLinear(nn.Module):
+    """y[s] = x[s] @ W[s] + b[s]; initialised per seed like nn.Linear (U(±1/sqrt(fan_in)))."""
+
+    def __init__(self, n_in: int, n_out: int, init: SeedRNG):
+        super().__init__()
+        bound = 1 / math.sqrt(n_in)
+        self.weight = nn.Parameter((init.rand(n_in, n_out) * 2 - 1) * bound)
+        self.bias = nn.Parameter((init.rand(1, n_out) * 2 - 1) * bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Salimans et al. (2016), sec. 3.2: for each sample, how close it is to the others.
+
+    M = f·T reshaped to (N, B, C); c_b(i, j) = exp(-||M_i,b - M_j,b||_1);
+    o(i)_b = sum_{j != i} c_b(i, j). Output: [f, o], so A + B features.
+    A generator that collapses makes o large for its samples, which the discriminator sees.
+    """
+
+    def __init__(self, n_in: int, kernels: int, kernel_dim: int, init: SeedRNG):
+        super().__init__()
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.T = nn.Parameter(init.randn(n_in, kernels * kernel_dim) * 0.1)
+        self.n_out = n_in + kernels
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        S, N, _ = f.shape
+        m = torch.bmm(f, self.T).view(S, N, self.kernels, self.kernel_dim)
+        dist = (m.unsqueeze(2) - m.unsqueeze(1)).abs().sum(-1)        # (S, N, N, B)
+        o = torch.exp(-dist).sum(2) - 1.0                             # drop c_b(i, i) = 1
+        return torch.cat([f, o], dim=-1)
+
+
+class MinibatchStd(nn.Module):
+    """Karras et al. (2018), sec. 3: the batch's mean feature standard deviation, appended
+    as one more feature. The lighter alternative to minibatch discrimination."""
+
+    def __init__(self, n_in: int):
+        super().__init__()
+        self.n_out = n_in + 1
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        std = f.std(dim=1, unbiased=False).mean(-1, keepdim=True)    # (S, 1)
+        return torch.cat([f, std.unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
+
+
+class SeedMLP(nn.Module):
+    """Seed-batched MLP: Linear-act blocks, optional minibatch layer before the output."""
+
+    def __init__(self, n_in: int, hidden: list[int], n_out: int, init: SeedRNG,
+                 act: str = "relu", minibatch: str = "none", mbd_kernels: int = 16, mbd_dim: int = 8):
+        super().__init__()
+        acts = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+        layers: list[nn.Module] = []
+        width = n_in
+        for h in hidden:
+            layers += [SeedLinear(width, h, init), acts[act]()]
+            width = h
+        if minibatch == "mbd":
+            layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
+            width = layers[-1].n_out
+        elif minibatch == "mbstd":
+            layers.append(MinibatchStd(width))
+            width = layers[-1].n_out
+        layers.append(SeedLinear(width, n_out, init))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

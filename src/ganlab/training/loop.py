@@ -1,0 +1,253 @@
+"""The training loop every family shares.
+
+It owns what is not the family's business: seeding, the device, the real data (resident on
+the device as one tensor, batches indexed from it), logging with dvclive, snapshots for
+figures, checkpoints and resume, the divergence guard, and the progress bar. It only calls
+the Family interface (ganlab.families.base), so it has no branch per family.
+
+Determinism: training draws come from one torch.Generator per seed (ganlab.nn.seeded.SeedRNG)
+and nothing else; logging, snapshots and Wasserstein estimates use their own fixed latents and
+real subsets, so they never shift the training stream. A checkpoint stores weights, optimiser
+states, generator states, the partial log accumulators and the step, so a run killed at any
+point and rerun ends with exactly the numbers of an uninterrupted run on CPU.
+
+No host synchronisation per step: per-step outputs are summed on the device and read back
+(`.cpu()`) only every `log_every` steps; the first non-finite loss is tracked on the device.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganlab import data as datasets
+from ganlab import io
+from ganlab.families import get_family
+from ganlab.nn.seeded import SeedRNG
+
+CKPT_NAME = "ckpt.pt"
+N_FIXED = 1000        # samples per seed in snapshots and in-loop Wasserstein estimates
+TRAIN_OFFSET, FIXED_OFFSET = 1_000_003, 2_000_003   # seed offsets: separate streams
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} asked for in params.yaml, but CUDA is not available here; use auto or cpu")
+    return torch.device(name)
+
+
+def config_hash(cfg) -> str:
+    return hashlib.sha256(json.dumps(dataclasses.asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def snapshot_steps(steps: int, n: int) -> list[int]:
+    return sorted({0, steps} | {round(k * steps / n) for k in range(1, n)})
+
+
+def display_grid(meta: dict, n1d: int = 200, n2d: int = 64) -> np.ndarray:
+    """Points where the discriminator is drawn for figures: a line (1-D) or a square mesh (2-D)."""
+    lo, hi = np.asarray(meta["range"][0]), np.asarray(meta["range"][1])
+    pad = 0.25 * (hi - lo) + 1e-6
+    lo, hi = lo - pad, hi + pad
+    if meta["dim"] == 1:
+        return np.linspace(lo[0], hi[0], n1d)[:, None].astype(np.float32)
+    if meta["dim"] == 2:
+        xs, ys = np.linspace(lo[0], hi[0], n2d), np.linspace(lo[1], hi[1], n2d)
+        return np.stack(np.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2).astype(np.float32)
+    return np.zeros((0, meta["dim"]), np.float32)
+
+
+def w_estimate(fake: np.ndarray, real: np.ndarray, seed: int = 0) -> float:
+    """In-loop Wasserstein-1 estimate: closed form in 1-D, sliced above."""
+    from ganlab.metrics import wasserstein
+    if fake.shape[-1] == 1:
+        return wasserstein.w1_1d(fake[:, 0], real[:, 0])
+    return wasserstein.sliced(fake, real, n_projections=128, seed=seed)
+
+
+class Trainer:
+    def __init__(self, run: str, cfg, data_dir: Path, model_dir: Path, live_dir: Path, ckpt_dir: Path,
+                 device: str = "auto", progress: bool | None = None):
+        self.run, self.cfg = run, cfg
+        self.model_dir, self.live_dir, self.ckpt_path = Path(model_dir), Path(live_dir), Path(ckpt_dir) / CKPT_NAME
+        self.device = resolve_device(device)
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        arrays, self.meta = datasets.load(data_dir)
+        self.data = torch.from_numpy(arrays["train"]).to(self.device)      # resident on the device
+        torch.manual_seed(cfg.seeds[0])
+        self.model = get_family(cfg.family)(cfg, self.meta, self.device)
+        self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET)
+        fixed = SeedRNG(cfg.seeds, self.device, offset=FIXED_OFFSET)
+        self.z_fixed = self.model.latent(N_FIXED, fixed)
+        pick = np.random.default_rng(cfg.seeds[0]).choice(len(self.data), size=min(N_FIXED, len(self.data)), replace=False)
+        self.real_fixed = arrays["train"][pick]
+        grid = display_grid(self.meta)
+        self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
+        self.hash = config_hash(cfg)
+
+    def real(self, n: int) -> torch.Tensor:
+        return self.data[self.rng.randint(len(self.data), n)]
+
+    # ------------------------------------------------------------------ snapshots, estimates
+    @torch.no_grad()
+    def snapshot(self) -> dict[str, np.ndarray]:
+        self.model.eval()
+        out = {"samples": self.model.generate(self.z_fixed).float().cpu().numpy()}
+        if self.grid.shape[1]:
+            out["d_grid"] = self.model.d_display(self.grid).float().cpu().numpy()
+        self.model.train()
+        return out
+
+    @torch.no_grad()
+    def w_now(self) -> list[float]:
+        fake = self.model.generate(self.z_fixed).float().cpu().numpy()
+        return [w_estimate(f, self.real_fixed, seed=i) if np.isfinite(f).all() else float("nan")
+                for i, f in enumerate(fake)]
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, state: dict) -> None:
+        self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.ckpt_path.with_suffix(".tmp")
+        torch.save({"hash": self.hash, "model": self.model.state_dict(),
+                    "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
+                    "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(), **state}, tmp)
+        tmp.replace(self.ckpt_path)
+
+    def load_checkpoint(self) -> dict | None:
+        if not self.ckpt_path.exists():
+            return None
+        try:
+            ck = torch.load(self.ckpt_path, map_location="cpu", weights_only=True)
+        except Exception as err:  # a torn or foreign file: start over rather than crash
+            print(f"[{self.run}] ignoring unreadable checkpoint {self.ckpt_path}: {err}", file=sys.stderr)
+            return None
+        if ck.get("hash") != self.hash:
+            print(f"[{self.run}] checkpoint is for other params; starting from step 0", file=sys.stderr)
+            return None
+        self.model.load_state_dict(ck["model"])
+        for k, o in self.model.optimizers().items():
+            o.load_state_dict(ck["optim"][k])
+        self.rng.set_state(ck["rng"])
+        torch.set_rng_state(ck["torch_rng"])
+        return ck
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self) -> dict:
+        from dvclive import Live
+        from tqdm import tqdm
+
+        cfg = self.cfg
+        snap_at = snapshot_steps(cfg.steps, cfg.snapshots)
+        history: list[dict] = []
+        snaps: dict[int, dict] = {}
+        acc: dict[str, torch.Tensor] = {}
+        n_acc, seconds_before, start = 0, 0.0, 0
+        first_bad = torch.tensor(-1, device=self.device)
+
+        ck = self.load_checkpoint()
+        if ck is not None:
+            start, history, seconds_before = ck["step"], ck["history"], ck["seconds"]
+            snaps = {int(k): {n: v.numpy() for n, v in s.items()} for k, s in ck["snaps"].items()}
+            acc = {k: v.to(self.device) for k, v in ck["acc"].items()}
+            n_acc, first_bad = ck["n_acc"], ck["first_bad"].to(self.device)
+            print(f"[{self.run}] resuming from checkpoint at step {start} of {cfg.steps}", file=sys.stderr)
+
+        live = Live(str(self.live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=False)
+        for rec in history:                          # replay what the checkpoint already logged
+            self._log(live, rec)
+
+        t0 = time.perf_counter()
+        status, bad_step = "completed", None
+        bar = tqdm(total=cfg.steps, initial=start, desc=self.run, disable=not self.progress, mininterval=1.0)
+        step = start
+        for step in range(start, cfg.steps):
+            if step in snap_at and step not in snaps:
+                snaps[step] = self.snapshot()
+            out = self.model.train_step(self.real, self.rng)
+            for k, v in out.items():
+                acc[k] = acc[k] + v if k in acc else v.clone()
+            n_acc += 1
+            losses = torch.stack([out[k] for k in out if k.startswith("loss")])
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(losses).all(),
+                                    torch.tensor(step + 1, device=self.device), first_bad)
+            done = step + 1
+            if done % cfg.log_every == 0 or done == cfg.steps:
+                rec = {"step": done}
+                for k, v in acc.items():
+                    per_seed = (v / n_acc).float().cpu().tolist()
+                    rec[k] = float(np.mean(per_seed))
+                    rec[f"{k}_seeds"] = per_seed
+                acc, n_acc = {}, 0
+                if int(first_bad) >= 0:
+                    status, bad_step = "diverged", int(first_bad)
+                elif done % cfg.w_every == 0 or done == cfg.steps:
+                    rec["w_sliced_seeds"] = self.w_now()
+                    rec["w_sliced"] = float(np.mean(rec["w_sliced_seeds"]))
+                history.append(rec)
+                self._log(live, rec)
+                bar.set_postfix({k: f"{rec[k]:.3g}" for k in ("loss_d", "loss_g") if k in rec}, refresh=False)
+            bar.update(1)
+            if status == "diverged":
+                print(f"[{self.run}] diverged: non-finite loss at step {bad_step}; stopping", file=sys.stderr)
+                break
+            if done % cfg.checkpoint_every == 0 and done < cfg.steps:
+                self.save_checkpoint({"step": done, "history": history, "seconds": seconds_before + time.perf_counter() - t0,
+                                      "snaps": {k: {n: torch.from_numpy(v) for n, v in s.items()} for k, s in snaps.items()},
+                                      "acc": acc, "n_acc": n_acc, "first_bad": first_bad})
+        bar.close()
+        if status == "completed":
+            snaps[cfg.steps] = self.snapshot()
+        live.end()
+
+        seconds = seconds_before + time.perf_counter() - t0
+        status_rec = {"status": status, "diverged_at_step": bad_step,
+                      "steps_done": (bad_step if status == "diverged" else cfg.steps), "steps": cfg.steps,
+                      "seconds": round(seconds, 3), "resumed_from_step": start or None,
+                      "device": str(self.device), "seeds": cfg.seeds}
+        self._write_outputs(history, snaps, status_rec)
+        self.ckpt_path.unlink(missing_ok=True)
+        return status_rec
+
+    def _log(self, live, rec: dict) -> None:
+        live.step = rec["step"]
+        for k, v in rec.items():
+            if k != "step" and not k.endswith("_seeds") and np.isfinite(v):
+                live.log_metric(f"train/{k}", v)
+
+    def _write_outputs(self, history: list[dict], snaps: dict[int, dict], status: dict) -> None:
+        steps = sorted(snaps)
+        with io.atomic_dir(self.model_dir) as tmp:
+            torch.save(self.model.state_dict(), tmp / "weights.pt")
+            io.write_json(tmp / "config.json", {"family": self.cfg.family, "config": dataclasses.asdict(self.cfg),
+                                                "meta": {k: v for k, v in self.meta.items() if k != "recipe"}})
+            io.write_json(tmp / "history.json", history)
+            io.write_json(tmp / "final.json", self.model.final_metrics())
+            arrays = {"steps": np.array(steps), "samples": np.stack([snaps[s]["samples"] for s in steps]),
+                      "real": self.real_fixed}
+            if "d_grid" in snaps[steps[0]]:
+                arrays["d_grid"] = np.stack([snaps[s]["d_grid"] for s in steps])
+                arrays["grid"] = self.grid[0].cpu().numpy()
+            np.savez(tmp / "snapshots.npz", **arrays)
+            io.write_json(tmp / "status.json", status)
+
+
+def load_model(model_dir: str | Path, device: str = "cpu"):
+    """Rebuild a trained family from models/<run>/ (config.json + weights.pt, weights_only)."""
+    from ganlab.config import build
+    model_dir = Path(model_dir)
+    info = io.read_json(model_dir / "config.json")
+    family = get_family(info["family"])
+    cfg = build(family.Config, info["config"], "config")
+    dev = resolve_device(device)
+    model = family(cfg, info["meta"], dev)
+    model.load_state_dict(torch.load(model_dir / "weights.pt", map_location=dev, weights_only=True))
+    model.eval()
+    return model, cfg, info["meta"]
