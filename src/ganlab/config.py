@@ -58,6 +58,7 @@ class RunConfig:
     w_every: int = param(250, "steps between Wasserstein estimates during training", ge=1)
     checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
     snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
+    lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
 
 
 # ---------------------------------------------------------------------------- checking
@@ -67,7 +68,8 @@ def _type_name(tp: Any) -> str:
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (list, tuple):
-        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+        inner = _type_name(typing.get_args(tp)[0])
+        return "a list of " + {"an integer": "integers", "a number": "numbers"}.get(inner, f"({inner})")
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false",

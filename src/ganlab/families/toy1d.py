@@ -7,7 +7,8 @@ loss sum log(1 - D(x_syn))). One training "step" here is one such round. At the 
 theta equals the data mean and D is 0.5 everywhere (phi1 = 0): the discriminator is at chance.
 
 `notebook_initial_losses()` recomputes the notebook's printed starting losses on its own
-sample (numpy seeds 0 and 1), so anyone can compare them with the notebook.
+sample (numpy seeds 0 and 1), so anyone can compare them with the notebook. Losses after each
+round are reported on one fresh batch.
 """
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ class Toy1d(Family):
         S = self.n_seeds
         self.theta = nn.Parameter(torch.full((S,), cfg.theta, device=device))
         self.phi = nn.Parameter(torch.tensor([[cfg.phi0, cfg.phi1]] * S, device=device))
+        # Plain gradient descent, as in the notebook; the SGD objects hold the step sizes (so the
+        # loop's lr schedule applies) and make checkpoints uniform across families.
         self.opt_d = torch.optim.SGD([self.phi], lr=cfg.lr_d)
         self.opt_g = torch.optim.SGD([self.theta], lr=cfg.lr_g)
 
@@ -88,25 +91,43 @@ class Toy1d(Family):
     def d_display(self, x):
         return torch.sigmoid(self.logit(x)).squeeze(-1)
 
+    # The course derives these gradients by hand; so do we (autograd on 10-sample tensors costs
+    # ~10x more per step here). tests/test_families.py checks them against autograd of
+    # losses.d_bce / losses.g_saturating with reduction="sum".
+    def d_grad(self, x_real: torch.Tensor, x_syn: torch.Tensor) -> torch.Tensor:
+        """Gradient of the summed BCE w.r.t. (phi0, phi1); x_* of shape (S, B). Returns (S, 2)."""
+        p_real = torch.sigmoid(self.phi[:, :1] + self.phi[:, 1:] * x_real)
+        p_syn = torch.sigmoid(self.phi[:, :1] + self.phi[:, 1:] * x_syn)
+        return torch.stack([(p_syn.sum(1) - (1 - p_real).sum(1)),
+                            ((p_syn * x_syn).sum(1) - ((1 - p_real) * x_real).sum(1))], dim=1)
+
+    def g_grad(self, z: torch.Tensor) -> torch.Tensor:
+        """Gradient of sum log(1 - D(z + theta)) w.r.t. theta: -phi1 * sum D(x_syn). Shape (S,)."""
+        p_syn = torch.sigmoid(self.phi[:, :1] + self.phi[:, 1:] * (z + self.theta[:, None]))
+        return -self.phi[:, 1] * p_syn.sum(1)
+
+    @torch.no_grad()
     def train_step(self, real, rng):
         B, c = self.cfg.batch_size, self.cfg
-        for _ in range(c.d_steps):
-            x_syn = self.generate(self.latent(B, rng)).detach()
-            loss_d = losses.d_bce(self.logit(real(B)), self.logit(x_syn), reduction="sum")
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.sum().backward()
-            self.opt_d.step()
-        grad_d = self.phi.grad.norm(dim=1)
-        for _ in range(c.g_steps):
-            loss_g = losses.g_saturating(self.logit(self.generate(self.latent(B, rng))), reduction="sum")
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.sum().backward()
-            self.opt_g.step()
-        with torch.no_grad():
-            x, xs = real(B), self.generate(self.latent(B, rng))
-            d_real, d_fake = self.d_display(x).mean(1), self.d_display(xs).mean(1)
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "d_real": d_real, "d_fake": d_fake,
-                "theta": self.theta.detach().clone(), "grad_d": grad_d, "grad_g": self.theta.grad.abs()}
+        lr_d, lr_g = self.opt_d.param_groups[0]["lr"], self.opt_g.param_groups[0]["lr"]
+        # One round's randomness drawn at once: (S, steps, B).
+        x_real = real(c.d_steps * B).view(self.n_seeds, c.d_steps, B)
+        z_d = rng.randn(c.d_steps, B)
+        for i in range(c.d_steps):
+            grad_d = self.d_grad(x_real[:, i], z_d[:, i] + self.theta[:, None])
+            self.phi.sub_(lr_d * grad_d)
+        z_g = rng.randn(c.g_steps, B)
+        for i in range(c.g_steps):
+            grad_g = self.g_grad(z_g[:, i])
+            self.theta.sub_(lr_g * grad_g)
+        x = real(B)[..., 0]
+        xs = z_g[:, -1] + self.theta[:, None]
+        logits = lambda v: self.phi[:, :1] + self.phi[:, 1:] * v  # noqa: E731
+        loss_d = losses.d_bce(logits(x), logits(xs), reduction="sum")
+        loss_g = losses.g_saturating(logits(xs), reduction="sum")
+        return {"loss_d": loss_d, "loss_g": loss_g, "d_real": torch.sigmoid(logits(x)).mean(1),
+                "d_fake": torch.sigmoid(logits(xs)).mean(1), "theta": self.theta.clone(),
+                "grad_d": grad_d.norm(dim=1), "grad_g": grad_g.abs()}
 
     def final_metrics(self):
         return {"theta": self.theta.tolist(), "phi0": self.phi[:, 0].tolist(), "phi1": self.phi[:, 1].tolist(),

@@ -93,6 +93,15 @@ class Trainer:
         self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
         self.hash = config_hash(cfg)
 
+    def set_lr(self, step: int) -> None:
+        """Linear decay to lr_end x start over training; a function of the step only, so a
+        resumed run needs no scheduler state."""
+        frac = 1.0 - (1.0 - self.cfg.lr_end) * step / self.cfg.steps
+        for opt in self.model.optimizers().values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * frac
+
     def real(self, n: int) -> torch.Tensor:
         return self.data[self.rng.randint(len(self.data), n)]
 
@@ -171,6 +180,7 @@ class Trainer:
         for step in range(start, cfg.steps):
             if step in snap_at and step not in snaps:
                 snaps[step] = self.snapshot()
+            self.set_lr(step)
             out = self.model.train_step(self.real, self.rng)
             for k, v in out.items():
                 acc[k] = acc[k] + v if k in acc else v.clone()

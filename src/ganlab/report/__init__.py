@@ -1,0 +1,1 @@
+"""The report: claims checked against metrics, tables, figures, HTML and Markdown."""

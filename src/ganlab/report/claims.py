@@ -1,0 +1,173 @@
+"""The course's claims, each checked against measured numbers.
+
+A claim is a small function from the evaluated runs to a Verdict (pass / fail / n/a, with the
+evidence in words and numbers), so the claims table can never disagree with the metrics. The
+thresholds are fixed here, in the open, and never tuned to a result: a claim the numbers do
+not support is shown failing. A claim whose runs are absent from params.yaml is `n/a`.
+
+Runs are found by what they are (family, dataset recipe, options), not by name, so a user's
+own runs are checked too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+CHANCE_TOL = 0.1     # |mean D - 0.5| below this counts as "near chance"
+THETA_TOL = 0.5      # |theta - data mean| below this (in data std units of 1) counts as "near"
+STARVE_RATIO = 0.5   # the saturating loss "starves" G if its early gradient norm is at most half
+
+
+@dataclass
+class Verdict:
+    status: str      # "pass", "fail" or "n/a"
+    evidence: str
+
+
+@dataclass
+class Claim:
+    id: str
+    text: str
+    source: str
+    check: Callable[["Context"], Verdict]
+
+
+@dataclass
+class Context:
+    runs: dict[str, dict]       # run name -> metrics.json (completed evaluation)
+    configs: dict[str, object]  # run name -> run config
+    datasets: dict[str, object] # dataset name -> recipe config
+
+    def find(self, family: str, recipe: str | None = None, **options) -> list[str]:
+        out = []
+        for name, cfg in self.configs.items():
+            if name not in self.runs or cfg.family != family:
+                continue
+            if recipe and self.datasets[cfg.dataset].recipe != recipe:
+                continue
+            if all(getattr(cfg, k, None) == v for k, v in options.items()):
+                out.append(name)
+        return out
+
+
+def _f(x, nd: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{nd}f}"
+
+
+def _modes(m: dict) -> str:
+    return f"{_f(m.get('modes_captured'), 1)} ± {_f(m.get('modes_captured_std'), 1)} of {m.get('n_modes')}"
+
+
+def toy_chance(ctx: Context) -> Verdict:
+    names = ctx.find("toy1d")
+    if not names:
+        return Verdict("n/a", "no toy1d run")
+    parts, ok = [], True
+    for n in names:
+        m, mean = ctx.runs[n], ctx.datasets[ctx.configs[n].dataset].mean
+        good = (m.get("d_real") is not None and abs(m["d_real"] - 0.5) < CHANCE_TOL and abs(m["d_fake"] - 0.5) < CHANCE_TOL
+                and abs(m["theta"] - mean) < THETA_TOL)
+        ok &= good
+        parts.append(f"{n}: mean D(real) {_f(m.get('d_real'))}, D(generated) {_f(m.get('d_fake'))} "
+                     f"(chance 0.5 ± {CHANCE_TOL}); theta {_f(m.get('theta'))} ± {_f(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def gan_drops_grid(ctx: Context) -> Verdict:
+    names = ctx.find("gan", "grid", minibatch="none")
+    if not names:
+        return Verdict("n/a", "no vanilla gan run on a grid dataset")
+    ok = all(ctx.runs[n]["modes_captured"] is not None and ctx.runs[n]["modes_captured"] < ctx.runs[n]["n_modes"] for n in names)
+    return Verdict("pass" if ok else "fail",
+                   "; ".join(f"{n}: {_modes(ctx.runs[n])} modes captured" for n in names))
+
+
+def _best(ctx: Context, names: list[str], key: str = "modes_captured") -> str:
+    return max(names, key=lambda n: (ctx.runs[n].get(key) or -1, ctx.runs[n].get("high_quality_pct") or -1))
+
+
+def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
+    gp, gan = ctx.find("wgan_gp", "grid"), ctx.find("gan", "grid", minibatch="none")
+    if not gp or not gan:
+        return Verdict("n/a", "needs a wgan_gp and a vanilla gan run on a grid dataset")
+    a, b = _best(ctx, gp), _best(ctx, gan)
+    ma, mb = ctx.runs[a]["modes_captured"], ctx.runs[b]["modes_captured"]
+    ok = ma is not None and mb is not None and ma > mb
+    return Verdict("pass" if ok else "fail", f"{a}: {_modes(ctx.runs[a])}; {b}: {_modes(ctx.runs[b])}")
+
+
+def wgan_gp_w_falls(ctx: Context) -> Verdict:
+    names = ctx.find("wgan_gp")
+    if not names:
+        return Verdict("n/a", "no wgan_gp run")
+    parts, ok = [], True
+    for n in names:
+        m = ctx.runs[n]
+        keys = [("sliced W1 of samples", "train_w_sliced"), ("critic estimate", "train_w_critic")]
+        for label, k in keys:
+            e, l = m.get(f"{k}_early"), m.get(f"{k}_late")
+            good = e is not None and l is not None and l < e
+            ok &= good
+            parts.append(f"{n} {label}: first 10 % of training {_f(e, 3)} → last 10 % {_f(l, 3)}")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def saturating_starves(ctx: Context) -> Verdict:
+    sat = ctx.find("gan", loss="saturating")
+    if not sat:
+        return Verdict("n/a", "no gan run with loss: saturating")
+    parts, ok, compared = [], True, 0
+    for s in sat:
+        cfg = ctx.configs[s]
+        twins = [n for n in ctx.find("gan", loss="non_saturating", minibatch=cfg.minibatch) if ctx.configs[n].dataset == cfg.dataset]
+        if not twins:
+            continue
+        t = twins[0]
+        gs, gn = ctx.runs[s].get("train_grad_g_early"), ctx.runs[t].get("train_grad_g_early")
+        good = gs is not None and gn is not None and gs <= STARVE_RATIO * gn
+        ok &= good
+        compared += 1
+        ratio = gs / gn if gs is not None and gn else None
+        parts.append(f"mean generator gradient norm over the first 10 % of training: {s} (saturating) {_f(gs, 4)}, "
+                     f"{t} (non-saturating) {_f(gn, 4)}, ratio {_f(ratio, 3)} (claim holds at ≤ {STARVE_RATIO})")
+    if not compared:
+        return Verdict("n/a", "needs a non-saturating gan run on the same dataset as the saturating one")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def mbd_beats_gan_grid(ctx: Context) -> Verdict:
+    mbd = ctx.find("gan", "grid", minibatch="mbd") + ctx.find("gan", "grid", minibatch="mbstd")
+    gan = ctx.find("gan", "grid", minibatch="none")
+    if not mbd or not gan:
+        return Verdict("n/a", "needs a gan run with minibatch discrimination and a vanilla gan run on a grid dataset")
+    a, b = _best(ctx, mbd), _best(ctx, gan)
+    ma, mb = ctx.runs[a]["modes_captured"], ctx.runs[b]["modes_captured"]
+    ok = ma is not None and mb is not None and ma > mb
+    return Verdict("pass" if ok else "fail", f"{a}: {_modes(ctx.runs[a])}; {b}: {_modes(ctx.runs[b])}")
+
+
+CLAIMS = [
+    Claim("toy_chance", "The toy GAN's discriminator ends near chance (D ≈ 0.5) and θ near the data mean.",
+          "course notebook: toy 1-D GAN", toy_chance),
+    Claim("gan_drops_grid", "The vanilla GAN drops modes on the 25-mode grid.",
+          "course; VEEGAN Table 1, PacGAN Table 1", gan_drops_grid),
+    Claim("wgan_gp_beats_gan_grid", "WGAN-GP covers more grid modes than the vanilla GAN.",
+          "course: Wasserstein GANs", wgan_gp_beats_gan_grid),
+    Claim("wgan_gp_w_falls", "The Wasserstein estimate falls during WGAN-GP training.",
+          "course; Gulrajani et al. 2017, Fig. 3 / Arjovsky et al. 2017", wgan_gp_w_falls),
+    Claim("saturating_starves", "The saturating (minimax) loss starves the generator of gradient early on.",
+          "course; Goodfellow et al. 2014, sec. 3", saturating_starves),
+    Claim("mbd_beats_gan_grid", "Minibatch discrimination covers more grid modes than the vanilla GAN.",
+          "course: tricks for improving performance; Salimans et al. 2016", mbd_beats_gan_grid),
+]
+
+
+def check_all(ctx: Context) -> list[dict]:
+    rows = []
+    for c in CLAIMS:
+        try:
+            v = c.check(ctx)
+        except (KeyError, TypeError) as err:   # a metric missing (e.g. a diverged run): say so
+            v = Verdict("fail", f"could not be checked: missing {err}")
+        rows.append({"id": c.id, "text": c.text, "source": c.source, "status": v.status, "evidence": v.evidence})
+    return rows

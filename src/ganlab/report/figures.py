@@ -1,0 +1,126 @@
+"""Figures (matplotlib, PNG): per-run samples and training curves, and report-level plots.
+
+- 2-D runs: generated samples (seed 0, a fixed latent batch) over the real points and the
+  discriminator's output as a background map, at each snapshot step.
+- 1-D runs: the course's picture: real density, generator density and discriminator curve
+  at several iterations.
+- Training curves: losses, mean D outputs, Wasserstein estimates and gradient norms.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ganlab import io  # noqa: E402
+
+DPI = 90
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def samples_2d(snaps: dict, meta: dict, title: str, path: Path) -> None:
+    steps, samples, real = snaps["steps"], snaps["samples"], snaps["real"]
+    n = len(steps)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.8), squeeze=False)
+    grid = snaps.get("grid")
+    for ax, t, i in zip(axes[0], steps, range(n)):
+        if grid is not None:
+            side = int(round(np.sqrt(len(grid))))
+            d = snaps["d_grid"][i, 0].reshape(side, side)
+            ax.imshow(d, origin="lower", cmap="RdBu_r", alpha=0.45, aspect="auto",
+                      extent=(grid[:, 0].min(), grid[:, 0].max(), grid[:, 1].min(), grid[:, 1].max()))
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="0.3", alpha=0.3, linewidths=0)
+        ax.scatter(samples[i, 0, :, 0], samples[i, 0, :, 1], s=3, c="tab:orange", alpha=0.7, linewidths=0)
+        if grid is not None:
+            ax.set_xlim(grid[:, 0].min(), grid[:, 0].max())
+            ax.set_ylim(grid[:, 1].min(), grid[:, 1].max())
+        ax.set_title(f"step {t}", fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(f"{title}: generated (orange) over real (grey); background = D", fontsize=9)
+    _save(fig, path)
+
+
+def course_1d(snaps: dict, meta: dict, title: str, path: Path) -> None:
+    """Data density, generator density and discriminator curve at several iterations."""
+    steps, samples, grid = snaps["steps"], snaps["samples"], snaps["grid"][:, 0]
+    mu, sd = meta["centres"][0][0], meta["std"]
+    n = len(steps)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.6), squeeze=False, sharey=True)
+    bins = np.linspace(grid.min(), grid.max(), 60)
+    real_pdf = np.exp(-0.5 * ((grid - mu) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+    for ax, t, i in zip(axes[0], steps, range(n)):
+        ax.plot(grid, real_pdf, c="k", lw=1.2, label="data density")
+        ax.hist(samples[i, 0, :, 0], bins=bins, density=True, color="tab:orange", alpha=0.6, label="generator")
+        ax.plot(grid, snaps["d_grid"][i, 0], c="tab:blue", lw=1.2, label="D(x)")
+        ax.axhline(0.5, c="tab:blue", lw=0.5, ls=":")
+        ax.set_title(f"round {t}", fontsize=9)
+        ax.set_ylim(0, 1.05)
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"{title}: the course's toy GAN (seed 0)", fontsize=9)
+    _save(fig, path)
+
+
+def curves(history: list[dict], title: str, path: Path) -> None:
+    if not history:
+        return
+    steps = [r["step"] for r in history]
+
+    def series(key):
+        return [r.get(key) if r.get(key) is not None else np.nan for r in history]
+
+    panels = [("losses", ["loss_d", "loss_g"]), ("mean D output", ["d_real", "d_fake"]),
+              ("Wasserstein estimate", ["w_sliced", "w_critic"]), ("gradient norm", ["grad_d", "grad_g"])]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 2.6))
+    for ax, (name, keys) in zip(axes, panels):
+        for k in keys:
+            if any(k in r for r in history):
+                xs = [s for s, r in zip(steps, history) if r.get(k) is not None]
+                ax.plot(xs, [r[k] for r in history if r.get(k) is not None], label=k, lw=1.1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        if name == "gradient norm":
+            ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title}: training curves (mean over seeds)", fontsize=9)
+    _save(fig, path)
+
+
+def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
+    """Write one run's figures into `out`; return their file names."""
+    with np.load(Path(model_dir) / "snapshots.npz", allow_pickle=False) as z:
+        snaps = {k: z[k] for k in z.files}
+    names = []
+    if meta["dim"] == 1 and "d_grid" in snaps:
+        course_1d(snaps, meta, run, out / "samples.png")
+        names.append("samples.png")
+    elif meta["dim"] == 2:
+        samples_2d(snaps, meta, run, out / "samples.png")
+        names.append("samples.png")
+    history = io.read_json(Path(model_dir) / "history.json")
+    if history:
+        curves(history, run, out / "curves.png")
+        names.append("curves.png")
+    return names
+
+
+def leaderboard_bars(rows: list[dict], key: str, ylabel: str, title: str, path: Path, ref: float | None = None) -> None:
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(rows), 2.8))
+    names = [r["run"] for r in rows]
+    vals = [r.get(key) if r.get(key) is not None else np.nan for r in rows]
+    errs = [r.get(f"{key}_std") or 0 for r in rows]
+    ax.bar(names, vals, yerr=errs, color="tab:blue", alpha=0.8, capsize=3)
+    if ref is not None:
+        ax.axhline(ref, c="k", ls="--", lw=0.8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+    _save(fig, path)

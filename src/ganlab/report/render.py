@@ -1,0 +1,145 @@
+"""Render the report: reports/index.html, reports/README.md and reports/summary.json.
+
+Reads only what the evaluate stages wrote (reports/runs/<run>/metrics.json and figures) for
+the runs in params.yaml, so a run removed from params disappears from the report. Templates
+are files next to this module (templates/*.j2); the HTML is self-contained (inline CSS,
+figures as relative files, no network).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import jinja2
+
+from ganlab import io
+from ganlab.report import claims as claims_mod
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Published rows, shown beside ours only when a dataset has the papers' exact settings.
+REFERENCES = {
+    "ring": [("PacGAN (Lin et al. 2018), Table 1", "GAN", "6.3 ± 0.5", "98.2", "0.45"),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "7.9", "–", "–"),
+             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "1", "–", "–")],
+    "grid": [("PacGAN (Lin et al. 2018), Table 1", "GAN", "17.3 ± 0.8", "94.8", "0.70"),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "23.8", "–", "–"),
+             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "3.3", "–", "–")],
+}
+PAPER_SETTINGS = {"ring": {"modes": 8, "radius": 1.0, "std": 0.01},
+                  "grid": {"side": 5, "spacing": 2.0, "std": 0.05}}
+HEADLINE = ["modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced",
+            "w1_closed_form", "theta", "d_real", "d_fake"]
+
+
+def fmt(x, nd: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x)
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -nd):
+        return f"{x:.{nd}g}"
+    return f"{x:.{nd}f}"
+
+
+def pm(m: dict, key: str, nd: int = 2) -> str:
+    """'mean ± std' when more than one seed was evaluated."""
+    v, s = m.get(key), m.get(f"{key}_std")
+    if v is None:
+        return "–"
+    if s is not None and len(m.get("seeds_evaluated", [])) > 1:
+        return f"{fmt(v, nd)} ± {fmt(s, nd)}"
+    return fmt(v, nd)
+
+
+def options(cfg) -> str:
+    bits = []
+    for k in ("loss", "minibatch"):
+        v = getattr(cfg, k, None)
+        if v and v not in ("none", "non_saturating"):
+            bits.append(f"{k}={v}")
+    return ", ".join(bits) or "–"
+
+
+def paper_setting(ds_cfg) -> str | None:
+    want = PAPER_SETTINGS.get(ds_cfg.recipe)
+    if want and all(getattr(ds_cfg, k) == v for k, v in want.items()):
+        return ds_cfg.recipe
+    return None
+
+
+def build_context(params, reports_dir: Path) -> dict:
+    runs, missing = {}, []
+    for name in params.runs:
+        path = reports_dir / "runs" / name / "metrics.json"
+        if path.exists():
+            runs[name] = io.read_json(path)
+        else:
+            missing.append(name)
+    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets)
+    claim_rows = claims_mod.check_all(ctx)
+
+    boards = []
+    for ds_name, ds_cfg in params.datasets.items():
+        names = [n for n, c in params.runs.items() if c.dataset == ds_name and n in runs]
+        if not names:
+            continue
+        rows = sorted((runs[n] for n in names),
+                      key=lambda m: (-(m.get("modes_captured") or -1), -(m.get("high_quality_pct") or -1)))
+        for r in rows:
+            r["_options"] = options(params.runs[r["run"]])
+        ref = paper_setting(ds_cfg)
+        boards.append({"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows,
+                       "one_d": rows[0].get("w1_closed_form") is not None,
+                       "references": REFERENCES.get(ref, []) if ref else [],
+                       "figure": f"figures/{ds_name}_modes.png" if not rows[0].get("w1_closed_form") else None})
+    sections = []
+    for name in params.runs:
+        m = runs.get(name)
+        fig_dir = reports_dir / "runs" / name / "figures"
+        figs = sorted(p.name for p in fig_dir.glob("*.png")) if fig_dir.exists() else []
+        table = []
+        if m:
+            for k in HEADLINE + sorted(k for k in m if k.startswith(("train_", "notebook_"))):
+                if k in m and m[k] is not None:
+                    floor = m.get(f"{k}_floor")
+                    table.append((k, pm(m, k, 4), fmt(floor, 4) if floor is not None else "", m.get("units", {}).get(k, "")))
+        sections.append({"name": name, "cfg": params.runs[name], "m": m, "table": table,
+                         "figures": [f"runs/{name}/figures/{f}" for f in figs]})
+    return {"claims": claim_rows, "boards": boards, "sections": sections, "missing": missing,
+            "n_pass": sum(c["status"] == "pass" for c in claim_rows),
+            "n_fail": sum(c["status"] == "fail" for c in claim_rows),
+            "n_na": sum(c["status"] == "n/a" for c in claim_rows)}
+
+
+def summary(ctx: dict) -> dict:
+    """The file `dvc metrics show` / `dvc exp show` read: headline numbers per run, claims."""
+    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0}.get(c["status"]) for c in ctx["claims"]}}
+    for board in ctx["boards"]:
+        for m in board["rows"]:
+            out["runs"][m["run"]] = {k: m[k] for k in HEADLINE if m.get(k) is not None}
+            out["runs"][m["run"]]["diverged"] = int(m["status"] == "diverged")
+            out["runs"][m["run"]]["train_seconds"] = m.get("train_seconds")
+    return out
+
+
+def render(params, reports_dir: str | Path = "reports") -> dict:
+    from ganlab.report import figures
+
+    reports_dir = Path(reports_dir)
+    ctx = build_context(params, reports_dir)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(fmt=fmt)
+    env.globals.update(pm=pm)
+    with io.atomic_dir(reports_dir / "figures") as tmp:
+        for b in ctx["boards"]:
+            if b["figure"]:
+                figures.leaderboard_bars(b["rows"], "modes_captured", "modes captured", f"{b['dataset']}: modes captured "
+                                         f"(of {b['rows'][0]['n_modes']}, mean ± std over seeds)", tmp / Path(b["figure"]).name,
+                                         ref=b["rows"][0]["n_modes"])
+    io.write_text(reports_dir / "index.html", env.get_template("index.html.j2").render(**ctx))
+    io.write_text(reports_dir / "README.md", env.get_template("README.md.j2").render(**ctx))
+    s = summary(ctx)
+    io.write_json(reports_dir / "summary.json", s)
+    return s

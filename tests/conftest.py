@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny params, a scratch project folder, and a way to run stage scripts."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "device": "cpu",
+    "evaluation": {"n_samples": 200, "sliced_projections": 32},
+    "datasets": {
+        "toy1d": {"recipe": "toy1d", "n_train": 2000, "n_test": 500},
+        "ring8": {"recipe": "ring", "n_train": 2000, "n_test": 500},
+        "grid25": {"recipe": "grid", "n_train": 2000, "n_test": 500},
+    },
+    "runs": {
+        "toy": {"family": "toy1d", "dataset": "toy1d", "seeds": [0, 1], "steps": 3, "d_steps": 50, "g_steps": 5},
+        "gan-ring": {"family": "gan", "dataset": "ring8", "seeds": [0, 1], "steps": 40, "batch_size": 32,
+                     "g_hidden": [16, 16], "d_hidden": [16, 16], "log_every": 5, "w_every": 10, "checkpoint_every": 10},
+        "wgan_gp-grid": {"family": "wgan_gp", "dataset": "grid25", "seeds": [0], "steps": 10, "batch_size": 32,
+                         "g_hidden": [16], "d_hidden": [16], "d_steps": 2, "log_every": 5, "w_every": 5},
+    },
+}
+
+
+@pytest.fixture
+def tiny_params() -> dict:
+    import copy
+    return copy.deepcopy(TINY)
+
+
+@pytest.fixture
+def project(tmp_path: Path, tiny_params: dict) -> Path:
+    """A scratch copy of the project's code with tiny params: stages run in it as in the repo."""
+    for name in ("src", "stages", "dvc.yaml", "pyproject.toml"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    return tmp_path
+
+
+def run_stage(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(Path(cwd) / "src"), "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc

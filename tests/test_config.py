@@ -1,0 +1,104 @@
+"""Params validation: every bad input names its key path and what is allowed."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_stage
+from ganlab import config
+from ganlab.config import ConfigError, validate
+
+
+def test_repo_params_are_valid():
+    p = config.load(ROOT / "params.yaml")
+    assert p.runs and p.datasets
+    for name, cfg in p.runs.items():
+        assert cfg.dataset in p.datasets, name
+
+
+def test_defaults_fill_in(tiny_params):
+    p = validate(tiny_params)
+    cfg = p.runs["gan-ring"]
+    assert cfg.loss == "non_saturating" and cfg.minibatch == "none" and cfg.lr_end == 1.0
+    assert p.datasets["ring8"].std == 0.01 and p.datasets["grid25"].spacing == 2.0
+
+
+def edit(params: dict, path: str, value) -> dict:
+    *keys, last = path.split(".")
+    node = params
+    for k in keys:
+        node = node[k]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return params
+
+
+DELETE = object()
+BAD = [
+    ("runs.gan-ring.lr_gg", 0.1, r"^runs\.gan-ring\.lr_gg: unknown key; allowed: .*\blr_g\b"),
+    ("runs.gan-ring.steps", "ten", r"^runs\.gan-ring\.steps: expected an integer, got 'ten'"),
+    ("runs.gan-ring.steps", 2.5, r"^runs\.gan-ring\.steps: expected an integer, got 2\.5"),
+    ("runs.gan-ring.lr_g", -0.001, r"^runs\.gan-ring\.lr_g: must be > 0, got -0\.001"),
+    ("runs.gan-ring.loss", "minimax", r"^runs\.gan-ring\.loss: expected one of 'non_saturating', 'saturating', got 'minimax'"),
+    ("runs.gan-ring.g_hidden", [16, "x"], r"^runs\.gan-ring\.g_hidden\[1\]: expected an integer"),
+    ("runs.gan-ring.seeds", [1, 1], r"^runs\.gan-ring\.seeds: expected a non-empty list of distinct integers"),
+    ("runs.gan-ring.family", "dcgan2", r"^runs\.gan-ring\.family: unknown family 'dcgan2'; allowed: gan, toy1d, wgan, wgan_gp"),
+    ("runs.gan-ring.dataset", "moons", r"^runs\.gan-ring\.dataset: 'moons' is not declared under datasets; declared: grid25, ring8, toy1d"),
+    ("runs.toy.dataset", "ring8", r"^runs\.toy\.dataset: family toy1d needs 1-D point data"),
+    ("runs.wgan_gp-grid.minibatch", "mbd", r"^runs\.wgan_gp-grid\.minibatch: wgan_gp allows none or mbstd"),
+    ("runs.gan-ring.family", DELETE, r"^runs\.gan-ring\.family: required; allowed: gan, toy1d"),
+    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: grid, mixture, ring, toy1d"),
+    ("datasets.ring8.std", 0, r"^datasets\.ring8\.std: must be > 0, got 0"),
+    ("evaluation.n_samples", 10, r"^evaluation\.n_samples: must be >= 100, got 10"),
+    ("device", "tpu", r"^device: expected auto .*got 'tpu'"),
+    ("runz", {}, r"^runz: unknown section; allowed: device, evaluation, datasets, runs"),
+]
+
+
+@pytest.mark.parametrize("path,value,message", BAD, ids=[b[0] + "=" + repr(b[1]) for b in BAD])
+def test_bad_params_name_key_and_allowed(tiny_params, path, value, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        validate(edit(tiny_params, path, value))
+    assert "\n" not in str(err.value)
+
+
+def test_mixture_recipe(tiny_params):
+    tiny_params["datasets"]["mix"] = {"recipe": "mixture", "centres": [[0, 0], [3, 0]], "weights": [3, 1], "std": 0.1}
+    assert validate(tiny_params).datasets["mix"].centres == [[0.0, 0.0], [3.0, 0.0]]
+    tiny_params["datasets"]["mix"]["weights"] = [1, 2, 3]
+    with pytest.raises(ConfigError, match=r"^datasets\.mix\.weights: expected 2 non-negative weights"):
+        validate(tiny_params)
+    tiny_params["datasets"]["mix"] = {"recipe": "mixture", "centres": [[0, 0], [1]]}
+    with pytest.raises(ConfigError, match=r"^datasets\.mix\.centres: expected a non-empty list of equal-length"):
+        validate(tiny_params)
+
+
+def test_stage_exits_2_and_touches_nothing(project, tiny_params):
+    """A bad params.yaml stops a stage before any work: exit 2, one line, files untouched."""
+    run_stage(project, "stages/prepare.py", "ring8")
+    before = {p: p.read_bytes() for p in (project / "data/ring8").iterdir()}
+    mtimes = {p: p.stat().st_mtime_ns for p in before}
+    tiny_params["runs"]["gan-ring"]["lr_d"] = -1
+    (project / "params.yaml").write_text(yaml.safe_dump(tiny_params))
+    for stage, arg in (("prepare", "ring8"), ("train", "gan-ring"), ("evaluate", "gan-ring")):
+        proc = run_stage(project, f"stages/{stage}.py", arg, check=False)
+        assert proc.returncode == 2, (stage, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert lines == ["ganlab: params error: runs.gan-ring.lr_d: must be > 0, got -1"], (stage, proc.stderr)
+    assert {p: p.read_bytes() for p in before} == before
+    assert {p: p.stat().st_mtime_ns for p in before} == mtimes
+    assert not (project / "models").exists()
+
+
+def test_readme_params_reference_is_generated():
+    """The README's params reference is the output of `python -m ganlab.config`."""
+    out = subprocess.run([sys.executable, "-m", "ganlab.config"], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT / "src")}).stdout.strip()
+    readme = (ROOT / "README.md").read_text()
+    assert out and out in readme, "README params reference is stale: paste `PYTHONPATH=src python -m ganlab.config`"

@@ -1,0 +1,162 @@
+"""Every registered family: shapes, a training step on CPU, finite losses; plus the layers.
+
+Parametrised over the registry, so a new family is tested the moment its file exists.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ganlab.config import build
+from ganlab.families import get_family, list_families
+from ganlab.families.toy1d import notebook_initial_losses
+from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd, SeedMLP, SeedRNG
+
+META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
+        2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
+SMALL = {"toy1d": {"d_steps": 5, "g_steps": 2},
+         "gan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16},
+         "wgan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
+         "wgan_gp": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2}}
+
+
+def make(family: str, seeds=(0, 1), **over):
+    fam = get_family(family)
+    dim = 1 if fam.check_dataset({"kind": "points", "dim": 2}) else 2
+    cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **SMALL.get(family, {}), **over}, "t")
+    return fam(cfg, META[dim], torch.device("cpu")), dim
+
+
+def real_fn(dim: int, rng: SeedRNG):
+    centres = torch.tensor(META[dim]["centres"], dtype=torch.float32)
+    return lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, dim)
+
+
+def test_registry_lists_the_foundation_families():
+    assert {"toy1d", "gan", "wgan", "wgan_gp"} <= set(list_families())
+    with pytest.raises(KeyError, match="unknown family 'nope'; known: gan"):
+        get_family("nope")
+
+
+@pytest.mark.parametrize("family", list_families())
+def test_family_step_shapes_and_finite(family):
+    model, dim = make(family)
+    rng = SeedRNG([0, 1], offset=5)
+    z = model.latent(7, rng)
+    assert z.shape[:2] == (2, 7)
+    x = model.generate(z)
+    assert x.shape == (2, 7, dim)
+    assert model.d_display(x).shape == (2, 7)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    out = model.train_step(real_fn(dim, rng), rng)
+    for k, v in out.items():
+        assert v.shape == (2,), k
+        assert torch.isfinite(v).all(), k
+    assert {"loss_d", "loss_g", "d_real", "d_fake", "grad_g", "grad_d"} <= set(out)
+    still = [n for n, p in model.named_parameters() if torch.equal(before[n], p)]
+    # A Wasserstein critic's output bias has zero gradient (the loss ignores constant offsets).
+    allowed = {n for n in before if n.startswith("D.") and n.endswith(".bias")} if not getattr(model, "d_is_logit", True) else set()
+    assert len(set(still) - allowed) == 0 and len(still) <= 1, f"parameters that did not move: {still}"
+    assert set(model.optimizers()) == {"g", "d"}
+
+
+@pytest.mark.parametrize("family", list_families())
+def test_seeds_are_independent(family):
+    """Seed 1 trained in a batch with seed 0 equals seed 1 trained alone."""
+    both, dim = make(family, seeds=(0, 1))
+    alone, _ = make(family, seeds=(1,))
+    rng_b, rng_a = SeedRNG([0, 1], offset=9), SeedRNG([1], offset=9)
+    for _ in range(3):
+        both.train_step(real_fn(dim, rng_b), rng_b)
+        alone.train_step(real_fn(dim, rng_a), rng_a)
+    for (name, pb), pa in zip(both.named_parameters(), alone.parameters()):
+        torch.testing.assert_close(pb[1:2] if pb.shape[0] == 2 else pb, pa, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_wgan_clips_critic_weights():
+    model, dim = make("wgan", clip=0.01, lr_d=0.5)
+    rng = SeedRNG([0, 1])
+    model.train_step(real_fn(dim, rng), rng)
+    assert max(p.abs().max().item() for p in model.D.parameters()) <= 0.01 + 1e-9
+
+
+def test_toy_notebook_initial_losses():
+    """Independent recomputation with torch's BCE on the notebook's own sample."""
+    np.random.seed(0)
+    x_real = torch.tensor(np.random.normal(size=(1, 10)) + 7.5)
+    np.random.seed(1)
+    x_syn = torch.tensor(np.random.normal(size=(1, 10))) + 3.0
+    d = lambda x: torch.sigmoid(-2.0 + 1.0 * x)  # noqa: E731
+    bce = torch.nn.functional.binary_cross_entropy
+    d_loss = bce(d(x_real), torch.ones(1, 10, dtype=torch.float64), reduction="sum") + bce(d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum")
+    g_loss = bce(d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum")   # = -sum log(1 - D(x_syn))
+    got = notebook_initial_losses()
+    assert got["notebook_initial_d_loss"] == pytest.approx(d_loss.item(), rel=1e-12)
+    assert got["notebook_initial_g_loss"] == pytest.approx(g_loss.item(), rel=1e-12)
+    assert got["notebook_initial_d_loss"] == pytest.approx(13.8148, abs=1e-4)
+
+
+def test_toy_converges_to_data_mean():
+    """The notebook's schedule (1000 D steps, 10 G steps a round) takes theta from 3 to the data
+    mean 7.5 and flattens the discriminator (slope phi1 -> 0: D at chance everywhere)."""
+    model, dim = make("toy1d", seeds=(0,), d_steps=1000, g_steps=10)
+    rng = SeedRNG([0], offset=3)
+    data = lambda n: 7.5 + rng.randn(n, 1)  # noqa: E731
+    thetas = []
+    for _ in range(30):
+        out = model.train_step(data, rng)
+        thetas.append(model.theta.item())
+    assert thetas[0] > 3.0 and max(thetas) > 7.0
+    assert abs(np.mean(thetas[-5:]) - 7.5) < 0.5, thetas
+    assert abs(model.phi[0, 1].item()) < 0.3
+    assert abs(out["d_real"].item() - out["d_fake"].item()) < 0.1   # D cannot tell them apart
+
+
+def test_toy_closed_form_gradients_match_autograd():
+    from ganlab import losses
+    model, _ = make("toy1d", seeds=(0, 1))
+    with torch.no_grad():
+        model.phi.copy_(torch.tensor([[-2.0, 1.0], [0.3, -0.7]]))
+        model.theta.copy_(torch.tensor([3.0, 6.0]))
+    x_real, z = torch.randn(2, 10) + 7.5, torch.randn(2, 10)
+    phi = model.phi.detach().clone().requires_grad_(True)
+    logit = lambda v: phi[:, :1] + phi[:, 1:] * v  # noqa: E731
+    x_syn = z + model.theta.detach()[:, None]
+    (gd,) = torch.autograd.grad(losses.d_bce(logit(x_real), logit(x_syn), reduction="sum").sum(), phi)
+    torch.testing.assert_close(model.d_grad(x_real, x_syn), gd)
+    theta = model.theta.detach().clone().requires_grad_(True)
+    loss_g = losses.g_saturating(model.phi[:, :1].detach() + model.phi[:, 1:].detach() * (z + theta[:, None]), reduction="sum")
+    (gg,) = torch.autograd.grad(loss_g.sum(), theta)
+    torch.testing.assert_close(model.g_grad(z), gg)
+
+
+def test_minibatch_discrimination_sees_other_samples():
+    layer = MinibatchDiscrimination(4, kernels=3, kernel_dim=2, init=SeedRNG([0]))
+    f = torch.randn(1, 5, 4)
+    out = layer(f)
+    assert out.shape == (1, 5, 7)
+    torch.testing.assert_close(out[..., :4], f)
+    g = f.clone()
+    g[0, 4] += 10.0                                   # move one sample far away
+    assert not torch.allclose(layer(g)[0, 0, 4:], out[0, 0, 4:])   # sample 0's features change
+    same = torch.zeros(1, 5, 4)                        # a collapsed batch: every c_b = 1
+    torch.testing.assert_close(layer(same)[..., 4:], torch.full((1, 5, 3), 4.0))
+    perm = torch.randperm(5)
+    torch.testing.assert_close(layer(f[:, perm]), out[:, perm])     # permutation equivariant
+
+
+def test_minibatch_std_feature():
+    f = torch.randn(2, 6, 3)
+    out = MinibatchStd(3)(f)
+    assert out.shape == (2, 6, 4)
+    torch.testing.assert_close(out[:, 0, 3], f.std(1, unbiased=False).mean(-1))
+    assert torch.equal(out[:, 0, 3], out[:, 5, 3])
+
+
+def test_seed_mlp_options_and_init_per_seed():
+    a = SeedMLP(2, [8], 1, SeedRNG([0, 1]), minibatch="mbd")
+    b = SeedMLP(2, [8], 1, SeedRNG([1]), minibatch="mbd")
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa[1:2], pb)        # seed 1's init does not depend on seed 0
+    assert a(torch.randn(2, 5, 2)).shape == (2, 5, 1)

@@ -1,0 +1,64 @@
+"""Loss functions against closed forms."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ganlab import losses
+
+
+def test_bce_at_chance_is_2log2():
+    z = torch.zeros(3, 10)
+    torch.testing.assert_close(losses.d_bce(z, z), torch.full((3,), 2 * math.log(2)))
+    torch.testing.assert_close(losses.d_bce(z, z, reduction="sum"), torch.full((3,), 20 * math.log(2)))
+
+
+def test_bce_matches_torch():
+    real, fake = torch.randn(2, 50), torch.randn(2, 50)
+    ref = torch.stack([torch.nn.functional.binary_cross_entropy_with_logits(real[i], torch.ones(50)) +
+                       torch.nn.functional.binary_cross_entropy_with_logits(fake[i], torch.zeros(50)) for i in range(2)])
+    torch.testing.assert_close(losses.d_bce(real, fake), ref)
+
+
+def test_saturating_gradient_vanishes_when_d_rejects():
+    """d/dl log(1 - sig(l)) = -sig(l) -> 0 as l -> -inf; d/dl -log sig(l) = -(1 - sig(l)) -> -1."""
+    logit = torch.full((1, 1), -8.0, requires_grad=True)
+    (g_sat,) = torch.autograd.grad(losses.g_saturating(logit).sum(), logit)
+    (g_ns,) = torch.autograd.grad(losses.g_non_saturating(logit).sum(), logit)
+    assert abs(g_sat.item() + torch.sigmoid(torch.tensor(-8.0)).item()) < 1e-7
+    assert abs(g_ns.item() + 1) < 1e-3
+    assert abs(g_sat.item()) < 1e-3 * abs(g_ns.item())
+
+
+def test_wasserstein_losses():
+    real, fake = torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, 1.0]])
+    torch.testing.assert_close(losses.d_wasserstein(real, fake), torch.tensor([0.5 - 2.0]))
+    torch.testing.assert_close(losses.g_wasserstein(fake), torch.tensor([-0.5]))
+
+
+def test_gradient_penalty_of_linear_critic():
+    """f(x) = w.x has gradient w everywhere: the penalty is (||w|| - 1)^2 for every interpolate."""
+    w = torch.tensor([3.0, 4.0])
+
+    def critic(x):
+        return x @ w
+
+    real, fake, eps = torch.randn(2, 16, 2), torch.randn(2, 16, 2), torch.rand(2, 16, 1)
+    torch.testing.assert_close(losses.gradient_penalty(critic, real, fake, eps), torch.full((2,), 16.0))
+
+
+def test_gradient_penalty_is_per_sample():
+    """Per-sample interpolates: a critic f(x) = ||x||^2 / 2 has gradient x_hat, so the penalty is
+    the mean of (||x_hat|| - 1)^2 computed sample by sample."""
+    real, fake, eps = torch.randn(1, 8, 2), torch.randn(1, 8, 2), torch.rand(1, 8, 1)
+    gp = losses.gradient_penalty(lambda x: 0.5 * (x ** 2).sum(-1), real, fake, eps)
+    x_hat = eps * real + (1 - eps) * fake
+    torch.testing.assert_close(gp, ((x_hat.norm(dim=-1) - 1) ** 2).mean(1))
+
+
+def test_hinge_and_least_squares():
+    one = torch.ones(1, 4)
+    torch.testing.assert_close(losses.d_hinge(one, -one), torch.zeros(1))
+    torch.testing.assert_close(losses.d_least_squares(one, 0 * one), torch.zeros(1))
+    torch.testing.assert_close(losses.g_least_squares(one), torch.zeros(1))
