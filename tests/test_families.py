@@ -56,7 +56,7 @@ def test_family_step_shapes_and_finite(family):
     assert {"loss_d", "loss_g", "d_real", "d_fake", "grad_g", "grad_d"} <= set(out)
     still = [n for n, p in model.named_parameters() if torch.equal(before[n], p)]
     # A Wasserstein critic's output bias has zero gradient (the loss ignores constant offsets).
-    allowed = {n for n in before if n.startswith("D.") and n.endswith(".bias")} if not getattr(model, "d_is_logit", True) else set()
+    allowed = {n for n in before if n.startswith("D.") and n.endswith(".bias")} if not getattr(model, "d_is_probability", True) else set()
     assert len(set(still) - allowed) == 0 and len(still) <= 1, f"parameters that did not move: {still}"
     assert set(model.optimizers()) == {"g", "d"}
 

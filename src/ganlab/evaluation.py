@@ -31,6 +31,7 @@ UNITS = {
     "modes_captured": "modes", "high_quality_pct": "% of samples", "reverse_kl": "nats",
     "emd": "data units (W1)", "w_lp_hist": "data units (W1, binned)", "w_sliced": "data units (sliced W1)",
     "w1_closed_form": "data units (W1, 1-D)", "d_real": "mean D output", "d_fake": "mean D output",
+    "d_accuracy": "D's accuracy, real vs generated (chance 0.5)",
 }
 EARLY = 0.1   # "early" and "late" in training: the first and last 10 % of logged points
 
@@ -89,8 +90,9 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
 
     with torch.no_grad():
         fake = model.generate(model.latent(n, SeedRNG(cfg.seeds, offset=ev.seed))).float().numpy()
-        d_real = model.d_display(torch.from_numpy(real).expand(model.n_seeds, -1, -1)).mean(1).numpy()
-        d_fake = model.d_display(torch.from_numpy(fake)).mean(1).numpy()
+        d_real_all = model.d_display(torch.from_numpy(real).expand(model.n_seeds, -1, -1)).numpy()
+        d_fake_all = model.d_display(torch.from_numpy(fake)).numpy()
+    d_real, d_fake = d_real_all.mean(1), d_fake_all.mean(1)
 
     per_seed: dict[str, list[float]] = {}
     evaluated = []
@@ -100,11 +102,16 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
         evaluated.append(seed)
         m = point_metrics(fake[i], real, meta, ev)
         m.update({"d_real": float(d_real[i]), "d_fake": float(d_fake[i])})
+        if model.d_is_probability:
+            # Chance means 50 % accuracy: a constant D, whatever its level, is at chance.
+            m["d_accuracy"] = 0.5 * (float((d_real_all[i] > 0.5).mean()) + float((d_fake_all[i] < 0.5).mean()))
         for k, v in m.items():
             per_seed.setdefault(k, []).append(v)
     for k, v in model.final_metrics().items():
         if isinstance(v, list):
             per_seed[k] = [v[cfg.seeds.index(s)] for s in evaluated]
+    for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
+        per_seed.setdefault(k, [])             # no finite seed: the keys exist, as null
 
     floor = distances(real2, real, ev)
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "status": status["status"],

@@ -30,6 +30,7 @@ def seed_grad_norm(module: nn.Module) -> torch.Tensor:
 class Family(nn.Module):
     name = ""
     Config = RunConfig
+    d_is_probability = True   # d_display returns D(x) in [0, 1]; False for Wasserstein critics
 
     @classmethod
     def check_dataset(cls, desc: dict) -> str | None:
@@ -82,7 +83,6 @@ class PointConfig(RunConfig):
 
 class PointGAN(Family):
     Config = PointConfig
-    d_is_logit = True   # Wasserstein critics set False: d_display is the raw value
 
     @classmethod
     def check_dataset(cls, desc: dict) -> str | None:
@@ -119,7 +119,7 @@ class PointGAN(Family):
 
     def d_display(self, x: torch.Tensor) -> torch.Tensor:
         out = self.critic(x)
-        return torch.sigmoid(out) if self.d_is_logit else out
+        return torch.sigmoid(out) if self.d_is_probability else out
 
     def update(self, opt: torch.optim.Optimizer, module: nn.Module, loss: torch.Tensor) -> torch.Tensor:
         """Backward the per-seed losses, step, and return the per-seed gradient norm."""

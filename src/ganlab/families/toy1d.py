@@ -4,7 +4,14 @@ Follows the course notebook: real data N(7.5, 1); theta starts at 3.0, (phi0, ph
 (-2, 1); training alternates rounds of many discriminator steps (gradient descent, step 0.01,
 on the summed binary cross-entropy) with a few generator steps (step 0.02, on the minimax
 loss sum log(1 - D(x_syn))). One training "step" here is one such round. At the fixed point
-theta equals the data mean and D is 0.5 everywhere (phi1 = 0): the discriminator is at chance.
+theta equals the data mean and D is flat (phi1 = 0): the discriminator is at chance.
+
+Measured here: theta does reach the data mean and phi1 does go to ~0, but D's *level* does not
+settle at 0.5. On x ~ 7.5 (not centred) a step of 0.01 on the summed loss of 10 samples moves
+the logit by about 0.01 * (1 + 7.5^2) * 10 * D(1 - D) * 2 per unit of error, a gain near 2.9 at
+D = 0.5, past gradient descent's stability limit of 2, so the level cycles (e.g. D = 0.88 then
+0.12) while D still cannot tell real from generated. The evaluation therefore reports D's
+accuracy (chance = 0.5) beside its mean outputs; `lr_end` < 0.7 damps the cycle.
 
 `notebook_initial_losses()` recomputes the notebook's printed starting losses on its own
 sample (numpy seeds 0 and 1), so anyone can compare them with the notebook. Losses after each

@@ -25,7 +25,7 @@ class WGANConfig(PointConfig):
 class WGAN(PointGAN):
     name = "wgan"
     Config = WGANConfig
-    d_is_logit = False
+    d_is_probability = False
 
     def make_optimizers(self):
         return (torch.optim.RMSprop(self.G.parameters(), lr=self.cfg.lr_g),

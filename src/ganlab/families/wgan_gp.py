@@ -33,7 +33,7 @@ class WGANGPConfig(PointConfig):
 class WGANGP(PointGAN):
     name = "wgan_gp"
     Config = WGANGPConfig
-    d_is_logit = False
+    d_is_probability = False
 
     def train_step(self, real, rng):
         B = self.cfg.batch_size

@@ -87,9 +87,10 @@ def curves(history: list[dict], title: str, path: Path) -> None:
                 ax.plot(xs, [r[k] for r in history if r.get(k) is not None], label=k, lw=1.1)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
-        if name == "gradient norm":
+        if name == "gradient norm" and ax.lines:
             ax.set_yscale("log")
-        ax.legend(fontsize=7)
+        if ax.lines:
+            ax.legend(fontsize=7)
     fig.suptitle(f"{title}: training curves (mean over seeds)", fontsize=9)
     _save(fig, path)
 

@@ -29,7 +29,7 @@ REFERENCES = {
 PAPER_SETTINGS = {"ring": {"modes": 8, "radius": 1.0, "std": 0.01},
                   "grid": {"side": 5, "spacing": 2.0, "std": 0.05}}
 HEADLINE = ["modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced",
-            "w1_closed_form", "theta", "d_real", "d_fake"]
+            "w1_closed_form", "theta", "d_real", "d_fake", "d_accuracy"]
 
 
 def fmt(x, nd: int = 3) -> str:

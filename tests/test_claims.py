@@ -1,0 +1,60 @@
+"""Claims are functions of the numbers: they pass, fail or say n/a exactly as the metrics say."""
+from __future__ import annotations
+
+from ganlab.config import validate
+from ganlab.report.claims import Context, check_all
+
+
+def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
+    tiny_params["runs"] = runs
+    p = validate(tiny_params)
+    return Context(runs=metrics, configs=p.runs, datasets=p.datasets)
+
+
+def verdicts(c: Context) -> dict:
+    return {r["id"]: r["status"] for r in check_all(c)}
+
+
+def grid_runs():
+    return {"g": {"family": "gan", "dataset": "grid25"}, "w": {"family": "wgan_gp", "dataset": "grid25"},
+            "m": {"family": "gan", "dataset": "grid25", "minibatch": "mbd"},
+            "s": {"family": "gan", "dataset": "grid25", "loss": "saturating"},
+            "t": {"family": "toy1d", "dataset": "toy1d"}}
+
+
+def metrics(g_modes, w_modes, m_modes, sat_grad, ns_grad, w_early, w_late, acc, theta):
+    base = {"n_modes": 25, "high_quality_pct": 80.0}
+    return {"g": {**base, "modes_captured": g_modes, "modes_captured_std": 0.5, "train_grad_g_early": ns_grad},
+            "w": {**base, "modes_captured": w_modes, "train_w_sliced_early": w_early, "train_w_sliced_late": w_late,
+                  "train_w_critic_early": w_early, "train_w_critic_late": w_late},
+            "m": {**base, "modes_captured": m_modes},
+            "s": {**base, "modes_captured": 3.0, "train_grad_g_early": sat_grad},
+            "t": {"d_accuracy": acc, "theta": theta, "theta_std": 0.1, "d_real": 0.6, "d_fake": 0.6}}
+
+
+def test_all_pass(tiny_params):
+    v = verdicts(ctx(tiny_params, grid_runs(), metrics(17, 24.7, 22, 0.01, 1.0, 2.0, 0.1, 0.52, 7.4)))
+    assert v == {k: "pass" for k in v}
+
+
+def test_all_fail(tiny_params):
+    v = verdicts(ctx(tiny_params, grid_runs(), metrics(25, 25, 25, 0.9, 1.0, 0.1, 2.0, 0.8, 5.0)))
+    assert v == {k: "fail" for k in v}
+
+
+def test_na_without_runs(tiny_params):
+    v = verdicts(ctx(tiny_params, {"t": {"family": "toy1d", "dataset": "toy1d"}},
+                     {"t": {"d_accuracy": 0.5, "theta": 7.5, "d_real": 0.5, "d_fake": 0.5}}))
+    assert v["toy_chance"] == "pass" and all(v[k] == "n/a" for k in v if k != "toy_chance")
+
+
+def test_boundaries_are_strict(tiny_params):
+    # equal coverage is not "more"; a gradient ratio just above 0.5 does not "starve"
+    v = verdicts(ctx(tiny_params, grid_runs(), metrics(20, 20, 20, 0.51, 1.0, 1.0, 1.0, 0.5, 7.5)))
+    assert v["wgan_gp_beats_gan_grid"] == v["mbd_beats_gan_grid"] == v["saturating_starves"] == v["wgan_gp_w_falls"] == "fail"
+
+
+def test_missing_metric_fails_not_crashes(tiny_params):
+    m = metrics(17, 24, 22, 0.01, 1.0, 2.0, 0.1, 0.5, 7.5)
+    m["w"]["modes_captured"] = None          # e.g. a diverged run
+    assert verdicts(ctx(tiny_params, grid_runs(), m))["wgan_gp_beats_gan_grid"] == "fail"
