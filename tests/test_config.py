@@ -90,7 +90,7 @@ def test_stage_exits_2_and_touches_nothing(project, tiny_params):
         proc = run_stage(project, f"stages/{stage}.py", arg, check=False)
         assert proc.returncode == 2, (stage, proc.stderr)
         lines = proc.stderr.strip().splitlines()
-        assert lines == ["ganlab: params error: runs.gan-ring.lr_d: must be > 0, got -1"], (stage, proc.stderr)
+        assert lines == ["ganlab: params error: runs.gan-ring.lr_d: must be > 0, got -1.0"], (stage, proc.stderr)
     assert {p: p.read_bytes() for p in before} == before
     assert {p: p.stat().st_mtime_ns for p in before} == mtimes
     assert not (project / "models").exists()

@@ -1,0 +1,86 @@
+"""Throughput of every family's training step, and what batching seeds buys.
+
+Prints, per family: training steps per second with 1 seed and with S seeds trained together as
+one batched model (the leading seed dimension, ganlab.nn.seeded), the cost of S seeds relative
+to one, the FLOPs of one step (torch.utils.flop_counter.FlopCounterMode) and the achieved
+fraction of this machine's measured matmul peak.
+
+    PYTHONPATH=src python bench/bench_families.py [--seeds 3] [--steps 200] [--threads 2]
+
+Small 2-D GANs are bound by per-step overhead, not arithmetic: expect a small fraction of peak
+and S seeds for little more than the price of one.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from ganlab.config import build
+from ganlab.families import get_family, list_families
+from ganlab.nn.seeded import SeedRNG
+
+META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
+        2: {"kind": "points", "dim": 2, "centres": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
+
+
+def matmul_peak(n: int = 1024, reps: int = 20) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0)
+
+
+def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[float, float]:
+    fam = get_family(family)
+    dim = 1 if fam.check_dataset({"kind": "points", "dim": 2}) else 2
+    cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": seeds, **overrides}, "bench")
+    model = fam(cfg, META[dim], torch.device("cpu"))
+    rng = SeedRNG(seeds, offset=1)
+    centres = torch.tensor(META[dim]["centres"], dtype=torch.float32)
+    real = lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, dim)  # noqa: E731
+    for _ in range(max(2, steps // 10)):
+        model.train_step(real, rng)
+    try:
+        with FlopCounterMode(display=False) as fc:
+            model.train_step(real, rng)
+        flops = fc.get_total_flops()
+    except RuntimeError:   # FlopCounterMode cannot trace the gradient penalty's autograd.grad
+        flops = None
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.train_step(real, rng)
+    return steps / (time.perf_counter() - t0), flops
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    peak = matmul_peak()
+    print(f"torch {torch.__version__}, {args.threads} threads, measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s")
+    print(f"{'family':9s} {'steps/s 1 seed':>15s} {f'steps/s {args.seeds} seeds':>16s} {'cost of S vs 1':>15s} "
+          f"{'MFLOP/step':>11s} {'% of peak':>10s}")
+    # The default params.yaml settings of each family's runs (toy: one round = 1,010 updates).
+    settings = {"toy1d": {}, "gan": {"g_hidden": [64, 64, 64], "d_hidden": [64, 64, 64], "batch_size": 128}}
+    settings["wgan"] = settings["wgan_gp"] = settings["gan"]
+    for family in list_families():
+        over = settings.get(family, {})
+        steps = max(5, args.steps // 50) if family == "toy1d" else args.steps
+        one, _ = bench(family, [0], steps, over)
+        many, flops = bench(family, list(range(args.seeds)), steps, over)
+        mflop = f"{flops / 1e6:11.2f}" if flops else f"{'n/a':>11s}"
+        frac = f"{100 * flops * many / peak:9.2f}%" if flops else f"{'n/a':>10s}"
+        print(f"{family:9s} {one:15.1f} {many:16.1f} {one / many:14.2f}x {mflop} {frac}")
+    print("n/a: FlopCounterMode cannot trace autograd.grad (the gradient penalty's double backward)")
+
+
+if __name__ == "__main__":
+    main()
