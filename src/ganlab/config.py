@@ -265,6 +265,25 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def stage_start(doc: str, section: str | None):
+    """The shared start of every stage script: parse `[<name>] [--params FILE]`, validate the
+    whole params file (exit 2 on a problem) and look the name up in `section`.
+    Returns (params, name, entry); name and entry are None when section is None."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    if section:
+        ap.add_argument("name", help=f"a key of `{section}` in the params file")
+    ap.add_argument("--params", default="params.yaml")
+    args = ap.parse_args()
+    params = load_or_exit(args.params)
+    if not section:
+        return params, None, None
+    entries = getattr(params, section)
+    if args.name not in entries:
+        fail(f"{section}.{args.name}: no such entry; {section}: {', '.join(entries) or 'none'}")
+    return params, args.name, entries[args.name]
+
+
 def to_dict(cfg: Any) -> dict:
     return dataclasses.asdict(cfg)
 

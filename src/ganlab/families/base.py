@@ -121,6 +121,19 @@ class PointGAN(Family):
         out = self.critic(x)
         return torch.sigmoid(out) if self.d_is_probability else out
 
+    def d_batch(self, real: RealFn, rng: SeedRNG):
+        """For a discriminator step: a real batch, a generated batch (no generator graph), and
+        the critic's outputs on both. Returns (x_real, x_fake, d_real, d_fake)."""
+        B = self.cfg.batch_size
+        with torch.no_grad():
+            fake = self.G(self.latent(B, rng))
+        x = real(B)
+        return x, fake, self.critic(x), self.critic(fake)
+
+    def g_out(self, rng: SeedRNG) -> torch.Tensor:
+        """For a generator step: the critic's output on a fresh generated batch (with graph)."""
+        return self.critic(self.G(self.latent(self.cfg.batch_size, rng)))
+
     def update(self, opt: torch.optim.Optimizer, module: nn.Module, loss: torch.Tensor) -> torch.Tensor:
         """Backward the per-seed losses, step, and return the per-seed gradient norm."""
         opt.zero_grad(set_to_none=True)

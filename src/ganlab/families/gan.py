@@ -28,16 +28,12 @@ class GAN(PointGAN):
     Config = GANConfig
 
     def train_step(self, real, rng):
-        B = self.cfg.batch_size
         for _ in range(self.cfg.d_steps):
-            with torch.no_grad():
-                fake = self.G(self.latent(B, rng))
-            d_real, d_fake = self.critic(real(B)), self.critic(fake)
+            _, _, d_real, d_fake = self.d_batch(real, rng)
             loss_d = losses.d_bce(d_real, d_fake)
             grad_d = self.update(self.opt_d, self.D, loss_d)
-        g_out = self.critic(self.G(self.latent(B, rng)))
         g_loss_fn = losses.g_saturating if self.cfg.loss == "saturating" else losses.g_non_saturating
-        loss_g = g_loss_fn(g_out)
+        loss_g = g_loss_fn(self.g_out(rng))
         grad_g = self.update(self.opt_g, self.G, loss_g)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": torch.sigmoid(d_real).mean(1).detach(), "d_fake": torch.sigmoid(d_fake).mean(1).detach(),

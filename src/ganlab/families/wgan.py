@@ -32,17 +32,14 @@ class WGAN(PointGAN):
                 torch.optim.RMSprop(self.D.parameters(), lr=self.cfg.lr_d))
 
     def train_step(self, real, rng):
-        B = self.cfg.batch_size
         for _ in range(self.cfg.d_steps):
-            with torch.no_grad():
-                fake = self.G(self.latent(B, rng))
-            d_real, d_fake = self.critic(real(B)), self.critic(fake)
+            _, _, d_real, d_fake = self.d_batch(real, rng)
             loss_d = losses.d_wasserstein(d_real, d_fake)
             grad_d = self.update(self.opt_d, self.D, loss_d)
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-self.cfg.clip, self.cfg.clip)
-        loss_g = losses.g_wasserstein(self.critic(self.G(self.latent(B, rng))))
+        loss_g = losses.g_wasserstein(self.g_out(rng))
         grad_g = self.update(self.opt_g, self.G, loss_g)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": d_real.mean(1).detach(), "d_fake": d_fake.mean(1).detach(),

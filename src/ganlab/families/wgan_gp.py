@@ -36,17 +36,13 @@ class WGANGP(PointGAN):
     d_is_probability = False
 
     def train_step(self, real, rng):
-        B = self.cfg.batch_size
         for _ in range(self.cfg.d_steps):
-            with torch.no_grad():
-                fake = self.G(self.latent(B, rng))
-            x = real(B)
-            d_real, d_fake = self.critic(x), self.critic(fake)
+            x, fake, d_real, d_fake = self.d_batch(real, rng)
             w_loss = losses.d_wasserstein(d_real, d_fake)
-            gp = losses.gradient_penalty(self.critic, x, fake, rng.rand(B, 1))
+            gp = losses.gradient_penalty(self.critic, x, fake, rng.rand(self.cfg.batch_size, 1))
             loss_d = w_loss + self.cfg.gp_weight * gp
             grad_d = self.update(self.opt_d, self.D, loss_d)
-        loss_g = losses.g_wasserstein(self.critic(self.G(self.latent(B, rng))))
+        loss_g = losses.g_wasserstein(self.g_out(rng))
         grad_g = self.update(self.opt_g, self.G, loss_g)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": d_real.mean(1).detach(), "d_fake": d_fake.mean(1).detach(),

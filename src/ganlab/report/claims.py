@@ -90,14 +90,19 @@ def _best(ctx: Context, names: list[str], key: str = "modes_captured") -> str:
     return max(names, key=lambda n: (ctx.runs[n].get(key) or -1, ctx.runs[n].get("high_quality_pct") or -1))
 
 
-def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
-    gp, gan = ctx.find("wgan_gp", "grid"), ctx.find("gan", "grid", minibatch="none")
-    if not gp or not gan:
-        return Verdict("n/a", "needs a wgan_gp and a vanilla gan run on a grid dataset")
-    a, b = _best(ctx, gp), _best(ctx, gan)
+def _more_modes(ctx: Context, better: list[str], worse: list[str], needs: str) -> Verdict:
+    """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`."""
+    if not better or not worse:
+        return Verdict("n/a", f"needs {needs}")
+    a, b = _best(ctx, better), _best(ctx, worse)
     ma, mb = ctx.runs[a]["modes_captured"], ctx.runs[b]["modes_captured"]
     ok = ma is not None and mb is not None and ma > mb
     return Verdict("pass" if ok else "fail", f"{a}: {_modes(ctx.runs[a])}; {b}: {_modes(ctx.runs[b])}")
+
+
+def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
+    return _more_modes(ctx, ctx.find("wgan_gp", "grid"), ctx.find("gan", "grid", minibatch="none"),
+                       "a wgan_gp and a vanilla gan run on a grid dataset")
 
 
 def wgan_gp_w_falls(ctx: Context) -> Verdict:
@@ -140,14 +145,9 @@ def saturating_starves(ctx: Context) -> Verdict:
 
 
 def mbd_beats_gan_grid(ctx: Context) -> Verdict:
-    mbd = ctx.find("gan", "grid", minibatch="mbd") + ctx.find("gan", "grid", minibatch="mbstd")
-    gan = ctx.find("gan", "grid", minibatch="none")
-    if not mbd or not gan:
-        return Verdict("n/a", "needs a gan run with minibatch discrimination and a vanilla gan run on a grid dataset")
-    a, b = _best(ctx, mbd), _best(ctx, gan)
-    ma, mb = ctx.runs[a]["modes_captured"], ctx.runs[b]["modes_captured"]
-    ok = ma is not None and mb is not None and ma > mb
-    return Verdict("pass" if ok else "fail", f"{a}: {_modes(ctx.runs[a])}; {b}: {_modes(ctx.runs[b])}")
+    return _more_modes(ctx, ctx.find("gan", "grid", minibatch="mbd") + ctx.find("gan", "grid", minibatch="mbstd"),
+                       ctx.find("gan", "grid", minibatch="none"),
+                       "a gan run with minibatch discrimination and a vanilla gan run on a grid dataset")
 
 
 CLAIMS = [
