@@ -28,7 +28,7 @@ def metrics(g_modes, w_modes, m_modes, sat_grad, ns_grad, w_early, w_late, acc, 
             "w": {**base, "modes_captured": w_modes, "train_w_sliced_early": w_early, "train_w_sliced_late": w_late,
                   "train_w_critic_early": w_early, "train_w_critic_late": w_late},
             "m": {**base, "modes_captured": m_modes},
-            "s": {**base, "modes_captured": 3.0, "train_grad_g_early": sat_grad},
+            "s": {**base, "modes_captured": 3.0, "train_grad_g_early": sat_grad, "train_grad_g_nonsat_early": ns_grad},
             "t": {"d_accuracy": acc, "theta": theta, "theta_std": 0.1, "d_real": 0.6, "d_fake": 0.6}}
 
 
@@ -58,3 +58,14 @@ def test_missing_metric_fails_not_crashes(tiny_params):
     m = metrics(17, 24, 22, 0.01, 1.0, 2.0, 0.1, 0.5, 7.5)
     m["w"]["modes_captured"] = None          # e.g. a diverged run
     assert verdicts(ctx(tiny_params, grid_runs(), m))["wgan_gp_beats_gan_grid"] == "fail"
+
+
+def test_saturating_uses_same_state_gradient(tiny_params):
+    """The evidence is the non-saturating gradient at the saturating run's own states, not
+    another run's gradient: a twin with a large gradient must not make the claim pass."""
+    m = metrics(17, 24, 22, 0.9, 1.0, 2.0, 0.1, 0.5, 7.5)
+    m["s"]["train_grad_g_nonsat_early"] = 1.0       # same-state ratio 0.9: no starvation
+    m["g"]["train_grad_g_early"] = 100.0             # a non-saturating twin with huge gradients
+    assert verdicts(ctx(tiny_params, grid_runs(), m))["saturating_starves"] == "fail"
+    m["s"]["train_grad_g_nonsat_early"] = 10.0      # same-state ratio 0.09: starved
+    assert verdicts(ctx(tiny_params, grid_runs(), m))["saturating_starves"] == "pass"

@@ -72,8 +72,8 @@ class PointConfig(RunConfig):
     d_hidden: list[int] = param([128, 128, 128], "discriminator hidden widths", ge=1)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
         "none", "discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018)")
-    mbd_kernels: int = param(16, "minibatch discrimination: number of kernels B", ge=1)
-    mbd_dim: int = param(8, "minibatch discrimination: kernel dimension C", ge=1)
+    mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1)
+    mbd_dim: int = param(4, "minibatch discrimination: kernel dimension C", ge=1)
     lr_g: float = param(1e-3, "generator learning rate", gt=0)
     lr_d: float = param(1e-3, "discriminator learning rate", gt=0)
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
