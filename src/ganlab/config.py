@@ -59,6 +59,7 @@ class RunConfig:
     checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
     snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
 
 
 # ---------------------------------------------------------------------------- checking

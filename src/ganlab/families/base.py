@@ -118,7 +118,9 @@ class PointGAN(Family):
         return self.D(x).squeeze(-1)
 
     def d_display(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.critic(x)
+        # A minibatch layer makes D(x) depend on the rest of its batch, so D is evaluated on
+        # batches of the training size (and never on one huge batch of grid points).
+        out = torch.cat([self.critic(c) for c in x.split(self.cfg.batch_size, dim=1)], dim=1)
         return torch.sigmoid(out) if self.d_is_probability else out
 
     def d_batch(self, real: RealFn, rng: SeedRNG):

@@ -79,6 +79,8 @@ class Trainer:
         self.run, self.cfg = run, cfg
         self.model_dir, self.live_dir, self.ckpt_path = Path(model_dir), Path(live_dir), Path(ckpt_dir) / CKPT_NAME
         self.device = resolve_device(device)
+        if cfg.cpu_threads and self.device.type == "cpu":
+            torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
         arrays, self.meta = datasets.load(data_dir)
         self.data = torch.from_numpy(arrays["train"]).to(self.device)      # resident on the device
