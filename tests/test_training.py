@@ -88,7 +88,7 @@ def test_resume_after_kill_matches_uninterrupted(project, tiny_params):
     assert not (project / "models/gan-ring/status.json").exists()
 
     resumed = run_stage(project, "stages/train.py", "gan-ring")
-    assert f"resuming from checkpoint at step" in resumed.stderr
+    assert "resuming from checkpoint at step" in resumed.stderr
     status = io.read_json(project / "models/gan-ring/status.json")
     assert status["resumed_from_step"] >= killed_at and status["status"] == "completed"
     w_resumed = torch.load(project / "models/gan-ring/weights.pt", weights_only=True)

@@ -285,10 +285,6 @@ def stage_start(doc: str, section: str | None):
     return params, args.name, entries[args.name]
 
 
-def to_dict(cfg: Any) -> dict:
-    return dataclasses.asdict(cfg)
-
-
 if __name__ == "__main__":  # python -m ganlab.config --markdown: the README params reference
     from ganlab.data import get_recipe, list_recipes
     from ganlab.families import get_family, list_families

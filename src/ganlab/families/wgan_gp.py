@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 
 from ganlab import losses
 from ganlab.config import param
