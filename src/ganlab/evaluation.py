@@ -112,7 +112,8 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
             m["d_accuracy"] = 0.5 * (float((d_real_all[i] > 0.5).mean()) + float((d_fake_all[i] < 0.5).mean()))
         for k, v in m.items():
             per_seed.setdefault(k, []).append(v)
-    for k, v in model.final_metrics().items():
+    final = model.final_metrics()
+    for k, v in final.items():
         if isinstance(v, list):
             per_seed[k] = [v[cfg.seeds.index(s)] for s in evaluated]
     for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
@@ -124,9 +125,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
            "n_samples": n, "n_real": int(len(real)), "n_modes": len(meta["centres"])}
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)
-    for k, v in model.final_metrics().items():
-        if not isinstance(v, list):
-            out[k] = v
+    out.update({k: v for k, v in final.items() if not isinstance(v, list)})
     for k, v in floor.items():
         out[f"{k}_floor"] = v
     out.update(training_summary(io.read_json(model_dir / "history.json")))

@@ -188,8 +188,7 @@ class Trainer:
                 acc[k] = acc[k] + v if k in acc else v.clone()
             n_acc += 1
             losses = torch.stack([out[k] for k in out if k.startswith("loss")])
-            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(losses).all(),
-                                    torch.tensor(step + 1, device=self.device), first_bad)
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(losses).all(), step + 1, first_bad)
             done = step + 1
             if done % cfg.log_every == 0 or done == cfg.steps:
                 rec = {"step": done}
