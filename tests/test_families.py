@@ -160,3 +160,16 @@ def test_seed_mlp_options_and_init_per_seed():
     for pa, pb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(pa[1:2], pb)        # seed 1's init does not depend on seed 0
     assert a(torch.randn(2, 5, 2)).shape == (2, 5, 1)
+
+
+def test_d_display_uses_training_size_batches():
+    """With a minibatch layer D(x) depends on its batch, so the displayed D is computed on
+    batches of the training size: equal to the critic applied chunk by chunk."""
+    model, _ = make("gan", minibatch="mbd", batch_size=16)
+    x = torch.randn(2, 50, 2)
+    with torch.no_grad():
+        chunks = torch.cat([torch.sigmoid(model.critic(c)) for c in x.split(16, dim=1)], dim=1)
+        whole = torch.sigmoid(model.critic(x))
+        shown = model.d_display(x)
+    torch.testing.assert_close(shown, chunks)
+    assert not torch.allclose(shown, whole)          # one 50-sample batch would give other values
