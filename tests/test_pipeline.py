@@ -38,6 +38,7 @@ def repo(tmp_path_factory) -> Path:
     (root / "params.yaml").write_text(yaml.safe_dump(TINY, sort_keys=False))
     sh(root, "git", "init", "-q")
     sh(root, "dvc", "init", "-q")
+    shutil.copy(ROOT / ".dvcignore", root / ".dvcignore")
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-qm", "init")
     sh(root, "dvc", "repro")
@@ -62,6 +63,15 @@ def test_second_repro_reruns_nothing(repo):
     assert stale(repo) == set()
     out = sh(repo, "dvc", "repro").stdout
     assert "Running stage" not in out
+    # Bytecode Python writes next to the sources (here: as another Python version would) is not
+    # a code change: .dvcignore keeps it out of the stages' dependency hashes.
+    stray = repo / "src/ganlab/families/__pycache__/gan.cpython-399.pyc"
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_bytes(b"not source")
+    try:
+        assert stale(repo) == set()
+    finally:
+        stray.unlink()
 
 
 def test_changing_one_run_reruns_only_that_run(repo):

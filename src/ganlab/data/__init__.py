@@ -17,7 +17,7 @@ import numpy as np
 
 from ganlab import io
 
-_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures"}
+_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures", "glyphs": "glyphs"}
 
 
 class Recipe:
@@ -44,7 +44,7 @@ def prepare(cfg, out_dir: str | Path) -> dict:
     """Generate one dataset and write it atomically to out_dir; return its meta."""
     arrays, meta = get_recipe(cfg.recipe).make(cfg)
     meta = {**meta, "recipe": dataclasses.asdict(cfg),
-            "splits": {k: int(v.shape[0]) for k, v in arrays.items()}}
+            "splits": {k: int(v.shape[0]) for k, v in arrays.items() if k in ("train", "test")}}
     with io.atomic_dir(out_dir) as tmp:
         np.savez(tmp / "data.npz", **arrays)
         io.write_json(tmp / "meta.json", meta)
