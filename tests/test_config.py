@@ -52,7 +52,7 @@ BAD = [
     ("runs.toy.dataset", "ring8", r"^runs\.toy\.dataset: family toy1d needs 1-D point data"),
     ("runs.wgan_gp-grid.minibatch", "mbd", r"^runs\.wgan_gp-grid\.minibatch: wgan_gp allows none or mbstd"),
     ("runs.gan-ring.family", DELETE, r"^runs\.gan-ring\.family: required; allowed: gan, toy1d"),
-    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: grid, mixture, ring, toy1d"),
+    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: glyphs, grid, mixture, ring, toy1d"),
     ("datasets.ring8.std", 0, r"^datasets\.ring8\.std: must be > 0, got 0"),
     ("evaluation.n_samples", 10, r"^evaluation\.n_samples: must be >= 100, got 10"),
     ("device", "tpu", r"^device: expected auto .*got 'tpu'"),
