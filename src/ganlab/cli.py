@@ -26,7 +26,7 @@ def cmd_info(args) -> None:
 
     print("families:")
     for name in list_families():
-        doc = (get_family(name).__module__ and sys.modules[get_family(name).__module__].__doc__ or "").strip().splitlines()
+        doc = (sys.modules[get_family(name).__module__].__doc__ or "").strip().splitlines()
         print(f"  {name:10s} {doc[0] if doc else ''}")
     print("dataset recipes: " + ", ".join(list_recipes()))
     params = config.load_or_exit(args.params)

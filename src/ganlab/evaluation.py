@@ -82,7 +82,7 @@ def distances(x: np.ndarray, y: np.ndarray, ev) -> dict[str, float]:
 def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -> dict:
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     status = io.read_json(model_dir / "status.json")
-    model, cfg, meta = load_model(model_dir)
+    model, cfg, _ = load_model(model_dir)
     arrays, meta = datasets.load(data_dir)
     n = ev.n_samples
     rng = np.random.default_rng(ev.seed)
@@ -96,16 +96,16 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
     d_real, d_fake = d_real_all.mean(1), d_fake_all.mean(1)
 
     per_seed: dict[str, list[float]] = {}
-    evaluated = [s for i, s in enumerate(cfg.seeds) if np.isfinite(fake[i]).all()]   # diverged seeds drop out
+    keep = [i for i in range(len(cfg.seeds)) if np.isfinite(fake[i]).all()]   # diverged seeds drop out
+    evaluated = [cfg.seeds[i] for i in keep]
     # Each seed's metrics and the noise floor are independent; POT's network simplex releases
     # the GIL, so two threads cut this stage's time by about a third on 2 cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
         floor_job = pool.submit(distances, real2, real, ev)
-        jobs = [pool.submit(point_metrics, fake[cfg.seeds.index(s)], real, meta, ev) for s in evaluated]
+        jobs = [pool.submit(point_metrics, fake[i], real, meta, ev) for i in keep]
         results = [j.result() for j in jobs]
         floor = floor_job.result()
-    for s, m in zip(evaluated, results):
-        i = cfg.seeds.index(s)
+    for i, m in zip(keep, results):
         m.update({"d_real": float(d_real[i]), "d_fake": float(d_fake[i])})
         if model.d_is_probability:
             # Chance means 50 % accuracy: a constant D, whatever its level, is at chance.
@@ -115,7 +115,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
     final = model.final_metrics()
     for k, v in final.items():
         if isinstance(v, list):
-            per_seed[k] = [v[cfg.seeds.index(s)] for s in evaluated]
+            per_seed[k] = [v[i] for i in keep]
     for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
         per_seed.setdefault(k, [])             # no finite seed: the keys exist, as null
 
