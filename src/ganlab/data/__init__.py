@@ -51,6 +51,19 @@ def prepare(cfg, out_dir: str | Path) -> dict:
     return meta
 
 
+def to_model(x):
+    """Stored images (uint8 in [0, 255], numpy or torch) -> what models see: float32 in [-1, 1].
+    Point data is returned unchanged (as float32)."""
+    if getattr(x, "dtype", None) is not None and str(x.dtype) in ("uint8", "torch.uint8"):
+        return x.float() / 127.5 - 1.0 if hasattr(x, "float") else x.astype(np.float32) / 127.5 - 1.0
+    return x.float() if hasattr(x, "float") else np.asarray(x, np.float32)
+
+
+def to_uint8(x):
+    """Model-space images in [-1, 1] (numpy) -> uint8 in [0, 255], for figures and files."""
+    return np.clip(np.round((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 def load(data_dir: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """Read `data/<name>/`: (arrays, meta). Plain arrays only: no pickle."""
     data_dir = Path(data_dir)
