@@ -10,68 +10,100 @@ import torch
 
 from ganlab.config import build
 from ganlab.families import get_family, list_families
+from ganlab.families.base import RealBatches
 from ganlab.families.toy1d import notebook_initial_losses
 from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd, SeedMLP, SeedRNG
 
 META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
-        2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
+        2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]},
+        "images": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3}}
 SMALL = {"toy1d": {"d_steps": 5, "g_steps": 2},
          "gan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16},
          "wgan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
          "wgan_gp": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2}}
+SMALL_IMAGES = {"batch_size": 8, "width": 4, "z_dim": 5}
 
 
-def make(family: str, seeds=(0, 1), **over):
+def kinds_of(family: str) -> list:
+    """The data a family is tested on: 2-D points (or 1-D for the toy) and/or images."""
     fam = get_family(family)
-    dim = 1 if fam.check_dataset({"kind": "points", "dim": 2}) else 2
-    cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **SMALL.get(family, {}), **over}, "t")
-    return fam(cfg, META[dim], torch.device("cpu")), dim
+    kinds = [k for k in (2, 1) if not fam.check_dataset({"kind": "points", "dim": k})][:1]
+    return kinds + (["images"] if not fam.check_dataset(dict(META["images"])) else [])
 
 
-def real_fn(dim: int, rng: SeedRNG):
-    centres = torch.tensor(META[dim]["centres"], dtype=torch.float32)
-    return lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, dim)
+CASES = [(f, k) for f in list_families() for k in kinds_of(f)]
+
+
+def make(family: str, seeds=(0, 1), kind=None, **over):
+    fam = get_family(family)
+    kind = kind or kinds_of(family)[0]
+    small = SMALL_IMAGES if kind == "images" else SMALL.get(family, {})
+    cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **small, **over}, "t")
+    return fam(cfg, META[kind], torch.device("cpu")), kind
+
+
+def real_fn(kind, rng: SeedRNG):
+    """Real batches like the trainer's: callable, and `.labeled(n)` with class labels."""
+    if kind == "images":   # three "classes": a bright square in one of three places
+        images = torch.zeros(3, 1, 8, 8, dtype=torch.uint8)
+        for k in range(3):
+            images[k, 0, 2 * k:2 * k + 3, 2 * k:2 * k + 3] = 255
+        return RealBatches(images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10), rng)
+    centres = torch.tensor(META[kind]["centres"], dtype=torch.float32)
+    return lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, kind)
 
 
 def test_registry_lists_the_foundation_families():
     assert {"toy1d", "gan", "wgan", "wgan_gp"} <= set(list_families())
-    with pytest.raises(KeyError, match="unknown family 'nope'; known: gan"):
+    assert {"dcgan", "cgan", "acgan", "infogan"} <= set(list_families())
+    with pytest.raises(KeyError, match="unknown family 'nope'; known: acgan, cgan"):
         get_family("nope")
 
 
-@pytest.mark.parametrize("family", list_families())
-def test_family_step_shapes_and_finite(family):
-    model, dim = make(family)
+@pytest.mark.parametrize("family,kind", CASES)
+def test_family_step_shapes_and_finite(family, kind):
+    model, kind = make(family, kind=kind)
     rng = SeedRNG([0, 1], offset=5)
     z = model.latent(7, rng)
     assert z.shape[:2] == (2, 7)
     x = model.generate(z)
-    assert x.shape == (2, 7, dim)
-    assert model.d_display(x).shape == (2, 7)
+    assert x.shape == ((2, 7, 1, 8, 8) if kind == "images" else (2, 7, kind))
+    if kind == "images":
+        assert x.min() >= -1 and x.max() <= 1                 # tanh output, the data's range
+    if not getattr(model, "d_in_class", False):
+        assert model.d_display(x).shape == (2, 7)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    out = model.train_step(real_fn(dim, rng), rng)
+    out = model.train_step(real_fn(kind, rng), rng)
     for k, v in out.items():
         assert v.shape == (2,), k
         assert torch.isfinite(v).all(), k
     assert {"loss_d", "loss_g", "d_real", "d_fake", "grad_g", "grad_d"} <= set(out)
     still = [n for n, p in model.named_parameters() if torch.equal(before[n], p)]
     # A Wasserstein critic's output bias has zero gradient (the loss ignores constant offsets).
-    allowed = {n for n in before if n.startswith("D.") and n.endswith(".bias")} if not getattr(model, "d_is_probability", True) else set()
-    assert len(set(still) - allowed) == 0 and len(still) <= 1, f"parameters that did not move: {still}"
+    allowed = ({n for n in before if n.startswith("D.") and n.endswith(".bias")}
+               if not getattr(model, "d_is_probability", True) else set())
+    assert not set(still) - allowed and len(still) <= 2 * (kind == "images") + 1, f"parameters that did not move: {still}"
     assert set(model.optimizers()) == {"g", "d"}
 
 
-@pytest.mark.parametrize("family", list_families())
-def test_seeds_are_independent(family):
+@pytest.mark.parametrize("family,kind", CASES)
+def test_seeds_are_independent(family, kind):
     """Seed 1 trained in a batch with seed 0 equals seed 1 trained alone."""
-    both, dim = make(family, seeds=(0, 1))
-    alone, _ = make(family, seeds=(1,))
+    both, kind = make(family, seeds=(0, 1), kind=kind)
+    alone, _ = make(family, seeds=(1,), kind=kind)
     rng_b, rng_a = SeedRNG([0, 1], offset=9), SeedRNG([1], offset=9)
     for _ in range(3):
-        both.train_step(real_fn(dim, rng_b), rng_b)
-        alone.train_step(real_fn(dim, rng_a), rng_a)
-    for (name, pb), pa in zip(both.named_parameters(), alone.parameters()):
-        torch.testing.assert_close(pb[1:2] if pb.shape[0] == 2 else pb, pa, rtol=1e-5, atol=1e-6, msg=name)
+        both.train_step(real_fn(kind, rng_b), rng_b)
+        alone.train_step(real_fn(kind, rng_a), rng_a)
+    if kind == "images":    # one network per seed: seed 1's is nets.1 in the pair, nets.0 alone
+        pairs = [(n, p, dict(alone.named_parameters())[n.replace(".nets.1.", ".nets.0.")])
+                 for n, p in both.named_parameters() if ".nets.1." in n]
+        assert pairs
+    else:
+        pairs = [(n, pb[1:2] if pb.shape[0] == 2 else pb, pa)
+                 for (n, pb), pa in zip(both.named_parameters(), alone.parameters())]
+    for name, pb, pa in pairs:
+        torch.testing.assert_close(pb, pa, rtol=1e-5, atol=1e-6, msg=name)
 
 
 def test_wgan_clips_critic_weights():

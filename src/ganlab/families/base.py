@@ -3,9 +3,15 @@
 The loop (ganlab.training.loop) only calls the methods below, so it never needs a branch
 per family. All tensors carry a leading seed dimension S (see ganlab.nn.seeded).
 
-`PointGAN` is the shared body of the 2-D families (gan, wgan, wgan_gp): seed-batched MLP
-generator and discriminator, Gaussian latents, and the discriminator options (minibatch
-discrimination, minibatch std); each of those families only writes its update step.
+`Adversarial` is the shared body of the two-player families (gan, wgan, wgan_gp, dcgan and
+its conditional variants): it builds the networks for the data kind, draws latents, and has
+the helpers every update step uses (d_batch, g_out, update); each family only writes its
+update step. On point data the networks are seed-batched MLPs (ganlab.nn.seeded) with the
+discriminator options (minibatch discrimination, minibatch std); on images they are DCGAN's
+convolutional networks, one per seed (ganlab.nn.conv).
+
+Latents are one tensor (S, N, z_dim + n_cat + n_cont): noise, then a one-hot class (the
+condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes (InfoGAN).
 """
 from __future__ import annotations
 
@@ -16,15 +22,52 @@ import torch
 from torch import nn
 
 from ganlab.config import RunConfig, param
+from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack
 from ganlab.nn.seeded import SeedMLP, SeedRNG
 
 RealFn = Callable[[int], torch.Tensor]   # n -> a real batch of shape (S, n, ...)
 
 
+class RealBatches:
+    """Real training batches, drawn per seed from data resident on the device.
+
+    `real(n)` -> (S, n, ...) in model space (images: uint8 storage -> float in [-1, 1]);
+    `real.labeled(n)` -> (x, labels of shape (S, n)) for families that train on labels.
+    """
+
+    def __init__(self, data: torch.Tensor, labels: torch.Tensor | None, rng: SeedRNG):
+        self.data, self.labels, self.rng = data, labels, rng
+
+    def labeled(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        idx = self.rng.randint(len(self.data), n)
+        x = self.data[idx]
+        if x.dtype == torch.uint8:
+            x = x.float() / 127.5 - 1.0
+        return x, (None if self.labels is None else self.labels[idx])
+
+    def __call__(self, n: int) -> torch.Tensor:
+        return self.labeled(n)[0]
+
+
+def seed_norm(module: nn.Module, grads: list[torch.Tensor | None]) -> torch.Tensor:
+    """Per-seed L2 norm of `grads` (one per parameter of `module`, in order): shape (S,).
+    Seed-batched modules carry the seed in each parameter's first dimension; a SeedStack has
+    one network per seed. No host sync."""
+    if isinstance(module, SeedStack):
+        norms, i = [], 0
+        for net in module.nets:
+            k = sum(1 for _ in net.parameters())
+            sq = [g.pow(2).sum() for g in grads[i:i + k] if g is not None]
+            norms.append(torch.stack(sq).sum().sqrt())
+            i += k
+        return torch.stack(norms)
+    sq = [g.pow(2).flatten(1).sum(1) for g in grads if g is not None]
+    return torch.stack(sq).sum(0).sqrt()
+
+
 def seed_grad_norm(module: nn.Module) -> torch.Tensor:
     """Per-seed L2 norm of the gradients of a seed-batched module: shape (S,). No sync."""
-    sq = [p.grad.pow(2).flatten(1).sum(1) for p in module.parameters() if p.grad is not None]
-    return torch.stack(sq).sum(0).sqrt()
+    return seed_norm(module, [p.grad for p in module.parameters()])
 
 
 class Family(nn.Module):
@@ -44,6 +87,10 @@ class Family(nn.Module):
 
     def latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
         raise NotImplementedError
+
+    def fixed_latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
+        """The latents of figures and in-loop estimates; conditional families cycle the classes."""
+        return self.latent(n, rng)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -66,12 +113,14 @@ class Family(nn.Module):
 
 
 @dataclass
-class PointConfig(RunConfig):
-    z_dim: int = param(2, "latent dimension", ge=1)
-    g_hidden: list[int] = param([128, 128, 128], "generator hidden widths", ge=1)
-    d_hidden: list[int] = param([128, 128, 128], "discriminator hidden widths", ge=1)
+class AdversarialConfig(RunConfig):
+    z_dim: int | None = param(None, "latent dimension (default: 2 on point data, 100 on images as in DCGAN)", ge=1)
+    z_dist: Literal["normal", "uniform"] = param("normal", "latent distribution: N(0, I) or U[-1, 1] per component (DCGAN)")
+    g_hidden: list[int] = param([128, 128, 128], "point data: generator hidden widths", ge=1)
+    d_hidden: list[int] = param([128, 128, 128], "point data: discriminator hidden widths", ge=1)
+    width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
-        "none", "discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018)")
+        "none", "point data: discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018)")
     mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1)
     mbd_dim: int = param(4, "minibatch discrimination: kernel dimension C", ge=1)
     lr_g: float = param(1e-3, "generator learning rate", gt=0)
@@ -81,24 +130,53 @@ class PointConfig(RunConfig):
     d_steps: int = param(1, "discriminator (critic) updates per generator update", ge=1)
 
 
-class PointGAN(Family):
-    Config = PointConfig
+class Adversarial(Family):
+    Config = AdversarialConfig
+    kinds: tuple[str, ...] = ("points", "images")   # data kinds the family trains on
+    needs_labels = False    # trains on class labels (cGAN, ACGAN)
+    d_in_class = False      # the discriminator also sees the one-hot class (cGAN)
+    d_aux_class = False     # the discriminator also outputs class logits (ACGAN)
+    d_batch_norm = True     # images: batch norm in D (False for a gradient-penalised critic)
 
     @classmethod
     def check_dataset(cls, desc: dict) -> str | None:
-        if desc["kind"] != "points":
-            return f"family {cls.name} trains on point datasets (toy1d, ring, grid, mixture), not {desc['kind']}"
+        if desc["kind"] not in cls.kinds:
+            names = {"points": "point datasets (toy1d, ring, grid, mixture)",
+                     "images": "image datasets (glyphs, digits, stacked, mnist, ...)"}
+            return f"family {cls.name} trains on {' or '.join(names[k] for k in cls.kinds)}, not {desc['kind']}"
+        if cls.needs_labels and (desc.get("per_channel_labels") or not desc.get("classes")):
+            return f"family {cls.name} needs one class label per image; this dataset has none or one per channel"
         return None
 
     def __init__(self, cfg, meta: dict, device: torch.device):
         super().__init__(cfg, meta, device)
-        dim = meta["dim"]
-        init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
-        self.G = SeedMLP(cfg.z_dim, cfg.g_hidden, dim, init, act="relu")
-        self.D = SeedMLP(dim, cfg.d_hidden, 1, init, act="leaky_relu", minibatch=cfg.minibatch,
-                         mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim)
+        self.images = meta["kind"] == "images"
+        self.z_dim = cfg.z_dim or (100 if self.images else 2)
+        # one-hot classes in the latent (the cGAN/ACGAN condition, InfoGAN's categorical
+        # code) and continuous codes (InfoGAN)
+        self.n_cat, self.n_cont = self.latent_codes(cfg, meta)
+        if self.images:
+            zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
+            self.G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds)
+            self.D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
+                                                          in_extra=self.n_cat if self.d_in_class else 0,
+                                                          n_out=1 + (self.n_cat if self.d_aux_class else 0)),
+                               cfg.seeds, offset=8_000_003)
+        else:
+            init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
+            self.G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu")
+            self.D = SeedMLP(meta["dim"], cfg.d_hidden, 1, init, act="leaky_relu", minibatch=cfg.minibatch,
+                             mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim)
+        self.build_extra()
         self.to(device)
         self.opt_g, self.opt_d = self.make_optimizers()
+
+    def latent_codes(self, cfg, meta: dict) -> tuple[int, int]:
+        """(n_cat, n_cont); conditional families take n_cat from the dataset's classes."""
+        return (int(meta["classes"]), 0) if self.needs_labels else (0, 0)
+
+    def build_extra(self) -> None:
+        """Hook for extra modules (InfoGAN's Q head) built before the optimisers."""
 
     def make_optimizers(self):
         c = self.cfg
@@ -108,19 +186,58 @@ class PointGAN(Family):
     def optimizers(self):
         return {"g": self.opt_g, "d": self.opt_d}
 
-    def latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
-        return rng.randn(n, self.cfg.z_dim)
+    # ------------------------------------------------------------------ latents
+    def latent(self, n: int, rng: SeedRNG, labels: torch.Tensor | None = None,
+               cont: torch.Tensor | None = None) -> torch.Tensor:
+        """(S, n, z_dim + n_cat + n_cont). `labels` (S, n) fixes the one-hot part and `cont`
+        (S, n, n_cont) the continuous codes; otherwise both are drawn (classes uniformly)."""
+        noise = rng.randn(n, self.z_dim) if self.cfg.z_dist == "normal" else rng.rand(n, self.z_dim) * 2 - 1
+        parts = [noise]
+        if self.n_cat:
+            if labels is None:
+                labels = rng.randint(self.n_cat, n)
+            parts.append(torch.nn.functional.one_hot(labels.to(noise.device), self.n_cat).to(noise.dtype))
+        if self.n_cont:
+            parts.append(rng.rand(n, self.n_cont) * 2 - 1 if cont is None else cont.to(noise.device))
+        return torch.cat(parts, -1) if len(parts) > 1 else noise
 
+    def fixed_latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
+        if not self.n_cat:
+            return self.latent(n, rng)
+        labels = (torch.arange(n, device=rng.device) % self.n_cat).expand(self.n_seeds, -1)
+        return self.latent(n, rng, labels=labels)
+
+    def latent_labels(self, z: torch.Tensor) -> torch.Tensor:
+        """The class (or categorical code) a latent asks for: (S, n)."""
+        return z[..., self.z_dim:self.z_dim + self.n_cat].argmax(-1)
+
+    def latent_cont(self, z: torch.Tensor) -> torch.Tensor:
+        return z[..., self.z_dim + self.n_cat:]
+
+    # ------------------------------------------------------------------ networks
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         return self.G(z)
 
-    def critic(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x).squeeze(-1)
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        """Images: (logits (S, N, 1 + d_extra_out), trunk features (S, N, F)). Points: logits."""
+        if not self.images:
+            return self.D(x)
+        extra = None
+        if self.d_in_class:
+            extra = torch.nn.functional.one_hot(labels, self.n_cat).to(x.dtype)
+        return self.D(x, extra)
 
-    def d_display(self, x: torch.Tensor) -> torch.Tensor:
+    def critic(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.discriminate(x, labels)
+        return (out[0] if self.images else out)[..., 0]
+
+    def d_display(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # A minibatch layer makes D(x) depend on the rest of its batch, so D is evaluated on
         # batches of the training size (and never on one huge batch of grid points).
-        out = torch.cat([self.critic(c) for c in x.split(self.cfg.batch_size, dim=1)], dim=1)
+        B = self.cfg.batch_size
+        chunks = [self.critic(c, None if labels is None else labels[:, i * B:(i + 1) * B])
+                  for i, c in enumerate(x.split(B, dim=1))]
+        out = torch.cat(chunks, dim=1)
         return torch.sigmoid(out) if self.d_is_probability else out
 
     def d_batch(self, real: RealFn, rng: SeedRNG):
@@ -136,10 +253,14 @@ class PointGAN(Family):
         """For a generator step: the critic's output on a fresh generated batch (with graph)."""
         return self.critic(self.G(self.latent(self.cfg.batch_size, rng)))
 
-    def update(self, opt: torch.optim.Optimizer, module: nn.Module, loss: torch.Tensor) -> torch.Tensor:
-        """Backward the per-seed losses, step, and return the per-seed gradient norm."""
+    def update(self, opt: torch.optim.Optimizer, module: nn.Module | tuple[nn.Module, ...],
+               loss: torch.Tensor) -> torch.Tensor:
+        """Backward the per-seed losses, step, and return the per-seed gradient norm of the
+        module (or modules) that `opt` updates."""
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
-        norm = seed_grad_norm(module)
+        modules = module if isinstance(module, tuple) else (module,)
+        norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
         opt.step()
         return norm
+

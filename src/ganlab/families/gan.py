@@ -16,18 +16,19 @@ import torch
 
 from ganlab import losses
 from ganlab.config import param
-from ganlab.families.base import PointConfig, PointGAN
+from ganlab.families.base import Adversarial, AdversarialConfig, seed_norm
 
 
 @dataclass
-class GANConfig(PointConfig):
+class GANConfig(AdversarialConfig):
     loss: Literal["non_saturating", "saturating"] = param(
         "non_saturating", "generator loss: -log D(G(z)) or the minimax log(1 - D(G(z)))")
 
 
-class GAN(PointGAN):
+class GAN(Adversarial):
     name = "gan"
     Config = GANConfig
+    kinds = ("points",)        # on images this update step is `dcgan`
 
     def train_step(self, real, rng):
         for _ in range(self.cfg.d_steps):
@@ -41,7 +42,7 @@ class GAN(PointGAN):
             # The non-saturating loss's gradient at the very same (G, D, z): the controlled
             # evidence for "the saturating loss starves G when D rejects its samples".
             alt = torch.autograd.grad(losses.g_non_saturating(g_out).sum(), list(self.G.parameters()), retain_graph=True)
-            out["grad_g_nonsat"] = torch.stack([g.pow(2).flatten(1).sum(1) for g in alt]).sum(0).sqrt()
+            out["grad_g_nonsat"] = seed_norm(self.G, list(alt))
         else:
             loss_g = losses.g_non_saturating(g_out)
         grad_g = self.update(self.opt_g, self.G, loss_g)

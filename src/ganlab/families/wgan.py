@@ -11,18 +11,18 @@ import torch
 
 from ganlab import losses
 from ganlab.config import param
-from ganlab.families.base import PointConfig, PointGAN
+from ganlab.families.base import AdversarialConfig, Adversarial
 
 
 @dataclass
-class WGANConfig(PointConfig):
+class WGANConfig(AdversarialConfig):
     clip: float = param(0.01, "critic weights are clipped to [-clip, clip] after every update", gt=0)
     lr_g: float = param(5e-5, "generator learning rate (RMSprop)", gt=0)
     lr_d: float = param(5e-5, "critic learning rate (RMSprop)", gt=0)
     d_steps: int = param(5, "critic updates per generator update (n_critic)", ge=1)
 
 
-class WGAN(PointGAN):
+class WGAN(Adversarial):
     name = "wgan"
     Config = WGANConfig
     d_is_probability = False

@@ -2,7 +2,8 @@
 penalty lambda * E(||grad f(x_hat)||_2 - 1)^2 on per-sample random interpolates between real
 and generated points (Algorithm 1: lambda = 10, n_critic = 5, Adam lr 1e-4, betas (0, 0.9);
 we default beta1 = 0.5, which trains these small MLPs faster). No normalisation layers in the
-critic, as the paper requires. The critic's estimate E f(x) - E f(G(z)) is logged as `w_critic`.
+critic, as the paper requires: on images the critic is DCGAN's discriminator without batch
+norm (ganlab.nn.conv). The critic's estimate E f(x) - E f(G(z)) is logged as `w_critic`.
 
 On the 2-D mixtures the default runs set gp_weight 0.1, as the authors' own toy script does
 (gan_toy.py: "LAMBDA = .1  # Smaller lambda seems to help for toy tasks specifically"); measured
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 
 from ganlab import losses
 from ganlab.config import param
-from ganlab.families.base import PointConfig, PointGAN
+from ganlab.families.base import AdversarialConfig, Adversarial
 
 
 @dataclass
-class WGANGPConfig(PointConfig):
+class WGANGPConfig(AdversarialConfig):
     gp_weight: float = param(10.0, "gradient penalty weight lambda", ge=0)
     lr_g: float = param(1e-4, "generator learning rate", gt=0)
     lr_d: float = param(1e-4, "critic learning rate", gt=0)
@@ -34,16 +35,18 @@ class WGANGPConfig(PointConfig):
             raise ConfigError(f"{path}.minibatch: wgan_gp allows none or mbstd, got 'mbd'")
 
 
-class WGANGP(PointGAN):
+class WGANGP(Adversarial):
     name = "wgan_gp"
     Config = WGANGPConfig
     d_is_probability = False
+    d_batch_norm = False     # images: the DCGAN critic without batch norm, as the paper requires
 
     def train_step(self, real, rng):
         for _ in range(self.cfg.d_steps):
             x, fake, d_real, d_fake = self.d_batch(real, rng)
             w_loss = losses.d_wasserstein(d_real, d_fake)
-            gp = losses.gradient_penalty(self.critic, x, fake, rng.rand(self.cfg.batch_size, 1))
+            eps = rng.rand(self.cfg.batch_size, *[1] * (x.dim() - 2))     # one per sample
+            gp = losses.gradient_penalty(self.critic, x, fake, eps)
             loss_d = w_loss + self.cfg.gp_weight * gp
             grad_d = self.update(self.opt_d, self.D, loss_d)
         loss_g = losses.g_wasserstein(self.g_out(rng))

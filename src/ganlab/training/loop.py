@@ -29,10 +29,12 @@ import torch
 from ganlab import data as datasets
 from ganlab import io
 from ganlab.families import get_family
+from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
 
 CKPT_NAME = "ckpt.pt"
 N_FIXED = 1000        # samples per seed in snapshots and in-loop Wasserstein estimates
+N_KEEP_IMAGES = 100   # of which image snapshots keep the first 100 (figures show at most 100)
 TRAIN_OFFSET, FIXED_OFFSET = 1_000_003, 2_000_003   # seed offsets: separate streams
 
 
@@ -54,6 +56,8 @@ def snapshot_steps(steps: int, n: int) -> list[int]:
 
 def display_grid(meta: dict, n1d: int = 200, n2d: int = 64) -> np.ndarray:
     """Points where the discriminator is drawn for figures: a line (1-D) or a square mesh (2-D)."""
+    if meta["kind"] != "points":
+        return np.zeros((0, meta["dim"]), np.float32)
     lo, hi = np.asarray(meta["range"][0]), np.asarray(meta["range"][1])
     pad = 0.25 * (hi - lo) + 1e-6
     lo, hi = lo - pad, hi + pad
@@ -66,8 +70,9 @@ def display_grid(meta: dict, n1d: int = 200, n2d: int = 64) -> np.ndarray:
 
 
 def w_estimate(fake: np.ndarray, real: np.ndarray, seed: int = 0) -> float:
-    """In-loop Wasserstein-1 estimate: closed form in 1-D, sliced above."""
+    """In-loop Wasserstein-1 estimate: closed form in 1-D, sliced above (images: on pixels)."""
     from ganlab.metrics import wasserstein
+    fake, real = fake.reshape(len(fake), -1), real.reshape(len(real), -1)
     if fake.shape[-1] == 1:
         return wasserstein.w1_1d(fake[:, 0], real[:, 0])
     return wasserstein.sliced(fake, real, n_projections=128, seed=seed)
@@ -83,14 +88,20 @@ class Trainer:
             torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
         arrays, self.meta = datasets.load(data_dir)
-        self.data = torch.from_numpy(arrays["train"]).to(self.device)      # resident on the device
+        # Resident on the device as stored (images stay uint8: 4x less memory); RealBatches
+        # converts each batch to model space.
+        self.data = torch.from_numpy(arrays["train"]).to(self.device)
+        labels = arrays.get("train_labels")
+        labels = torch.from_numpy(labels).to(self.device) if labels is not None and labels.ndim == 1 else None
         torch.manual_seed(cfg.seeds[0])
         self.model = get_family(cfg.family)(cfg, self.meta, self.device)
         self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET)
+        self.batches = RealBatches(self.data, labels, self.rng)
         fixed = SeedRNG(cfg.seeds, self.device, offset=FIXED_OFFSET)
-        self.z_fixed = self.model.latent(N_FIXED, fixed)
+        self.z_fixed = self.model.fixed_latent(N_FIXED, fixed)
         pick = np.random.default_rng(cfg.seeds[0]).choice(len(self.data), size=min(N_FIXED, len(self.data)), replace=False)
-        self.real_fixed = arrays["train"][pick]
+        self.real_fixed = datasets.to_model(arrays["train"][pick])
+        self.n_keep = N_KEEP_IMAGES if self.meta["kind"] == "images" else N_FIXED
         grid = display_grid(self.meta)
         self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
         self.hash = config_hash(cfg)
@@ -104,14 +115,11 @@ class Trainer:
                 group.setdefault("initial_lr", group["lr"])
                 group["lr"] = group["initial_lr"] * frac
 
-    def real(self, n: int) -> torch.Tensor:
-        return self.data[self.rng.randint(len(self.data), n)]
-
     # ------------------------------------------------------------------ snapshots, estimates
     @torch.no_grad()
     def snapshot(self) -> dict[str, np.ndarray]:
         self.model.eval()
-        out = {"samples": self.model.generate(self.z_fixed).float().cpu().numpy()}
+        out = {"samples": self.model.generate(self.z_fixed[:, :self.n_keep]).float().cpu().numpy()}
         if self.grid.shape[1]:
             out["d_grid"] = self.model.d_display(self.grid).float().cpu().numpy()
         self.model.train()
@@ -183,7 +191,7 @@ class Trainer:
             if step in snap_at and step not in snaps:
                 snaps[step] = self.snapshot()
             self.set_lr(step)
-            out = self.model.train_step(self.real, self.rng)
+            out = self.model.train_step(self.batches, self.rng)
             for k, v in out.items():
                 acc[k] = acc[k] + v if k in acc else v.clone()
             n_acc += 1
@@ -242,7 +250,7 @@ class Trainer:
             io.write_json(tmp / "history.json", history)
             io.write_json(tmp / "final.json", self.model.final_metrics())
             arrays = {"steps": np.array(steps), "samples": np.stack([snaps[s]["samples"] for s in steps]),
-                      "real": self.real_fixed}
+                      "real": self.real_fixed[:self.n_keep]}
             if "d_grid" in snaps[steps[0]]:
                 arrays["d_grid"] = np.stack([snaps[s]["d_grid"] for s in steps])
                 arrays["grid"] = self.grid[0].cpu().numpy()

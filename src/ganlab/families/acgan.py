@@ -1,0 +1,49 @@
+"""ACGAN (Odena et al., 2017): the generator is given the class; the discriminator is not,
+and has two heads on its shared trunk: real/fake (L_S) and the class (L_C). D maximises
+L_S + L_C, G maximises L_C - L_S (here with the non-saturating form of L_S). Networks,
+optimiser and widths as in `dcgan`. The class head's accuracy on real and generated batches
+is logged (`cls_real`, `cls_fake`).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ganlab import losses
+from ganlab.families.dcgan import DCGAN
+
+
+def class_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per seed: logits (S, N, K), labels (S, N) -> (S,)."""
+    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(labels.shape).mean(1)
+
+
+class ACGAN(DCGAN):
+    name = "acgan"
+    needs_labels = True
+    d_aux_class = True
+
+    def train_step(self, real, rng):
+        B = self.cfg.batch_size
+        for _ in range(self.cfg.d_steps):
+            x, y = real.labeled(B)
+            z = self.latent(B, rng)
+            y_fake = self.latent_labels(z)
+            out_real, _ = self.discriminate(x)
+            out_fake, _ = self.discriminate(self.G(z).detach())
+            loss_d = (losses.d_bce(out_real[..., 0], out_fake[..., 0])
+                      + class_loss(out_real[..., 1:], y) + class_loss(out_fake[..., 1:], y_fake))
+            grad_d = self.update(self.opt_d, self.D, loss_d)
+        z = self.latent(B, rng)
+        out, _ = self.discriminate(self.G(z))
+        loss_g = losses.g_non_saturating(out[..., 0]) + class_loss(out[..., 1:], self.latent_labels(z))
+        grad_g = self.update(self.opt_g, self.G, loss_g)
+        with torch.no_grad():
+            cls_real = (out_real[..., 1:].argmax(-1) == y).float().mean(1)
+            cls_fake = (out[..., 1:].argmax(-1) == self.latent_labels(z)).float().mean(1)
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                "d_real": out_real[..., 0].sigmoid().mean(1).detach(), "d_fake": out_fake[..., 0].sigmoid().mean(1).detach(),
+                "cls_real": cls_real, "cls_fake": cls_fake, "grad_d": grad_d, "grad_g": grad_g}
+
+
+FAMILY = ACGAN
