@@ -1,4 +1,4 @@
-"""Throughput of every family's training step, and what batching seeds buys.
+"""Throughput of every point-data family's training step, and what batching seeds buys.
 
 Prints, per family: training steps per second with 1 seed and with S seeds trained together as
 one batched model (the leading seed dimension, ganlab.nn.seeded), the cost of S seeds relative
@@ -26,12 +26,18 @@ META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range":
         2: {"kind": "points", "dim": 2, "centres": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
 
 
-def matmul_peak(n: int = 1024, reps: int = 20) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_peak(n: int = 1024, reps: int = 20, device: torch.device | str = "cpu") -> float:
+    """Achieved fp32 FLOP/s of an n x n matrix product: this machine's practical peak."""
+    if torch.device(device).type == "cuda":
+        n, reps = 8192, 50
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     a @ b
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    sync()
     t0 = time.perf_counter()
     for _ in range(reps):
         a @ b
+    sync()
     return 2 * n ** 3 * reps / (time.perf_counter() - t0)
 
 
@@ -73,6 +79,8 @@ def main() -> None:
     settings["wgan"] = settings["gan"]
     settings["wgan_gp"] = {**settings["gan"], "gp_weight": 0.1}
     for family in list_families():
+        if get_family(family).check_dataset({"kind": "points", "dim": 2}) and get_family(family).check_dataset({"kind": "points", "dim": 1}):
+            continue          # image-only families: bench/bench_images.py
         over = settings.get(family, {})
         steps = max(5, args.steps // 50) if family == "toy1d" else args.steps
         one, _ = bench(family, [0], steps, over)

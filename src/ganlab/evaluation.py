@@ -1,5 +1,6 @@
 """evaluate@<run>: score a trained run, per seed, and write reports/runs/<run>/metrics.json.
 
+Image runs are scored by ganlab.evaluation_images with the dataset's evaluation classifier.
 For point datasets (the 1-D toy and 2-D mixtures), per seed on `n_samples` generated points
 against as many held-out real points:
 - mode coverage (VEEGAN/PacGAN): modes captured, high-quality %, reverse KL;
@@ -79,16 +80,12 @@ def distances(x: np.ndarray, y: np.ndarray, ev) -> dict[str, float]:
     return out
 
 
-def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -> dict:
-    model_dir, out_dir = Path(model_dir), Path(out_dir)
-    status = io.read_json(model_dir / "status.json")
-    model, cfg, _ = load_model(model_dir)
-    arrays, meta = datasets.load(data_dir)
+def point_run(model, cfg, meta: dict, arrays: dict, ev) -> dict:
+    """The point-data metrics of every seed: {"per_seed", "keep", "floor", "info"}."""
     n = ev.n_samples
     rng = np.random.default_rng(ev.seed)
     real = arrays["test"][:n] if len(arrays["test"]) >= n else arrays["test"][rng.choice(len(arrays["test"]), n)]
     real2 = arrays["train"][rng.choice(len(arrays["train"]), size=len(real), replace=False)]
-
     with torch.no_grad():
         fake = model.generate(model.latent(n, SeedRNG(cfg.seeds, offset=ev.seed))).float().numpy()
         d_real_all = model.d_display(torch.from_numpy(real).expand(model.n_seeds, -1, -1)).numpy()
@@ -97,7 +94,6 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
 
     per_seed: dict[str, list[float]] = {}
     keep = [i for i in range(len(cfg.seeds)) if np.isfinite(fake[i]).all()]   # diverged seeds drop out
-    evaluated = [cfg.seeds[i] for i in keep]
     # Each seed's metrics and the noise floor are independent; POT's network simplex releases
     # the GIL, so two threads cut this stage's time by about a third on 2 cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -112,29 +108,55 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path) -
             m["d_accuracy"] = 0.5 * (float((d_real_all[i] > 0.5).mean()) + float((d_fake_all[i] < 0.5).mean()))
         for k, v in m.items():
             per_seed.setdefault(k, []).append(v)
+    for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
+        per_seed.setdefault(k, [])             # no finite seed: the keys exist, as null
+    return {"per_seed": per_seed, "keep": keep, "floor": floor,
+            "info": {"n_samples": n, "n_real": int(len(real)), "n_modes": len(meta["centres"])}}
+
+
+def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None) -> dict:
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    status = io.read_json(model_dir / "status.json")
+    model, cfg, _ = load_model(model_dir)
+    arrays, meta = datasets.load(data_dir)
+    images = meta["kind"] == "images"
+    if images:
+        from ganlab import evaluation_images
+        from ganlab.classifier import load_classifier
+        if classifier_dir is None or not (Path(classifier_dir) / "weights.pt").exists():
+            raise FileNotFoundError(f"image run {run} needs its dataset's classifier in {classifier_dir}: "
+                                    f"run `dvc repro classifier@{cfg.dataset}` first")
+        clf = load_classifier(classifier_dir)
+        res = evaluation_images.image_metrics(model, cfg, meta, arrays, clf, ev)
+        units = evaluation_images.UNITS
+    else:
+        res = point_run(model, cfg, meta, arrays, ev)
+        units = UNITS
+    per_seed, keep = res["per_seed"], res["keep"]
     final = model.final_metrics()
     for k, v in final.items():
         if isinstance(v, list):
             per_seed[k] = [v[i] for i in keep]
-    for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
-        per_seed.setdefault(k, [])             # no finite seed: the keys exist, as null
 
-    out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "status": status["status"],
+    out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "status": status["status"],
            "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
-           "train_seconds": status["seconds"], "seeds": cfg.seeds, "seeds_evaluated": evaluated,
-           "n_samples": n, "n_real": int(len(real)), "n_modes": len(meta["centres"])}
+           "train_seconds": status["seconds"], "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
+           **res["info"]}
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)
     out.update({k: v for k, v in final.items() if not isinstance(v, list)})
-    for k, v in floor.items():
+    for k, v in res["floor"].items():
         out[f"{k}_floor"] = v
     out.update(training_summary(io.read_json(model_dir / "history.json")))
     out["per_seed"] = per_seed
-    out["units"] = {k: u for k, u in UNITS.items() if k in per_seed}
+    out["units"] = {k: u for k, u in units.items() if k in per_seed}
 
     from ganlab.report import figures
     fig_dir = out_dir / "figures"
     with io.atomic_dir(fig_dir) as tmp:
         figures.run_figures(run, model_dir, meta, tmp)
+        if images:
+            for name, grid in evaluation_images.grids(model, meta).items():
+                figures.image_grid(grid, f"{run}: {figures.GRID_TITLES[name.rstrip('0123456789')]}", tmp / f"{name}.png")
     io.write_json(out_dir / "metrics.json", out)
     return out

@@ -118,6 +118,7 @@ class AdversarialConfig(RunConfig):
     z_dist: Literal["normal", "uniform"] = param("normal", "latent distribution: N(0, I) or U[-1, 1] per component (DCGAN)")
     g_hidden: list[int] = param([128, 128, 128], "point data: generator hidden widths", ge=1)
     d_hidden: list[int] = param([128, 128, 128], "point data: discriminator hidden widths", ge=1)
+    channels_last: bool = param(True, "images: channels_last memory format (faster convolutions; see bench/bench_images.py)")
     width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
         "none", "point data: discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018)")
@@ -157,11 +158,11 @@ class Adversarial(Family):
         self.n_cat, self.n_cont = self.latent_codes(cfg, meta)
         if self.images:
             zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
-            self.G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds)
+            self.G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
             self.D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
                                                           in_extra=self.n_cat if self.d_in_class else 0,
                                                           n_out=1 + (self.n_cat if self.d_aux_class else 0)),
-                               cfg.seeds, offset=8_000_003)
+                               cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
         else:
             init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
             self.G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu")

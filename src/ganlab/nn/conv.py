@@ -19,6 +19,10 @@ ganlab.nn.seeded: input (S, N, ...) -> output (S, N, ...). Convolutions are comp
 a loop over seeds costs what grouped convolutions would (measured: 26 vs 29 steps/s for
 3 seeds on 2 CPU cores) and works for any architecture. Each seed's network is initialised
 from its own generator, so seed s's weights do not depend on the other seeds.
+
+Memory layout: channels_last by default (bench/bench_images.py, 2 CPU cores: 1.1-1.2x faster
+for the DCGAN-family steps, but 0.55x for WGAN-GP's double backward, which therefore
+defaults to the contiguous layout); a run's `channels_last` param chooses.
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ def n_doublings(size: int) -> int:
 
 
 class DCGANGenerator(nn.Module):
+    memory_format = torch.channels_last   # SeedStack sets the run's choice
     def __init__(self, z_dim: int, shape: list[int], width: int):
         super().__init__()
         c, h, _ = shape
@@ -66,12 +71,13 @@ class DCGANGenerator(nn.Module):
         self.top = top
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.project(z).view(len(z), self.top, 4, 4).contiguous(memory_format=torch.channels_last)   # "project and reshape"
+        h = self.project(z).view(len(z), self.top, 4, 4).contiguous(memory_format=self.memory_format)   # "project and reshape"
         return self.body(h)
 
 
 class DCGANDiscriminator(nn.Module):
     """Returns (logits of shape (N, n_out), trunk features of shape (N, F))."""
+    memory_format = torch.channels_last
 
     def __init__(self, shape: list[int], width: int, batch_norm: bool = True, in_extra: int = 0, n_out: int = 1):
         super().__init__()
@@ -92,7 +98,7 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         if extra is not None:   # condition channels: (N, k) broadcast to (N, k, H, W)
             x = torch.cat([x, extra[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
-        f = self.trunk(x.contiguous(memory_format=torch.channels_last))
+        f = self.trunk(x.contiguous(memory_format=self.memory_format))
         return self.head(f), f
 
 
@@ -102,7 +108,8 @@ class SeedStack(nn.Module):
     Extra positional inputs are split by seed too; tuple outputs are stacked element-wise.
     """
 
-    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003):
+    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003,
+                 channels_last: bool = True):
         super().__init__()
         nets = []
         for s in seeds:
@@ -110,7 +117,8 @@ class SeedStack(nn.Module):
                 torch.manual_seed(int(s) + offset)
                 net = make()
                 init(net)
-            nets.append(net.to(memory_format=torch.channels_last))
+            net.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+            nets.append(net.to(memory_format=net.memory_format))
         self.nets = nn.ModuleList(nets)
 
     def forward(self, x: torch.Tensor, *extra: torch.Tensor | None):

@@ -16,6 +16,11 @@ from typing import Callable
 CHANCE_TOL = 0.1     # |D's accuracy - 0.5| below this counts as "near chance"
 THETA_TOL = 0.5      # |theta - data mean| below this (in data std units of 1) counts as "near"
 STARVE_RATIO = 0.5   # the saturating loss "starves" G if its early gradient norm is at most half
+COND_MIN = 0.9       # a conditional GAN "produces the requested class" for >= 90 % of samples
+CODE_CLASS_MIN = 0.8 # InfoGAN "discovers the classes": best code -> class map right for >= 80 %
+                     # (the paper: 5 % error on MNIST; chance is 10 %)
+CODE_FACTOR_MIN = 0.5  # a continuous code "is" a factor if |Pearson r| >= 0.5 with it
+STACKED_DROP = 990   # DCGAN "drops stacked modes" if it shows at most 990 of the 1,000 triples
 
 
 @dataclass
@@ -146,6 +151,90 @@ def mbd_beats_gan_grid(ctx: Context) -> Verdict:
                        "a gan run with minibatch discrimination and a vanilla gan run on a grid dataset")
 
 
+def _image_runs(ctx: Context, family: str, stacked: bool | None = None) -> list[str]:
+    names = [n for n in ctx.find(family) if ctx.runs[n].get("kind") == "images"]
+    if stacked is not None:
+        names = [n for n in names if (ctx.runs[n].get("stacked_modes") is not None
+                                      or ctx.datasets[ctx.configs[n].dataset].recipe == "stacked") == stacked]
+    return names
+
+
+def _requested_class(family: str):
+    def check(ctx: Context) -> Verdict:
+        names = _image_runs(ctx, family)
+        if not names:
+            return Verdict("n/a", f"no {family} run on images")
+        parts, ok = [], True
+        for n in names:
+            m = ctx.runs[n]
+            acc = m.get("cond_accuracy")
+            ok &= acc is not None and acc >= COND_MIN
+            parts.append(f"{n}: {_f(100 * acc if acc is not None else None, 1)} % of samples classified as the requested "
+                         f"class (± {_f(100 * (m.get('cond_accuracy_std') or 0), 1)}; claim holds at ≥ {100 * COND_MIN:.0f} %)")
+        return Verdict("pass" if ok else "fail", "; ".join(parts))
+    return check
+
+
+def infogan_classes(ctx: Context) -> Verdict:
+    names = _image_runs(ctx, "infogan", stacked=False)
+    if not names:
+        return Verdict("n/a", "no infogan run on a labelled image dataset")
+    parts, ok = [], True
+    for n in names:
+        m = ctx.runs[n]
+        acc = m.get("code_class_accuracy")
+        ok &= acc is not None and acc >= CODE_CLASS_MIN
+        parts.append(f"{n}: the best one-to-one map from the categorical code to the classifier's class is right for "
+                     f"{_f(100 * acc if acc is not None else None, 1)} % of samples (chance {_f(100 * (m.get('code_class_chance') or 0), 0)} %; "
+                     f"claim holds at ≥ {100 * CODE_CLASS_MIN:.0f} %)")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def infogan_factor(ctx: Context) -> Verdict:
+    names = [n for n in _image_runs(ctx, "infogan") if ctx.runs[n].get("code_rotation_corr") is not None]
+    if not names:
+        return Verdict("n/a", "no infogan run on a dataset with known rotation and thickness (glyphs)")
+    parts, ok = [], True
+    for n in names:
+        m = ctx.runs[n]
+        best = max(m.get("code_rotation_corr") or 0, m.get("code_thickness_corr") or 0)
+        ok &= best >= CODE_FACTOR_MIN
+        parts.append(f"{n}: the continuous code most correlated with rotation has |r| = {_f(m.get('code_rotation_corr'))}, with "
+                     f"stroke thickness |r| = {_f(m.get('code_thickness_corr'))} (factors read by the classifier's regression "
+                     f"heads; claim holds at |r| ≥ {CODE_FACTOR_MIN})")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def dcgan_covers_classes(ctx: Context) -> Verdict:
+    names = _image_runs(ctx, "dcgan", stacked=False)
+    if not names:
+        return Verdict("n/a", "no dcgan run on a labelled image dataset")
+    parts, ok = [], True
+    for n in names:
+        m = ctx.runs[n]
+        per = m.get("per_seed", {}).get("classes_covered", [])
+        ok &= bool(per) and min(per) >= m["n_classes"]
+        parts.append(f"{n}: {_f(m.get('classes_covered'), 1)} of {m['n_classes']} classes covered "
+                     f"(KL to the real label histogram {_f(m.get('label_kl'), 3)} nats)")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
+def dcgan_stacked(ctx: Context) -> Verdict:
+    names = _image_runs(ctx, "dcgan", stacked=True)
+    names = [n for n in names if getattr(ctx.configs[n], "minibatch", "none") == "none"]
+    if not names:
+        return Verdict("n/a", "no plain dcgan run on stacked data")
+    parts, ok = [], True
+    for n in names:
+        m = ctx.runs[n]
+        modes = m.get("stacked_modes")
+        ok &= modes is not None and modes <= STACKED_DROP
+        parts.append(f"{n}: {_f(modes, 1)} of 1,000 modes among {m.get('n_mode_samples')} samples, KL to uniform "
+                     f"{_f(m.get('stacked_kl'), 3)} (VEEGAN's DCGAN on Stacked MNIST: 99 modes, KL 3.4; claim holds at "
+                     f"≤ {STACKED_DROP} modes)")
+    return Verdict("pass" if ok else "fail", "; ".join(parts))
+
+
 CLAIMS = [
     Claim("toy_chance", "The toy GAN's discriminator ends near chance (it cannot tell real from generated) and θ near the data mean.",
           "course notebook: toy 1-D GAN", toy_chance),
@@ -159,6 +248,18 @@ CLAIMS = [
           "course; Goodfellow et al. 2014, sec. 3", saturating_starves),
     Claim("mbd_beats_gan_grid", "Minibatch discrimination covers more grid modes than the vanilla GAN.",
           "course: tricks for improving performance; Salimans et al. 2016", mbd_beats_gan_grid),
+    Claim("dcgan_covers_classes", "DCGAN covers all ten digit classes.",
+          "course: DCGAN; Radford et al. 2016", dcgan_covers_classes),
+    Claim("dcgan_stacked_drops", "DCGAN drops modes of the 1,000-mode stacked digits.",
+          "course: mode collapse; VEEGAN (Srivastava et al. 2017) Table 2", dcgan_stacked),
+    Claim("cgan_requested_class", "A conditional GAN produces the requested class.",
+          "course: conditional GANs; Mirza & Osindero 2014", _requested_class("cgan")),
+    Claim("acgan_requested_class", "ACGAN produces the requested class.",
+          "course: conditional GANs; Odena et al. 2017", _requested_class("acgan")),
+    Claim("infogan_classes", "InfoGAN's categorical code discovers the digit classes without labels.",
+          "course: InfoGAN; Chen et al. 2016, sec. 7.1 (5 % error on MNIST)", infogan_classes),
+    Claim("infogan_factor", "An InfoGAN continuous code captures an interpretable factor (rotation or stroke width).",
+          "course: InfoGAN; Chen et al. 2016, Fig. 2", infogan_factor),
 ]
 
 

@@ -4,6 +4,9 @@
   discriminator's output as a background map, at each snapshot step.
 - 1-D runs: the course's picture: real density, generator density and discriminator curve
   at several iterations.
+- Image runs: sample grids of a fixed latent batch at each snapshot step (sample i is drawn
+  in row i mod 10, so a conditional run's rows are its requested classes), and, from the
+  evaluate stage, class-conditional grids and InfoGAN's code sweeps.
 - Training curves: losses, mean D outputs, Wasserstein estimates and gradient norms.
 """
 from __future__ import annotations
@@ -69,6 +72,45 @@ def course_1d(snaps: dict, meta: dict, title: str, path: Path) -> None:
     _save(fig, path)
 
 
+GRID_TITLES = {"class_grid": "row = requested class (or categorical code), column = one noise vector",
+               "code_sweep_c": "row = categorical code, columns = one continuous code from -1 to 1 (others 0)"}
+
+
+def tile(images: np.ndarray) -> np.ndarray:
+    """(rows, cols, C, H, W) in [-1, 1] -> one (rows*H, cols*W[, 3]) picture in [0, 1], with
+    1-pixel gaps. Three channels are shown as RGB (stacked glyphs: one digit per colour)."""
+    r, c, ch, h, w = images.shape
+    canvas = np.ones((r * (h + 1) - 1, c * (w + 1) - 1, ch), np.float32)
+    for i in range(r):
+        for j in range(c):
+            canvas[i * (h + 1):i * (h + 1) + h, j * (w + 1):j * (w + 1) + w] = images[i, j].transpose(1, 2, 0)
+    canvas = (np.clip(canvas, -1, 1) + 1) / 2
+    return canvas[..., 0] if ch == 1 else canvas
+
+
+def image_grid(images: np.ndarray, title: str, path: Path) -> None:
+    r, c = images.shape[:2]
+    fig, ax = plt.subplots(figsize=(0.45 * c + 0.4, 0.45 * r + 0.6))
+    ax.imshow(tile(images), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=8)
+    _save(fig, path)
+
+
+def samples_images(snaps: dict, title: str, path: Path, rows: int = 10) -> None:
+    """Seed 0's fixed-latent samples at every snapshot step, one 10 x 10 grid per step."""
+    samples, steps = snaps["samples"], snaps["steps"]          # (T, S, N, C, H, W)
+    n = min(samples.shape[2] // rows * rows, rows * rows)
+    fig, axes = plt.subplots(1, len(steps), figsize=(2.3 * len(steps), 2.6), squeeze=False)
+    for ax, t, i in zip(axes[0], steps, range(len(steps))):
+        grid = samples[i, 0, :n].reshape(n // rows, rows, *samples.shape[3:]).swapaxes(0, 1)   # row = i mod 10
+        ax.imshow(tile(grid), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(f"step {t}", fontsize=9)
+    fig.suptitle(f"{title}: samples from a fixed latent batch (seed 0)", fontsize=9)
+    _save(fig, path)
+
+
 def curves(history: list[dict], title: str, path: Path) -> None:
     if not history:
         return
@@ -77,7 +119,7 @@ def curves(history: list[dict], title: str, path: Path) -> None:
     def series(key):
         return [r.get(key) if r.get(key) is not None else np.nan for r in history]
 
-    panels = [("losses", ["loss_d", "loss_g"]), ("mean D output", ["d_real", "d_fake"]),
+    panels = [("losses", ["loss_d", "loss_g", "loss_info"]), ("mean D output, head accuracies", ["d_real", "d_fake", "cls_real", "cls_fake", "q_cat_accuracy"]),
               ("Wasserstein estimate", ["w_sliced", "w_critic"]), ("gradient norm", ["grad_d", "grad_g"])]
     fig, axes = plt.subplots(1, 4, figsize=(13, 2.6))
     for ax, (name, keys) in zip(axes, panels):
@@ -100,7 +142,10 @@ def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
     with np.load(Path(model_dir) / "snapshots.npz", allow_pickle=False) as z:
         snaps = {k: z[k] for k in z.files}
     names = []
-    if meta["dim"] == 1 and "d_grid" in snaps:
+    if meta["kind"] == "images":
+        samples_images(snaps, run, out / "samples.png")
+        names.append("samples.png")
+    elif meta["dim"] == 1 and "d_grid" in snaps:
         course_1d(snaps, meta, run, out / "samples.png")
         names.append("samples.png")
     elif meta["dim"] == 2:

@@ -26,10 +26,24 @@ REFERENCES = {
              ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "23.8", "–", "–"),
              ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "3.3", "–", "–")],
 }
+# Stacked MNIST (1,000 modes, 26,000 samples scored): modes captured and KL to uniform.
+STACKED_REFERENCES = [("VEEGAN (Srivastava et al. 2017), Table 2", "DCGAN", "99", "3.4"),
+                      ("VEEGAN (Srivastava et al. 2017), Table 2", "Unrolled GAN", "48.7", "4.32"),
+                      ("VEEGAN (Srivastava et al. 2017), Table 2", "VEEGAN", "150", "2.95"),
+                      ("PacGAN (Lin et al. 2018), Table 2", "PacDCGAN2", "1000", "0.06")]
 PAPER_SETTINGS = {"ring": {"modes": 8, "radius": 1.0, "std": 0.01},
                   "grid": {"side": 5, "spacing": 2.0, "std": 0.05}}
 HEADLINE = ["modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced",
-            "w1_closed_form", "theta", "d_real", "d_fake", "d_accuracy"]
+            "w1_closed_form", "theta", "d_real", "d_fake", "d_accuracy",
+            "classes_covered", "label_kl", "stacked_modes", "stacked_kl", "fd", "precision", "recall", "density",
+            "coverage", "w_sliced_features", "cond_accuracy", "code_class_accuracy", "code_rotation_corr",
+            "code_thickness_corr"]
+# Image leaderboards: (header, metric, decimals); the feature metrics show their noise floor.
+COVERAGE_COLUMNS = {False: [("classes covered", "classes_covered", 1), ("label KL", "label_kl", 3)],
+                    True: [("modes (of 1,000)", "stacked_modes", 1), ("KL to uniform", "stacked_kl", 3)]}
+FEATURE_COLUMNS = [("Fréchet distance", "fd", 2), ("precision", "precision", 3), ("recall", "recall", 3),
+                   ("density", "density", 3), ("coverage", "coverage", 3), ("sliced W1, features", "w_sliced_features", 3)]
+CONDITIONAL_COLUMNS = [("requested class %", "cond_accuracy", 1), ("code → class %", "code_class_accuracy", 1)]
 
 
 def fmt(x, nd: int = 3) -> str:
@@ -68,6 +82,42 @@ def paper_setting(ds_cfg) -> str | None:
     return None
 
 
+def image_board(ds_name: str, ds_cfg, rows: list[dict], params) -> dict:
+    """A leaderboard of image runs as plain header + cell strings (both templates loop over them)."""
+    stacked = rows[0].get("stacked_modes") is not None
+    rows = sorted(rows, key=lambda m: m.get("fd") if m.get("fd") is not None else math.inf)
+    cols = COVERAGE_COLUMNS[stacked] + FEATURE_COLUMNS
+    cols += [c for c in CONDITIONAL_COLUMNS if any(r.get(c[1]) is not None for r in rows)]
+    header = ["run", "family", "seeds", "status"] + [h for h, _, _ in cols] + ["train s"]
+    cells = []
+    for m in rows:
+        line = [m["run"], m["family"], f"{len(m['seeds_evaluated'])}/{len(m['seeds'])}",
+                m["status"] + (f" at step {m['diverged_at_step']}" if m.get("diverged_at_step") else "")]
+        for _, k, nd in cols:
+            scale = 100 if k in ("cond_accuracy", "code_class_accuracy") else 1
+            v = {**m, k: None if m.get(k) is None else scale * m[k], f"{k}_std": (m.get(f"{k}_std") or 0) * scale}
+            floor = m.get(f"{k}_floor")
+            line.append(pm(v, k, nd) + (f" ({fmt(floor, nd)})" if floor is not None else ""))
+        line.append(fmt(m.get("train_seconds"), 1))
+        cells.append(line)
+    refs = []
+    if stacked:   # published Stacked-MNIST rows under our two coverage columns
+        refs = [[name, f"published: {src}", "", ""] + [modes, kl] + [""] * (len(cols) - 1) for src, name, modes, kl in STACKED_REFERENCES]
+    return {"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows, "kind": "images", "header": header,
+            "cells": cells, "references": refs, "stacked": stacked, "figure": None, "one_d": False}
+
+
+def classifier_rows(params, reports_dir: Path) -> list[dict]:
+    out = []
+    for ds in params.datasets:
+        path = reports_dir / "classifiers" / ds / "metrics.json"
+        if path.exists():
+            m = io.read_json(path)
+            if m.get("test_accuracy") is not None:
+                out.append({"dataset": ds, **m})
+    return out
+
+
 def build_context(params, reports_dir: Path) -> dict:
     runs, missing = {}, []
     for name in params.runs:
@@ -84,12 +134,15 @@ def build_context(params, reports_dir: Path) -> dict:
         names = [n for n, c in params.runs.items() if c.dataset == ds_name and n in runs]
         if not names:
             continue
+        if runs[names[0]].get("kind") == "images":
+            boards.append(image_board(ds_name, ds_cfg, [runs[n] for n in names], params))
+            continue
         rows = sorted((runs[n] for n in names),
                       key=lambda m: (-(m.get("modes_captured") or -1), -(m.get("high_quality_pct") or -1)))
         for r in rows:
             r["_options"] = options(params.runs[r["run"]])
         ref = paper_setting(ds_cfg)
-        boards.append({"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows,
+        boards.append({"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows, "kind": "points",
                        "one_d": rows[0].get("w1_closed_form") is not None,
                        "references": REFERENCES.get(ref, []) if ref else [],
                        "figure": f"figures/{ds_name}_modes.png" if not rows[0].get("w1_closed_form") else None})
@@ -107,6 +160,7 @@ def build_context(params, reports_dir: Path) -> dict:
         sections.append({"name": name, "cfg": params.runs[name], "m": m, "table": table,
                          "figures": [f"runs/{name}/figures/{f}" for f in figs]})
     return {"claims": claim_rows, "boards": boards, "sections": sections, "missing": missing,
+            "classifiers": classifier_rows(params, reports_dir),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
             "n_na": sum(c["status"] == "n/a" for c in claim_rows)}
