@@ -43,4 +43,4 @@ def as_numpy(x):
     return np.asarray(x)
 
 
-from . import wasserstein, coverage  # noqa: E402,F401  (registers the metrics)
+from . import wasserstein, coverage, features  # noqa: E402,F401  (registers the metrics)
