@@ -52,7 +52,8 @@ BAD = [
     ("runs.toy.dataset", "ring8", r"^runs\.toy\.dataset: family toy1d needs 1-D point data"),
     ("runs.wgan_gp-grid.minibatch", "mbd", r"^runs\.wgan_gp-grid\.minibatch: wgan_gp allows none or mbstd"),
     ("runs.gan-ring.family", DELETE, r"^runs\.gan-ring\.family: required; allowed: acgan, cgan, dcgan, gan"),
-    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: glyphs, grid, mixture, ring, toy1d"),
+    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: cifar10, digits, fashion_mnist, glyphs, grid, "
+     r"image_folder, mixture, mnist, ring, stacked, toy1d"),
     ("datasets.ring8.std", 0, r"^datasets\.ring8\.std: must be > 0, got 0"),
     ("evaluation.n_samples", 10, r"^evaluation\.n_samples: must be >= 100, got 10"),
     ("device", "tpu", r"^device: expected auto .*got 'tpu'"),

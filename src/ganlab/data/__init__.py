@@ -17,7 +17,10 @@ import numpy as np
 
 from ganlab import io
 
-_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures", "glyphs": "glyphs"}
+_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures", "glyphs": "glyphs",
+            "digits": "digits", "stacked": "stacked",
+            # real files, read (or downloaded) only when a params entry uses them
+            "mnist": "real", "fashion_mnist": "real", "cifar10": "real", "image_folder": "real"}
 
 
 class Recipe:
