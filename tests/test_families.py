@@ -70,7 +70,7 @@ def test_family_step_shapes_and_finite(family, kind):
     assert x.shape == ((2, 7, 1, 8, 8) if kind == "images" else (2, 7, kind))
     if kind == "images":
         assert x.min() >= -1 and x.max() <= 1                 # tanh output, the data's range
-    if not getattr(model, "d_in_class", False):
+    if not getattr(model, "d_in_class", ""):
         assert model.d_display(x).shape == (2, 7)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     out = model.train_step(real_fn(kind, rng), rng)

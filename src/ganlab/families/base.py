@@ -135,7 +135,7 @@ class Adversarial(Family):
     Config = AdversarialConfig
     kinds: tuple[str, ...] = ("points", "images")   # data kinds the family trains on
     needs_labels = False    # trains on class labels (cGAN, ACGAN)
-    d_in_class = False      # the discriminator also sees the one-hot class (cGAN)
+    d_in_class = ""         # how D sees the class: "", "concat", "projection" or "both" (cGAN)
     d_aux_class = False     # the discriminator also outputs class logits (ACGAN)
     d_batch_norm = True     # images: batch norm in D (False for a gradient-penalised critic)
 
@@ -160,8 +160,9 @@ class Adversarial(Family):
             zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
             self.G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
             self.D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
-                                                          in_extra=self.n_cat if self.d_in_class else 0,
-                                                          n_out=1 + (self.n_cat if self.d_aux_class else 0)),
+                                                          in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
+                                                          n_out=1 + (self.n_cat if self.d_aux_class else 0),
+                                                          project=self.n_cat if self.d_in_class in ("projection", "both") else 0),
                                cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
         else:
             init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others

@@ -1,18 +1,36 @@
 """Conditional GAN (Mirza & Osindero, 2014) on DCGAN's networks: the class is given to both
-players. The generator gets the one-hot class concatenated to z; the discriminator gets it as
-extra input channels (the one-hot vector broadcast over the image), a common convolutional
-form of the paper's concatenation. Losses, optimiser and widths as in `dcgan`.
+players. The generator gets the one-hot class concatenated to z. The discriminator gets it in
+the way `d_condition` says: `concat`, the paper's concatenation in convolutional form (the
+one-hot vector as extra input channels); `projection` (Miyato & Koyama, 2018: an inner
+product of a class embedding with D's features, added to its logit); or `both` (default).
+Measured here on glyphs (16x16, 2,000 steps), `concat` alone conditioned only some classes
+(samples of most rows looked alike); the projection term gives D a direct per-class signal.
+Losses, optimiser and widths as in `dcgan`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from ganlab import losses
-from ganlab.families.dcgan import DCGAN
+from ganlab.config import param
+from ganlab.families.dcgan import DCGAN, DCGANConfig
+
+
+@dataclass
+class CGANConfig(DCGANConfig):
+    d_condition: Literal["concat", "projection", "both"] = param(
+        "both", "how D sees the class: input channels (Mirza & Osindero), projection (Miyato & Koyama 2018), or both")
 
 
 class CGAN(DCGAN):
     name = "cgan"
+    Config = CGANConfig
     needs_labels = True
-    d_in_class = True
+
+    def __init__(self, cfg, meta, device):
+        self.d_in_class = cfg.d_condition   # read by Adversarial when it builds D
+        super().__init__(cfg, meta, device)
 
     def train_step(self, real, rng):
         B = self.cfg.batch_size

@@ -10,9 +10,10 @@ norm in a critic whose gradient is penalised per sample). The paper's 64x64 nets
 width 128 (G: 1024-512-256-128); the default here is 32 at 16x16 (G: 64-32; D: 32-64).
 
 Conditional inputs (cGAN, ACGAN, InfoGAN): the generator takes the condition concatenated to
-z; the discriminator can take `in_extra` condition channels (a one-hot class broadcast over
-the image, concatenated to the input) and returns its flattened trunk features beside the
-logit, so auxiliary heads (ACGAN's classifier, InfoGAN's Q) share its convolutions.
+z; the discriminator can take the one-hot class as `in_extra` input channels (broadcast over
+the image) and/or by projection (`project`: an inner product of a class embedding with its
+features added to the logit, Miyato & Koyama 2018). It returns its flattened trunk features
+beside the logit, so auxiliary heads (ACGAN's classifier, InfoGAN's Q) share its convolutions.
 
 `SeedStack` runs one independent network per seed under the seed-batched convention of
 ganlab.nn.seeded: input (S, N, ...) -> output (S, N, ...). Convolutions are compute-bound, so
@@ -79,7 +80,8 @@ class DCGANDiscriminator(nn.Module):
     """Returns (logits of shape (N, n_out), trunk features of shape (N, F))."""
     memory_format = torch.channels_last
 
-    def __init__(self, shape: list[int], width: int, batch_norm: bool = True, in_extra: int = 0, n_out: int = 1):
+    def __init__(self, shape: list[int], width: int, batch_norm: bool = True, in_extra: int = 0, n_out: int = 1,
+                 project: int = 0):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h)
@@ -94,12 +96,18 @@ class DCGANDiscriminator(nn.Module):
         self.trunk = nn.Sequential(*layers, nn.Flatten())
         self.n_features = ch * 16
         self.head = nn.Linear(self.n_features, n_out)
+        self.in_extra = in_extra
+        # Projection (Miyato & Koyama 2018): logit += <embed(class), features>
+        self.embed = nn.Linear(project, self.n_features, bias=False) if project else None
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        if extra is not None:   # condition channels: (N, k) broadcast to (N, k, H, W)
+        if self.in_extra:   # condition channels: (N, k) broadcast to (N, k, H, W)
             x = torch.cat([x, extra[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
         f = self.trunk(x.contiguous(memory_format=self.memory_format))
-        return self.head(f), f
+        out = self.head(f)
+        if self.embed is not None:
+            out = out + (self.embed(extra) * f).sum(1, keepdim=True)
+        return out, f
 
 
 class SeedStack(nn.Module):
