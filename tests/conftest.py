@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "device": "cpu",
     "evaluation": {"n_samples": 200, "sliced_projections": 32},
+    "classifier": {"epochs": 1},   # dvc needs the section (a params dependency of classifier@*)
     "datasets": {
         "toy1d": {"recipe": "toy1d", "n_train": 2000, "n_test": 500},
         "ring8": {"recipe": "ring", "n_train": 2000, "n_test": 500},

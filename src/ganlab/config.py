@@ -1,7 +1,8 @@
 """Typed params for ganlab and their validation.
 
-params.yaml has four sections: `device`, `evaluation`, `datasets` (name -> recipe + its
-settings) and `runs` (name -> family + dataset + hyper-parameters). Every section is a
+params.yaml has five sections: `device`, `evaluation`, `classifier` (optional: the evaluation
+classifier of every image dataset), `datasets` (name -> recipe + its settings) and `runs`
+(name -> family + dataset + hyper-parameters). Every section is a
 dataclass whose fields carry a one-line `help` (cleanrl style); the README's params reference
 is generated from those strings (`python -m ganlab.config --markdown`).
 
@@ -47,6 +48,22 @@ class EvalConfig:
 
 
 @dataclass
+class ClassifierConfig:
+    """The evaluation classifier trained per image dataset (classifier@<dataset>, ganlab.classifier)."""
+    epochs: int = param(3, "passes over the training split (stacked: over its 3 x N channel images)", ge=1)
+    min_steps: int = param(300, "at least this many Adam steps, so that small sets (digits: 1,500 images) get more passes", ge=0)
+    batch_size: int = param(128, "images per Adam step", ge=2)
+    lr: float = param(0.003, "Adam learning rate at the start; it decays to 0 on a cosine", gt=0)
+    width: int = param(16, "channels of the first conv layer; they double per 2x downsampling, up to 4 x width", ge=4, le=256)
+    feature_dim: int = param(64, "features (penultimate layer, before its ReLU) that the image metrics use; x3 on stacked", ge=8, le=256)
+    augment: float = param(0.0625, "random shift of each training image, per axis, by up to this fraction of its side in whole pixels (1/16: 1 px at 16x16, 2 at 32x32, none at 8x8); 0 = off", ge=0, le=0.25)
+    factors: list[str] = param(["rotation", "thickness"], "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with them)")
+    factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
+    seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
+
+
+@dataclass
 class RunConfig:
     """Settings every family shares; each family's Config adds its own fields."""
     family: str = param(help="the GAN family (ganlab info lists them)")
@@ -70,7 +87,7 @@ def _type_name(tp: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (list, tuple):
         inner = _type_name(typing.get_args(tp)[0])
-        return "a list of " + {"an integer": "integers", "a number": "numbers"}.get(inner, f"({inner})")
+        return "a list of " + {"an integer": "integers", "a number": "numbers", "a string": "strings"}.get(inner, f"({inner})")
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
@@ -175,10 +192,11 @@ class Params:
     evaluation: EvalConfig
     datasets: dict[str, Any]   # name -> the recipe's Config
     runs: dict[str, Any]       # name -> the family's Config
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
 
 DEVICE_HELP = "auto (CUDA if present, else CPU), cpu, cuda or cuda:N"
-SECTIONS = ("device", "evaluation", "datasets", "runs")
+SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier")
 
 
 def validate(raw: Any, source: str = "params.yaml") -> Params:
@@ -197,6 +215,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
                                            (device.startswith("cuda:") and device[5:].isdigit())):
         raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
+    classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
 
     datasets = {}
     for name, entry in _mapping(raw.get("datasets"), "datasets").items():
@@ -227,7 +246,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
         if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
             raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
         runs[name] = cfg
-    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs)
+    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier)
 
 
 def _mapping(value: Any, path: str) -> dict:
@@ -295,6 +314,7 @@ if __name__ == "__main__":  # python -m ganlab.config --markdown: the README par
         return "\n".join(lines) + "\n"
 
     out = [f"**`device`**: {DEVICE_HELP}.\n", table(EvalConfig, "`evaluation`"),
+           table(ClassifierConfig, "`classifier` (optional; the evaluation classifier of every image dataset)"),
            table(RunConfig, "`runs.<name>` (every family)")]
     common = {f.name for f in dataclasses.fields(RunConfig)}
     for fam in list_families():

@@ -1,0 +1,31 @@
+"""classifier@<dataset>: train the evaluation classifier of one image dataset.
+
+Usage: PYTHONPATH=src python stages/classifier.py <dataset> [--params params.yaml]
+Writes models/classifiers/<dataset>/ (weights.pt + config.json, atomically) and
+reports/classifiers/<dataset>/metrics.json. Point datasets are scored in data space: dvc's
+foreach cannot skip them and evaluate@<run> depends on models/classifiers/<dataset> for every
+run, so for them the stage writes only a marker (classifier.json) and loads no classifier code.
+"""
+from pathlib import Path
+
+from ganlab import config, io
+from ganlab.data import get_recipe
+
+params, name, cfg = config.stage_start(__doc__, "datasets")
+model_dir = Path("models/classifiers") / name
+report = Path("reports/classifiers") / name / "metrics.json"
+kind = get_recipe(cfg.recipe).describe(cfg)["kind"]
+if kind != "images":
+    marker = {"kind": kind, "classifier": None, "why": "point datasets are scored in data space"}
+    with io.atomic_dir(model_dir) as tmp:
+        io.write_json(tmp / "classifier.json", marker)
+    io.write_json(report, marker)
+    print(f"[{name}] {kind}: no classifier ({marker['why']})")
+else:
+    from ganlab.classifier import train_classifier  # noqa: E402  (torch-heavy: image datasets only)
+
+    m = train_classifier(params.classifier, Path("data") / name, model_dir, device=params.device)
+    io.write_json(report, {"kind": kind, **m})
+    r2 = ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("r2_") and v is not None)
+    print(f"[{name}] test accuracy {100 * m['test_accuracy']:.2f} %{', R² ' + r2 if r2 else ''}, "
+          f"{m['n_train']} training images, {m['seconds']:.1f} s")
