@@ -10,6 +10,7 @@ params, run, cfg = config.stage_start(__doc__, "runs")
 from ganlab.evaluation import evaluate_run  # noqa: E402
 
 m = evaluate_run(run, params.evaluation, model_dir=Path("models") / run, data_dir=Path("data") / cfg.dataset,
-                 out_dir=Path("reports/runs") / run)
-keys = ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "emd_floor", "theta", "d_accuracy")
+                 out_dir=Path("reports/runs") / run, classifier_dir=Path("models/classifiers") / cfg.dataset)
+keys = ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "emd_floor", "theta", "d_accuracy",
+        "classes_covered", "stacked_modes", "fd", "fd_floor", "precision", "recall", "cond_accuracy", "code_class_accuracy")
 print(f"[{run}] {m['status']}: " + ", ".join(f"{k} {m[k]:.3g}" for k in keys if m.get(k) is not None))

@@ -6,6 +6,8 @@ from ganlab.report.claims import Context, check_all
 
 
 def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
+    tiny_params["datasets"].update({"glyphs": {"recipe": "glyphs", "image_size": 16},
+                                    "stacked": {"recipe": "stacked", "image_size": 16}})
     tiny_params["runs"] = runs
     p = validate(tiny_params)
     return Context(runs=metrics, configs=p.runs, datasets=p.datasets)
@@ -32,13 +34,32 @@ def metrics(g_modes, w_modes, m_modes, sat_grad, ns_grad, w_early, w_late, acc, 
             "t": {"d_accuracy": acc, "theta": theta, "theta_std": 0.1, "d_real": 0.6, "d_fake": 0.6}}
 
 
+def image_runs():
+    return {"dc": {"family": "dcgan", "dataset": "glyphs"}, "dcs": {"family": "dcgan", "dataset": "stacked"},
+            "cg": {"family": "cgan", "dataset": "glyphs"}, "ac": {"family": "acgan", "dataset": "glyphs"},
+            "ig": {"family": "infogan", "dataset": "glyphs"}}
+
+
+def image_metrics(ok: bool) -> dict:
+    im = {"kind": "images", "n_classes": 10}
+    covered = [10.0, 10.0] if ok else [10.0, 9.0]        # every seed must cover all ten
+    return {"dc": {**im, "classes_covered": sum(covered) / 2, "per_seed": {"classes_covered": covered}, "label_kl": 0.01},
+            "dcs": {**im, "stacked_modes": 990.0 if ok else 991.0, "stacked_kl": 0.3, "n_mode_samples": 26000},
+            "cg": {**im, "cond_accuracy": 0.9 if ok else 0.899},     # thresholds are inclusive
+            "ac": {**im, "cond_accuracy": 0.97 if ok else 0.5},
+            "ig": {**im, "code_class_accuracy": 0.8 if ok else 0.79, "code_class_chance": 0.1,
+                   "code_rotation_corr": 0.1, "code_thickness_corr": 0.5 if ok else 0.49}}
+
+
 def test_all_pass(tiny_params):
-    v = verdicts(ctx(tiny_params, grid_runs(), metrics(17, 24.7, 22, 0.01, 1.0, 2.0, 0.1, 0.52, 7.4)))
+    m = {**metrics(17, 24.7, 22, 0.01, 1.0, 2.0, 0.1, 0.52, 7.4), **image_metrics(True)}
+    v = verdicts(ctx(tiny_params, {**grid_runs(), **image_runs()}, m))
     assert v == {k: "pass" for k in v}
 
 
 def test_all_fail(tiny_params):
-    v = verdicts(ctx(tiny_params, grid_runs(), metrics(25, 25, 25, 0.9, 1.0, 0.1, 2.0, 0.8, 5.0)))
+    m = {**metrics(25, 25, 25, 0.9, 1.0, 0.1, 2.0, 0.8, 5.0), **image_metrics(False)}
+    v = verdicts(ctx(tiny_params, {**grid_runs(), **image_runs()}, m))
     assert v == {k: "fail" for k in v}
 
 

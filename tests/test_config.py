@@ -102,3 +102,35 @@ def test_readme_params_reference_is_generated():
                          env={"PYTHONPATH": str(ROOT / "src")}).stdout.strip()
     readme = (ROOT / "README.md").read_text()
     assert out and out in readme, "README params reference is stale: paste `PYTHONPATH=src python -m ganlab.config`"
+
+
+def test_overlay_merges_mappings_and_replaces_the_rest():
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 4}
+    assert config.overlay(base, {"a": {"c": [3]}, "e": 5}) == {"a": {"b": 1, "c": [3]}, "d": 4, "e": 5}
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 4}          # the base is not modified
+
+
+def test_gpu_profile_applies_over_params_and_validates():
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    prof = yaml.safe_load((ROOT / "profiles" / "gpu.yaml").read_text())
+    assert set(prof["runs"]) <= set(base["runs"]) and set(prof["datasets"]) <= set(base["datasets"])
+    p = config.validate(config.overlay(base, prof))
+    assert {p.datasets[d].image_size for d in prof["datasets"]} == {32}
+    for name in prof["runs"]:
+        assert p.runs[name].seeds == [0, 1, 2] and p.runs[name].steps >= 5 * base["runs"][name]["steps"]
+        assert p.runs[name].family == base["runs"][name]["family"]
+
+
+def test_apply_profile_rejects_a_bad_profile_and_writes_nothing(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text((ROOT / "params.yaml").read_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("runs:\n  dcgan-glyphs: {steps: 0}\n")
+    proc = run_stage(ROOT, "scripts/apply_profile.py", str(bad), "--params", str(params), check=False)
+    assert proc.returncode == 2
+    assert "runs.dcgan-glyphs.steps: must be >= 1, got 0" in proc.stderr
+    assert params.read_text() == (ROOT / "params.yaml").read_text()
+    good = tmp_path / "good.yaml"
+    good.write_text("runs:\n  dcgan-glyphs: {steps: 7}\n")
+    run_stage(ROOT, "scripts/apply_profile.py", str(good), "--params", str(params))
+    assert yaml.safe_load(params.read_text())["runs"]["dcgan-glyphs"]["steps"] == 7

@@ -45,6 +45,8 @@ class EvalConfig:
     hist_bins: int = param(16, "bins per axis for the linear-program Wasserstein distance on histograms", ge=2, le=64)
     sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1)
     seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0)
+    prdc_k: int = param(5, "image runs: nearest neighbours k of precision, recall, density and coverage (Naeem et al. 2020 use 5)", ge=1)
+    stacked_samples: int = param(26000, "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)", ge=100)
 
 
 @dataclass
@@ -269,6 +271,13 @@ def load(path: str | Path = "params.yaml") -> Params:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
     return validate(raw, str(path))
+
+
+def overlay(base: Any, over: Any) -> Any:
+    """A profile over params: mappings merge key by key, every other value replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: overlay(base.get(k), v) for k, v in over.items()}}
+    return over
 
 
 def load_or_exit(path: str | Path = "params.yaml") -> Params:

@@ -108,7 +108,7 @@ def image_metrics(model, cfg, meta: dict, arrays: dict, clf, ev) -> dict:
         elif requested is not None and not per_channel:
             best = fm.best_mapping_accuracy(requested[s], labels, model.n_cat, n_classes)
             m["code_class_accuracy"] = best["accuracy"]
-        if cont is not None and rec["factors"]:
+        if cont is not None and rec["factors"] and not per_channel:   # stacked: one factor per channel
             names = [k for k in ("rotation", "thickness") if k in rec["factors"]]
             corr = np.asarray(fm.factor_correlation(cont[s], np.stack([rec["factors"][k] for k in names], 1)))
             for j, k in enumerate(names):
@@ -116,7 +116,7 @@ def image_metrics(model, cfg, meta: dict, arrays: dict, clf, ev) -> dict:
                 m[f"code_{k}_which"] = float(np.abs(corr[:, j]).argmax())
         for k, v in m.items():
             per_seed.setdefault(k, []).append(v)
-    info = {"n_generated": int(n_gen), "n_feature_samples": int(n_feat), "n_real": int(n_feat),
+    info = {"n_samples": int(n_gen), "n_generated": int(n_gen), "n_feature_samples": int(n_feat), "n_real": int(n_feat),
             "n_classes": n_classes, "prdc_k": ev.prdc_k}
     if per_channel:
         info.update({"n_modes": 1000, "n_mode_samples": int(ev.stacked_samples)})

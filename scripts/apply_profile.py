@@ -1,0 +1,28 @@
+"""Merge a params profile (e.g. profiles/gpu.yaml) over params.yaml, validate, and write it.
+
+    PYTHONPATH=src python scripts/apply_profile.py profiles/gpu.yaml [--params params.yaml] [--out FILE]
+
+Mappings merge key by key (ganlab.config.overlay); other values replace. The result is
+validated like any params file before anything is written (exit 2 on a problem), and written
+atomically. Comments of params.yaml are not kept; `git checkout params.yaml` restores it.
+"""
+import argparse
+from pathlib import Path
+
+import yaml
+
+from ganlab import config, io
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("profile")
+ap.add_argument("--params", default="params.yaml")
+ap.add_argument("--out", default=None, help="where to write (default: the params file itself)")
+args = ap.parse_args()
+try:
+    merged = config.overlay(yaml.safe_load(Path(args.params).read_text()), yaml.safe_load(Path(args.profile).read_text()))
+    config.validate(merged, f"{args.params} + {args.profile}")
+except (config.ConfigError, OSError, yaml.YAMLError) as err:
+    config.fail(str(err))
+out = Path(args.out or args.params)
+io.write_text(out, yaml.safe_dump(merged, sort_keys=False))
+print(f"wrote {out}: {args.params} with {args.profile} over it")
