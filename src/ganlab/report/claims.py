@@ -159,80 +159,65 @@ def _image_runs(ctx: Context, family: str, stacked: bool | None = None) -> list[
     return names
 
 
+def _each(ctx: Context, names: list[str], missing: str, judge) -> Verdict:
+    """Pass if `judge(metrics)` -> (ok, evidence) holds for every run in `names`; n/a if none."""
+    if not names:
+        return Verdict("n/a", missing)
+    results = [(n, *judge(ctx.runs[n])) for n in names]
+    ok = all(good for _, good, _ in results)
+    return Verdict("pass" if ok else "fail", "; ".join(f"{n}: {text}" for n, _, text in results))
+
+
+def _pct(x) -> str:
+    return _f(None if x is None else 100 * x, 1)
+
+
 def _requested_class(family: str):
-    def check(ctx: Context) -> Verdict:
-        names = _image_runs(ctx, family)
-        if not names:
-            return Verdict("n/a", f"no {family} run on images")
-        parts, ok = [], True
-        for n in names:
-            m = ctx.runs[n]
-            acc = m.get("cond_accuracy")
-            ok &= acc is not None and acc >= COND_MIN
-            parts.append(f"{n}: {_f(100 * acc if acc is not None else None, 1)} % of samples classified as the requested "
-                         f"class (± {_f(100 * (m.get('cond_accuracy_std') or 0), 1)}; claim holds at ≥ {100 * COND_MIN:.0f} %)")
-        return Verdict("pass" if ok else "fail", "; ".join(parts))
-    return check
+    def judge(m: dict):
+        acc = m.get("cond_accuracy")
+        spread = f" ± {_pct(m['cond_accuracy_std'])}" if len(m.get("seeds_evaluated", [])) > 1 else ""
+        return (acc is not None and acc >= COND_MIN,
+                f"{_pct(acc)}{spread} % of samples classified as the requested class (claim holds at ≥ {100 * COND_MIN:.0f} %)")
+    return lambda ctx: _each(ctx, _image_runs(ctx, family), f"no {family} run on images", judge)
 
 
 def infogan_classes(ctx: Context) -> Verdict:
-    names = _image_runs(ctx, "infogan", stacked=False)
-    if not names:
-        return Verdict("n/a", "no infogan run on a labelled image dataset")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
+    def judge(m: dict):
         acc = m.get("code_class_accuracy")
-        ok &= acc is not None and acc >= CODE_CLASS_MIN
-        parts.append(f"{n}: the best one-to-one map from the categorical code to the classifier's class is right for "
-                     f"{_f(100 * acc if acc is not None else None, 1)} % of samples (chance {_f(100 * (m.get('code_class_chance') or 0), 0)} %; "
-                     f"claim holds at ≥ {100 * CODE_CLASS_MIN:.0f} %)")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (acc is not None and acc >= CODE_CLASS_MIN,
+                f"the best one-to-one map from the categorical code to the classifier's class is right for {_pct(acc)} % "
+                f"of samples (chance {_pct(m.get('code_class_chance'))} %; claim holds at ≥ {100 * CODE_CLASS_MIN:.0f} %)")
+    return _each(ctx, _image_runs(ctx, "infogan", stacked=False), "no infogan run on a labelled image dataset", judge)
 
 
 def infogan_factor(ctx: Context) -> Verdict:
-    names = [n for n in _image_runs(ctx, "infogan") if ctx.runs[n].get("code_rotation_corr") is not None]
-    if not names:
-        return Verdict("n/a", "no infogan run on a dataset with known rotation and thickness (glyphs)")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
+    def judge(m: dict):
         best = max(m.get("code_rotation_corr") or 0, m.get("code_thickness_corr") or 0)
-        ok &= best >= CODE_FACTOR_MIN
-        parts.append(f"{n}: the continuous code most correlated with rotation has |r| = {_f(m.get('code_rotation_corr'))}, with "
-                     f"stroke thickness |r| = {_f(m.get('code_thickness_corr'))} (factors read by the classifier's regression "
-                     f"heads; claim holds at |r| ≥ {CODE_FACTOR_MIN})")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (best >= CODE_FACTOR_MIN,
+                f"the continuous code most correlated with rotation has |r| = {_f(m.get('code_rotation_corr'))}, with stroke "
+                f"thickness |r| = {_f(m.get('code_thickness_corr'))} (factors read by the classifier's regression heads; "
+                f"claim holds at |r| ≥ {CODE_FACTOR_MIN})")
+    names = [n for n in _image_runs(ctx, "infogan") if ctx.runs[n].get("code_rotation_corr") is not None]
+    return _each(ctx, names, "no infogan run on a dataset with known rotation and thickness (glyphs)", judge)
 
 
 def dcgan_covers_classes(ctx: Context) -> Verdict:
-    names = _image_runs(ctx, "dcgan", stacked=False)
-    if not names:
-        return Verdict("n/a", "no dcgan run on a labelled image dataset")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
+    def judge(m: dict):
         per = m.get("per_seed", {}).get("classes_covered", [])
-        ok &= bool(per) and min(per) >= m["n_classes"]
-        parts.append(f"{n}: {_f(m.get('classes_covered'), 1)} of {m['n_classes']} classes covered "
-                     f"(KL to the real label histogram {_f(m.get('label_kl'), 3)} nats)")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (bool(per) and min(per) >= m["n_classes"],
+                f"{_f(m.get('classes_covered'), 1)} of {m['n_classes']} classes covered (KL to the real label histogram "
+                f"{_f(m.get('label_kl'), 3)} nats)")
+    return _each(ctx, _image_runs(ctx, "dcgan", stacked=False), "no dcgan run on a labelled image dataset", judge)
 
 
 def dcgan_stacked(ctx: Context) -> Verdict:
-    names = _image_runs(ctx, "dcgan", stacked=True)
-    names = [n for n in names if getattr(ctx.configs[n], "minibatch", "none") == "none"]
-    if not names:
-        return Verdict("n/a", "no plain dcgan run on stacked data")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
+    def judge(m: dict):
         modes = m.get("stacked_modes")
-        ok &= modes is not None and modes <= STACKED_DROP
-        parts.append(f"{n}: {_f(modes, 1)} of 1,000 modes among {m.get('n_mode_samples')} samples, KL to uniform "
-                     f"{_f(m.get('stacked_kl'), 3)} (VEEGAN's DCGAN on Stacked MNIST: 99 modes, KL 3.4; claim holds at "
-                     f"≤ {STACKED_DROP} modes)")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (modes is not None and modes <= STACKED_DROP,
+                f"{_f(modes, 1)} of 1,000 modes among {m.get('n_mode_samples')} samples, KL to uniform {_f(m.get('stacked_kl'), 3)} "
+                f"(VEEGAN's DCGAN on Stacked MNIST: 99 modes, KL 3.4; claim holds at ≤ {STACKED_DROP} modes)")
+    names = [n for n in _image_runs(ctx, "dcgan", stacked=True) if getattr(ctx.configs[n], "minibatch", "none") == "none"]
+    return _each(ctx, names, "no plain dcgan run on stacked data", judge)
 
 
 CLAIMS = [
