@@ -129,6 +129,12 @@ def test_image_stages_end_to_end(tmp_path):
     assert {"samples.png", "curves.png", "class_grid.png"} <= figs
     html = (tmp_path / "reports/index.html").read_text()
     assert "PacDCGAN2" in html and "requested class" in html and "Evaluation classifiers" in html
+    # `ganlab sample` writes image arrays and image grids
+    run_stage(tmp_path, "-m", "ganlab.cli", "sample", "s", "--n", "12", "--out", "s.npy")
+    x = np.load(tmp_path / "s.npy")
+    assert x.shape == (12, 3, 8, 8) and x.min() >= -1 and x.max() <= 1
+    run_stage(tmp_path, "-m", "ganlab.cli", "sample", "c", "--n", "20", "--out", "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 1000
     # an image run without its classifier stops with a message naming the stage to run
     shutil.rmtree(tmp_path / "models/classifiers/glyphs")
     proc = run_stage(tmp_path, "stages/evaluate.py", "c", check=False)

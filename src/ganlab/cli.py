@@ -2,7 +2,7 @@
 
   ganlab info                          families, dataset recipes, and the runs in params.yaml
                                        with their status
-  ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot)
+  ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot / image grid)
 
 Errors (unknown run, model not trained yet) name what exists and exit with status 2.
 """
@@ -72,7 +72,13 @@ def cmd_sample(args) -> None:
         x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=args.latent_seed)))[args.seed_index].numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
-        np.save(out, x)
+        np.save(out, x)         # images: float32 in [-1, 1], shape (n, C, H, W)
+    elif meta["kind"] == "images":
+        from ganlab.report.figures import image_grid
+        cols = min(10, args.n)
+        rows = args.n // cols
+        image_grid(x[:rows * cols].reshape(rows, cols, *x.shape[1:]),
+                   f"{args.run}: {rows * cols} samples (seed {cfg.seeds[args.seed_index]})", out)
     else:
         import matplotlib
         matplotlib.use("Agg")
