@@ -21,9 +21,10 @@ a loop over seeds costs what grouped convolutions would (measured: 26 vs 29 step
 3 seeds on 2 CPU cores) and works for any architecture. Each seed's network is initialised
 from its own generator, so seed s's weights do not depend on the other seeds.
 
-Memory layout: channels_last by default (bench/bench_images.py, 2 CPU cores: 1.1-1.2x faster
-for the DCGAN-family steps, but 0.55x for WGAN-GP's double backward, which therefore
-defaults to the contiguous layout); a run's `channels_last` param chooses.
+Memory layout: channels_last by default (bench/bench_images.py on 2 CPU cores, 3 seeds: 1.1-1.5x
+faster for the DCGAN-family steps; for WGAN-GP's double backward 0.97x in a quiet run and 0.55x
+in one run beside other work, so wgan_gp defaults to the contiguous layout); a run's
+`channels_last` param chooses.
 """
 from __future__ import annotations
 
