@@ -55,14 +55,9 @@ import torch.nn.functional as F
 
 from ganlab import data as datasets
 from ganlab import io
+from ganlab.training.loop import resolve_device
 
 CHUNK = 1024   # images per forward pass when embedding
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 class Net(nn.Module):

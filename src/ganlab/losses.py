@@ -61,6 +61,12 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
     return ((norms - 1) ** 2).mean(1)
 
 
+def class_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of class logits (S, N, K) against labels (S, N), one loss per seed: (S,).
+    ACGAN's class loss L_C and InfoGAN's categorical part of L_I."""
+    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(labels.shape).mean(1)
+
+
 def d_hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return _reduce(F.relu(1 - real)) + _reduce(F.relu(1 + fake))
 

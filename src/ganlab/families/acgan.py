@@ -10,10 +10,9 @@ is logged (`cls_real`, `cls_fake`).
 """
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-
 from dataclasses import dataclass
+
+import torch
 
 from ganlab import losses
 from ganlab.config import param
@@ -23,11 +22,6 @@ from ganlab.families.dcgan import DCGAN, DCGANConfig
 @dataclass
 class ACGANConfig(DCGANConfig):
     fake_class_weight: float = param(1.0, "weight of the class loss on generated images in D's loss (1 = Odena et al.; 0 = D's class head learns from real images only)", ge=0)
-
-
-def class_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy per seed: logits (S, N, K), labels (S, N) -> (S,)."""
-    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(labels.shape).mean(1)
 
 
 class ACGAN(DCGAN):
@@ -45,11 +39,11 @@ class ACGAN(DCGAN):
             out_real, _ = self.discriminate(x)
             out_fake, _ = self.discriminate(self.G(z).detach())
             loss_d = (losses.d_bce(out_real[..., 0], out_fake[..., 0])
-                      + class_loss(out_real[..., 1:], y) + self.cfg.fake_class_weight * class_loss(out_fake[..., 1:], y_fake))
+                      + losses.class_ce(out_real[..., 1:], y) + self.cfg.fake_class_weight * losses.class_ce(out_fake[..., 1:], y_fake))
             grad_d = self.update(self.opt_d, self.D, loss_d)
         z = self.latent(B, rng)
         out, _ = self.discriminate(self.G(z))
-        loss_g = losses.g_non_saturating(out[..., 0]) + class_loss(out[..., 1:], self.latent_labels(z))
+        loss_g = losses.g_non_saturating(out[..., 0]) + losses.class_ce(out[..., 1:], self.latent_labels(z))
         grad_g = self.update(self.opt_g, self.G, loss_g)
         with torch.no_grad():
             cls_real = (out_real[..., 1:].argmax(-1) == y).float().mean(1)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ganlab.config import RunConfig, param
+from ganlab.data import to_model
 from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack
 from ganlab.nn.seeded import SeedMLP, SeedRNG
 
@@ -40,9 +41,7 @@ class RealBatches:
 
     def labeled(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         idx = self.rng.randint(len(self.data), n)
-        x = self.data[idx]
-        if x.dtype == torch.uint8:
-            x = x.float() / 127.5 - 1.0
+        x = to_model(self.data[idx])
         return x, (None if self.labels is None else self.labels[idx])
 
     def __call__(self, n: int) -> torch.Tensor:

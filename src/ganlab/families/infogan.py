@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ganlab import losses
@@ -61,7 +60,7 @@ class InfoGAN(DCGAN):
         """L_I per seed (S,), and Q's accuracy on the categorical code (S,)."""
         logits, mean = self.q_codes(features)
         cat = self.latent_labels(z)
-        ce = F.cross_entropy(logits.flatten(0, 1), cat.flatten(), reduction="none").view(cat.shape).mean(1)
+        ce = losses.class_ce(logits, cat)
         nll = 0.5 * (mean - self.latent_cont(z)).pow(2).sum(-1).mean(1) if self.n_cont else torch.zeros_like(ce)
         acc = (logits.argmax(-1) == cat).float().mean(1).detach()
         return self.cfg.info_weight * (ce + self.cfg.cont_weight * nll), acc
