@@ -16,9 +16,9 @@ features added to the logit, Miyato & Koyama 2018). It returns its flattened tru
 beside the logit, so auxiliary heads (ACGAN's classifier, InfoGAN's Q) share its convolutions.
 
 `SeedStack` runs one independent network per seed under the seed-batched convention of
-ganlab.nn.seeded: input (S, N, ...) -> output (S, N, ...). Convolutions are compute-bound, so
-a loop over seeds costs what grouped convolutions would (measured: 26 vs 29 steps/s for
-3 seeds on 2 CPU cores) and works for any architecture. Each seed's network is initialised
+ganlab.nn.seeded: input (S, N, ...) -> output (S, N, ...). Convolutions are compute-bound
+(31-45 % of the matmul peak in bench/bench_images.py), so batching the seeds into grouped
+convolutions would save little, and a loop works for any architecture. Each seed's network is initialised
 from its own generator, so seed s's weights do not depend on the other seeds.
 
 Memory layout: channels_last by default (bench/bench_images.py on 2 CPU cores, 3 seeds: 1.1-1.5x
