@@ -155,22 +155,28 @@ class Adversarial(Family):
         # one-hot classes in the latent (the cGAN/ACGAN condition, InfoGAN's categorical
         # code) and continuous codes (InfoGAN)
         self.n_cat, self.n_cont = self.latent_codes(cfg, meta)
-        if self.images:
-            zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
-            self.G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
-            self.D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
-                                                          in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
-                                                          n_out=1 + (self.n_cat if self.d_aux_class else 0),
-                                                          project=self.n_cat if self.d_in_class in ("projection", "both") else 0),
-                               cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
-        else:
-            init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
-            self.G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu")
-            self.D = SeedMLP(meta["dim"], cfg.d_hidden, 1, init, act="leaky_relu", minibatch=cfg.minibatch,
-                             mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim)
+        self.G, self.D = self.build_networks(cfg, meta)
         self.build_extra()
         self.to(device)
-        self.opt_g, self.opt_d = self.make_optimizers()
+        self._opts: tuple | None = None   # built on first use: evaluation never needs them
+
+    def build_networks(self, cfg, meta: dict) -> tuple[nn.Module, nn.Module]:
+        """(G, D) under the seed-batched convention: DCGAN's conv nets for images, MLPs for
+        points. Families with their own architectures (progan, stylegan) override this."""
+        if self.images:
+            zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
+            G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
+            D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
+                                                     in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
+                                                     n_out=1 + (self.n_cat if self.d_aux_class else 0),
+                                                     project=self.n_cat if self.d_in_class in ("projection", "both") else 0),
+                          cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
+            return G, D
+        init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
+        G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu")
+        D = SeedMLP(meta["dim"], cfg.d_hidden, 1, init, act="leaky_relu", minibatch=cfg.minibatch,
+                    mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim)
+        return G, D
 
     def latent_codes(self, cfg, meta: dict) -> tuple[int, int]:
         """(n_cat, n_cont); conditional families take n_cat from the dataset's classes."""
@@ -186,6 +192,20 @@ class Adversarial(Family):
 
     def optimizers(self):
         return {"g": self.opt_g, "d": self.opt_d}
+
+    # Built lazily: constructing a torch optimiser imports torch._dynamo (about 1.2 s), which
+    # evaluation, sampling and studies do not need.
+    @property
+    def opt_g(self) -> torch.optim.Optimizer:
+        if self._opts is None:
+            self._opts = self.make_optimizers()
+        return self._opts[0]
+
+    @property
+    def opt_d(self) -> torch.optim.Optimizer:
+        if self._opts is None:
+            self._opts = self.make_optimizers()
+        return self._opts[1]
 
     # ------------------------------------------------------------------ latents
     def latent(self, n: int, rng: SeedRNG, labels: torch.Tensor | None = None,
