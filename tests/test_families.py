@@ -186,6 +186,23 @@ def test_minibatch_std_feature():
     assert torch.equal(out[:, 0, 3], out[:, 5, 3])
 
 
+@pytest.mark.parametrize("minibatch", ["mbd", "mbstd"])
+def test_conv_discriminator_minibatch_layer(minibatch):
+    """On images the minibatch layer sits before D's logit: a sample's logit depends on the
+    rest of its batch, the trunk features given to auxiliary heads do not."""
+    from ganlab.nn.conv import DCGANDiscriminator
+    torch.manual_seed(0)
+    d = DCGANDiscriminator([1, 16, 16], 8, minibatch=minibatch, mbd_kernels=4, mbd_dim=3).eval()
+    assert d.head.in_features == d.n_features + (4 if minibatch == "mbd" else 1)
+    x = torch.randn(6, 1, 16, 16)
+    out, f = d(x)
+    y = x.clone()
+    y[5] += 3.0                                           # change another sample only
+    out2, f2 = d(y)
+    torch.testing.assert_close(f2[0], f[0])
+    assert not torch.allclose(out2[0], out[0])
+
+
 def test_seed_mlp_options_and_init_per_seed():
     a = SeedMLP(2, [8], 1, SeedRNG([0, 1]), minibatch="mbd")
     b = SeedMLP(2, [8], 1, SeedRNG([1]), minibatch="mbd")

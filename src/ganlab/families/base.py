@@ -120,7 +120,7 @@ class AdversarialConfig(RunConfig):
     channels_last: bool = param(True, "images: channels_last memory format (faster convolutions; see bench/bench_images.py)")
     width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
-        "none", "point data: discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018)")
+        "none", "discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018), before the logit")
     mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1)
     mbd_dim: int = param(4, "minibatch discrimination: kernel dimension C", ge=1)
     lr_g: float = param(1e-3, "generator learning rate", gt=0)
@@ -169,7 +169,8 @@ class Adversarial(Family):
             D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
                                                      in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
                                                      n_out=1 + (self.n_cat if self.d_aux_class else 0),
-                                                     project=self.n_cat if self.d_in_class in ("projection", "both") else 0),
+                                                     project=self.n_cat if self.d_in_class in ("projection", "both") else 0,
+                                                     minibatch=cfg.minibatch, mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim),
                           cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
             return G, D
         init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others

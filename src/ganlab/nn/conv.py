@@ -33,6 +33,8 @@ import math
 import torch
 from torch import nn
 
+from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd
+
 
 def dcgan_init_(module: nn.Module) -> None:
     """Radford et al.: all weights from N(0, 0.02); batch-norm scales from N(1, 0.02)."""
@@ -82,7 +84,7 @@ class DCGANDiscriminator(nn.Module):
     memory_format = torch.channels_last
 
     def __init__(self, shape: list[int], width: int, batch_norm: bool = True, in_extra: int = 0, n_out: int = 1,
-                 project: int = 0):
+                 project: int = 0, minibatch: str = "none", mbd_kernels: int = 8, mbd_dim: int = 4):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h)
@@ -96,7 +98,12 @@ class DCGANDiscriminator(nn.Module):
             ch *= 2
         self.trunk = nn.Sequential(*layers, nn.Flatten())
         self.n_features = ch * 16
-        self.head = nn.Linear(self.n_features, n_out)
+        # Minibatch layer on the flattened trunk features, before the logit (Salimans et al.
+        # 2016 put minibatch discrimination there); auxiliary heads still get the plain features.
+        self.minibatch = {"none": None, "mbd": lambda: MinibatchDiscrimination(self.n_features, mbd_kernels, mbd_dim),
+                          "mbstd": lambda: MinibatchStd(self.n_features)}[minibatch]
+        self.minibatch = self.minibatch() if self.minibatch else None
+        self.head = nn.Linear(self.minibatch.n_out if self.minibatch else self.n_features, n_out)
         self.in_extra = in_extra
         # Projection (Miyato & Koyama 2018): logit += <embed(class), features>
         self.embed = nn.Linear(project, self.n_features, bias=False) if project else None
@@ -105,7 +112,7 @@ class DCGANDiscriminator(nn.Module):
         if self.in_extra:   # condition channels: (N, k) broadcast to (N, k, H, W)
             x = torch.cat([x, extra[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
         f = self.trunk(x.contiguous(memory_format=self.memory_format))
-        out = self.head(f)
+        out = self.head(self.minibatch(f[None])[0] if self.minibatch else f)
         if self.embed is not None:
             out = out + (self.embed(extra) * f).sum(1, keepdim=True)
         return out, f

@@ -62,10 +62,12 @@ class MinibatchDiscrimination(nn.Module):
     A generator that collapses makes o large for its samples, which the discriminator sees.
     """
 
-    def __init__(self, n_in: int, kernels: int, kernel_dim: int, init: SeedRNG):
+    def __init__(self, n_in: int, kernels: int, kernel_dim: int, init: SeedRNG | None = None):
         super().__init__()
         self.kernels, self.kernel_dim = kernels, kernel_dim
-        self.T = nn.Parameter(init.randn(n_in, kernels * kernel_dim) * 0.1)
+        # init None: one seed's T from torch's global generator (SeedStack seeds it per net)
+        T = init.randn(n_in, kernels * kernel_dim) if init is not None else torch.randn(1, n_in, kernels * kernel_dim)
+        self.T = nn.Parameter(T * 0.1)
         self.n_out = n_in + kernels
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
