@@ -167,6 +167,14 @@ def test_sliced_2d():
     assert sliced(x, x + v, n_projections=2000) == pytest.approx(norm * 2 / np.pi, abs=0.05 * norm)
 
 
+def test_sliced_equals_pot():
+    import ot
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(size=(300, 5)), rng.uniform(-1, 2, size=(200, 5))
+    want = ot.sliced_wasserstein_distance(a, b, n_projections=64, p=1, seed=np.random.RandomState(4))
+    assert sliced(a, b, n_projections=64, seed=4) == pytest.approx(want, rel=1e-9)
+
+
 def test_sliced_is_seeded_and_leaves_global_rng_alone():
     rng = np.random.default_rng(11)
     a, b = rng.normal(size=(100, 2)), rng.normal(size=(100, 2))
