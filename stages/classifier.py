@@ -5,6 +5,8 @@ Writes models/classifiers/<dataset>/ (weights.pt + config.json, atomically) and
 reports/classifiers/<dataset>/metrics.json. Point datasets are scored in data space: dvc's
 foreach cannot skip them and evaluate@<run> depends on models/classifiers/<dataset> for every
 run, so for them the stage writes only a marker (classifier.json) and loads no classifier code.
+Unpaired translation sets (meta a_shape) get a second classifier for domain A in
+models/classifiers/<dataset>/a/ (the main one is domain B's, the `train` split's).
 """
 from pathlib import Path
 
@@ -25,6 +27,9 @@ else:
     from ganlab.classifier import train_classifier  # noqa: E402  (torch-heavy: image datasets only)
 
     m = train_classifier(params.classifier, Path("data") / name, model_dir, device=params.device)
+    if "a_shape" in get_recipe(cfg.recipe).describe(cfg):    # unpaired: domain A's own classifier
+        a = train_classifier(params.classifier, Path("data") / name, model_dir / "a", device=params.device, domain="a")
+        m.update({"a_test_accuracy": a["test_accuracy"], "seconds": m["seconds"] + a["seconds"]})
     io.write_json(report, {"kind": kind, **m})
     r2 = ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("r2_") and v is not None)
     print(f"[{name}] test accuracy {100 * m['test_accuracy']:.2f} %{', R² ' + r2 if r2 else ''}, "

@@ -16,6 +16,7 @@ TINY = {
     "device": "cpu",
     "evaluation": {"n_samples": 200, "sliced_projections": 32},
     "classifier": {"epochs": 1},   # dvc needs the section (a params dependency of classifier@*)
+    "study": {},                   # likewise for study@*
     "datasets": {
         "toy1d": {"recipe": "toy1d", "n_train": 2000, "n_test": 500},
         "ring8": {"recipe": "ring", "n_train": 2000, "n_test": 500},

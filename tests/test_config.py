@@ -47,13 +47,13 @@ BAD = [
     ("runs.gan-ring.loss", "minimax", r"^runs\.gan-ring\.loss: expected one of 'non_saturating', 'saturating', got 'minimax'"),
     ("runs.gan-ring.g_hidden", [16, "x"], r"^runs\.gan-ring\.g_hidden\[1\]: expected an integer"),
     ("runs.gan-ring.seeds", [1, 1], r"^runs\.gan-ring\.seeds: expected a non-empty list of distinct integers"),
-    ("runs.gan-ring.family", "dcgan2", r"^runs\.gan-ring\.family: unknown family 'dcgan2'; allowed: acgan, cgan, dcgan, gan, infogan, toy1d, wgan, wgan_gp"),
+    ("runs.gan-ring.family", "dcgan2", r"^runs\.gan-ring\.family: unknown family 'dcgan2'; allowed: acgan, cgan, cyclegan, dcgan, gan, infogan, pix2pix, progan, srgan, stylegan, toy1d, wgan, wgan_gp$"),
     ("runs.gan-ring.dataset", "moons", r"^runs\.gan-ring\.dataset: 'moons' is not declared under datasets; declared: grid25, ring8, toy1d"),
     ("runs.toy.dataset", "ring8", r"^runs\.toy\.dataset: family toy1d needs 1-D point data"),
     ("runs.wgan_gp-grid.minibatch", "mbd", r"^runs\.wgan_gp-grid\.minibatch: wgan_gp allows none or mbstd"),
-    ("runs.gan-ring.family", DELETE, r"^runs\.gan-ring\.family: required; allowed: acgan, cgan, dcgan, gan"),
-    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: cifar10, digits, fashion_mnist, glyphs, grid, "
-     r"image_folder, mixture, mnist, ring, stacked, toy1d"),
+    ("runs.gan-ring.family", DELETE, r"^runs\.gan-ring\.family: required; allowed: acgan, cgan, cyclegan, dcgan, gan"),
+    ("datasets.ring8.recipe", "spiral", r"^datasets\.ring8\.recipe: unknown recipe 'spiral'; allowed: cifar10, digits, edges2glyphs, "
+     r"fashion_mnist, glyphs, glyphs2styled, grid, image_folder, mixture, mnist, ring, sr_glyphs, stacked, toy1d$"),
     ("datasets.ring8.std", 0, r"^datasets\.ring8\.std: must be > 0, got 0"),
     ("evaluation.n_samples", 10, r"^evaluation\.n_samples: must be >= 100, got 10"),
     ("device", "tpu", r"^device: expected auto .*got 'tpu'"),

@@ -16,17 +16,27 @@ from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd, SeedMLP, See
 
 META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
         2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]},
-        "images": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3}}
+        "images": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3},
+        # translation data (ganlab.data.translation): paired same-size, paired 2x super-resolution, unpaired
+        "paired": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3, "pairing": "paired", "input_shape": [1, 8, 8]},
+        "sr": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3, "pairing": "paired", "input_shape": [1, 4, 4]},
+        "unpaired": {"kind": "images", "shape": [3, 8, 8], "dim": 192, "classes": 3, "pairing": "unpaired", "a_shape": [3, 8, 8]}}
+TRANSLATION_KINDS = ("paired", "sr", "unpaired")
 SMALL = {"toy1d": {"d_steps": 5, "g_steps": 2},
          "gan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16},
          "wgan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
          "wgan_gp": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2}}
 SMALL_IMAGES = {"batch_size": 8, "width": 4, "z_dim": 5}
+# srgan's default content loss needs a trained classifier: tests/test_translation.py covers it
+SMALL_TRANSLATION = {"batch_size": 8, "width": 4, "srgan": {"content": "pixel", "d_width": 4}}
 
 
 def kinds_of(family: str) -> list:
-    """The data a family is tested on: 2-D points (or 1-D for the toy) and/or images."""
+    """The data a family is tested on: 2-D points (or 1-D for the toy) and/or images; translation
+    families on the paired or unpaired sets they accept."""
     fam = get_family(family)
+    if getattr(fam, "translation", False):
+        return [k for k in TRANSLATION_KINDS if not fam.check_dataset(dict(META[k]))]
     kinds = [k for k in (2, 1) if not fam.check_dataset({"kind": "points", "dim": k})][:1]
     return kinds + (["images"] if not fam.check_dataset(dict(META["images"])) else [])
 
@@ -38,17 +48,29 @@ def make(family: str, seeds=(0, 1), kind=None, **over):
     fam = get_family(family)
     kind = kind or kinds_of(family)[0]
     small = SMALL_IMAGES if kind == "images" else SMALL.get(family, {})
+    if kind in TRANSLATION_KINDS:
+        small = {k: v for k, v in SMALL_TRANSLATION.items() if not isinstance(v, dict)} | SMALL_TRANSLATION.get(family, {})
     cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **small, **over}, "t")
     return fam(cfg, META[kind], torch.device("cpu")), kind
 
 
 def real_fn(kind, rng: SeedRNG):
     """Real batches like the trainer's: callable, and `.labeled(n)` with class labels."""
-    if kind == "images":   # three "classes": a bright square in one of three places
+    if kind == "images" or kind in TRANSLATION_KINDS:   # three "classes": a bright square in one of three places
         images = torch.zeros(3, 1, 8, 8, dtype=torch.uint8)
         for k in range(3):
             images[k, 0, 2 * k:2 * k + 3, 2 * k:2 * k + 3] = 255
-        return RealBatches(images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10), rng)
+        images, labels = images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10)
+        if kind == "paired":       # input: the inverted square; target: the square
+            return RealBatches(images, labels, rng, inputs=255 - images)
+        if kind == "sr":           # input: the 2x area-averaged square
+            small = torch.nn.functional.avg_pool2d(images.float(), 2).round().to(torch.uint8)
+            return RealBatches(images, labels, rng, inputs=small)
+        if kind == "unpaired":     # A: grey squares; B: red squares on blue, in other rows
+            a = images.repeat(1, 3, 1, 1)
+            b = torch.stack([images[:, 0], torch.zeros_like(images[:, 0]), 255 - images[:, 0]], 1).roll(1, 0)
+            return RealBatches(b, labels.roll(1, 0), rng, domain_a=a)
+        return RealBatches(images, labels, rng)
     centres = torch.tensor(META[kind]["centres"], dtype=torch.float32)
     return lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, kind)
 
@@ -67,8 +89,8 @@ def test_family_step_shapes_and_finite(family, kind):
     z = model.latent(7, rng)
     assert z.shape[:2] == (2, 7)
     x = model.generate(z)
-    assert x.shape == ((2, 7, 1, 8, 8) if kind == "images" else (2, 7, kind))
-    if kind == "images":
+    assert x.shape == ((2, 7, kind) if isinstance(kind, int) else (2, 7, *META[kind]["shape"]))
+    if not isinstance(kind, int):
         assert x.min() >= -1 and x.max() <= 1                 # tanh output, the data's range
     if not getattr(model, "d_in_class", ""):
         assert model.d_display(x).shape == (2, 7)
@@ -79,6 +101,9 @@ def test_family_step_shapes_and_finite(family, kind):
         assert torch.isfinite(v).all(), k
     assert {"loss_d", "loss_g", "d_real", "d_fake", "grad_g", "grad_d"} <= set(out)
     still = [n for n, p in model.named_parameters() if torch.equal(before[n], p)]
+    # Families that grow (progan) name the parameters their current phase does not use yet.
+    idle = set(model.idle_parameters()) if hasattr(model, "idle_parameters") else set()
+    still = [n for n in still if n not in idle]
     # A Wasserstein critic's output bias has zero gradient (the loss ignores constant offsets).
     allowed = ({n for n in before if n.startswith("D.") and n.endswith(".bias")}
                if not getattr(model, "d_is_probability", True) else set())
@@ -95,7 +120,7 @@ def test_seeds_are_independent(family, kind):
     for _ in range(3):
         both.train_step(real_fn(kind, rng_b), rng_b)
         alone.train_step(real_fn(kind, rng_a), rng_a)
-    if kind == "images":    # one network per seed: seed 1's is nets.1 in the pair, nets.0 alone
+    if not isinstance(kind, int):    # images: one network per seed: seed 1's is nets.1 in the pair, nets.0 alone
         pairs = [(n, p, dict(alone.named_parameters())[n.replace(".nets.1.", ".nets.0.")])
                  for n, p in both.named_parameters() if ".nets.1." in n]
         assert pairs
@@ -184,6 +209,9 @@ def test_minibatch_std_feature():
     assert out.shape == (2, 6, 4)
     torch.testing.assert_close(out[:, 0, 3], f.std(1, unbiased=False).mean(-1))
     assert torch.equal(out[:, 0, 3], out[:, 5, 3])
+    same = torch.ones(1, 4, 3, requires_grad=True)        # a collapsed batch: std 0, gradient finite
+    MinibatchStd(3)(same)[..., 3].sum().backward()
+    assert torch.isfinite(same.grad).all()
 
 
 @pytest.mark.parametrize("minibatch", ["mbd", "mbstd"])

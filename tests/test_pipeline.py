@@ -89,11 +89,11 @@ def test_changing_one_run_reruns_only_that_run(repo):
     sh(repo, "git", "commit", "-qm", "baseline")
     out = sh(repo, "dvc", "exp", "run", "-S", "runs.gan-ring.steps=30").stdout
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train@gan-ring", "evaluate@gan-ring", "report"}
+    assert ran == {"train@gan-ring", "evaluate@gan-ring", "study@gan-ring", "report"}
     # A key left at its default is not in params.yaml: Hydra's `+` adds it (README says so).
     out = sh(repo, "dvc", "exp", "run", "-S", "+runs.wgan_gp-grid.lr_g=0.002").stdout
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train@wgan_gp-grid", "evaluate@wgan_gp-grid", "report"}
+    assert ran == {"train@wgan_gp-grid", "evaluate@wgan_gp-grid", "study@wgan_gp-grid", "report"}
     shown = sh(repo, "dvc", "exp", "show", "--json").stdout
     assert "gan-ring" in shown
 

@@ -103,14 +103,18 @@ def _as_channel_images(images: np.ndarray, per_channel: bool) -> np.ndarray:
     return images.reshape(-1, 1, *images.shape[2:]) if per_channel else images
 
 
-def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto") -> dict:
+def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto", domain: str = "") -> dict:
     """Train the evaluation classifier of the image dataset in `data_dir`; write out_dir/weights.pt
     (state dict) and out_dir/config.json atomically; return the metrics (test accuracy, factor R²,
-    sizes, seconds)."""
+    sizes, seconds). `domain` "a" trains on an unpaired translation set's domain A (arrays
+    a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B)."""
     t0 = time.perf_counter()
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
     arrays, meta = datasets.load(data_dir)
+    if domain:
+        arrays = {k[len(domain) + 1:]: v for k, v in arrays.items() if k.startswith(f"{domain}_")}
+        meta = {**meta, "shape": meta[f"{domain}_shape"]}
     if meta.get("kind") != "images":
         raise ValueError(f"{data_dir}: the evaluation classifier is for image datasets, not {meta.get('kind')}")
     dev = resolve_device(device)
@@ -173,7 +177,7 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
               "per_channel": per_channel, "classes": classes, "class_names": meta.get("class_names"),
               "factors": factor_names, "factor_stats": factor_stats,
               "features": cfg.feature_dim * (shape[0] if per_channel else 1),
-              "dataset": meta.get("recipe"), "notes": "features are the penultimate linear layer before its ReLU"}
+              "dataset": meta.get("recipe"), "domain": domain or None, "notes": "features are the penultimate linear layer before its ReLU"}
     clf = EvalClassifier(net.eval(), config, dev)
 
     # Test split, through the same code path that evaluation uses.

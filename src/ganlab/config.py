@@ -1,7 +1,7 @@
 """Typed params for ganlab and their validation.
 
-params.yaml has five sections: `device`, `evaluation`, `classifier` (optional: the evaluation
-classifier of every image dataset), `datasets` (name -> recipe + its settings) and `runs`
+params.yaml has six sections: `device`, `evaluation`, `classifier` (optional: the evaluation
+classifier of every image dataset), `study` (optional: the latent-space studies), `datasets` (name -> recipe + its settings) and `runs`
 (name -> family + dataset + hyper-parameters). Every section is a
 dataclass whose fields carry a one-line `help` (cleanrl style); the README's params reference
 is generated from those strings (`python -m ganlab.config --markdown`).
@@ -63,6 +63,27 @@ class ClassifierConfig:
     factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
     seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
+
+
+@dataclass
+class StudyConfig:
+    """The latent-space studies of every unconditional run (study@<run>, ganlab.studies)."""
+    n_samples: int = param(1000, "truncation: generated samples per threshold, scored against as many real test samples", ge=100)
+    tau_uniform: list[float] = param([1.0, 0.75, 0.5, 0.25, 0.1], "truncation thresholds for U[-1, 1] latents (dcgan on images) as a fraction of the support's half-width: every |z_i| <= tau (1 = none)", gt=0, le=1)
+    tau_normal: list[float] = param([4.0, 2.0, 1.0, 0.5, 0.25], "truncation thresholds for N(0, I) latents, absolute (in standard deviations): every |z_i| <= tau", gt=0)
+    psi: list[float] = param([1.0, 0.75, 0.5, 0.25], "StyleGAN: truncation in w space, w = w_avg + psi (w - w_avg) (1 = none)", ge=0, le=1)
+    n_pairs: int = param(128, "interpolation: random latent pairs per space, for the path length and for class changes", ge=64)
+    n_steps: int = param(32, "interpolation: images along each path at which the classifier's class is read", ge=32)
+    epsilon: float = param(1e-4, "path length: the step in t (Karras et al. 2019 use 1e-4)", gt=0, lt=0.1)
+    n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10)
+    crossover: int = param(0, "StyleGAN style mixing: styles before this layer are coarse (0 = half of them)", ge=0)
+    seed: int = param(4321, "seed for the studies' latents", ge=0)
+    cpu_threads: int = param(1, "torch CPU threads (0 = torch's default, all cores); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0)
+
+    def check(self, path: str) -> None:
+        for key in ("tau_uniform", "tau_normal", "psi"):
+            if len(getattr(self, key)) < 2:
+                raise ConfigError(f"{path}.{key}: expected at least two values (a sweep), got {getattr(self, key)!r}")
 
 
 @dataclass
@@ -195,10 +216,11 @@ class Params:
     datasets: dict[str, Any]   # name -> the recipe's Config
     runs: dict[str, Any]       # name -> the family's Config
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    study: StudyConfig = field(default_factory=StudyConfig)
 
 
 DEVICE_HELP = "auto (CUDA if present, else CPU), cpu, cuda or cuda:N"
-SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier")
+SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study")
 
 
 def validate(raw: Any, source: str = "params.yaml") -> Params:
@@ -218,6 +240,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
         raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
     classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
+    study = build(StudyConfig, raw.get("study"), "study")
 
     datasets = {}
     for name, entry in _mapping(raw.get("datasets"), "datasets").items():
@@ -248,7 +271,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
         if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
             raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
         runs[name] = cfg
-    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier)
+    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study)
 
 
 def _mapping(value: Any, path: str) -> dict:
@@ -324,6 +347,7 @@ if __name__ == "__main__":  # python -m ganlab.config --markdown: the README par
 
     out = [f"**`device`**: {DEVICE_HELP}.\n", table(EvalConfig, "`evaluation`"),
            table(ClassifierConfig, "`classifier` (optional; the evaluation classifier of every image dataset)"),
+           table(StudyConfig, "`study` (optional; the latent-space studies of study@<run>)"),
            table(RunConfig, "`runs.<name>` (every family)")]
     common = {f.name for f in dataclasses.fields(RunConfig)}
     for fam in list_families():

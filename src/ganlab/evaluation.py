@@ -1,6 +1,7 @@
 """evaluate@<run>: score a trained run, per seed, and write reports/runs/<run>/metrics.json.
 
-Image runs are scored by ganlab.evaluation_images with the dataset's evaluation classifier.
+Image runs are scored by ganlab.evaluation_images with the dataset's evaluation classifier;
+translation runs (pix2pix, srgan, cyclegan) by ganlab.evaluation_translation.
 For point datasets (the 1-D toy and 2-D mixtures), per seed on `n_samples` generated points
 against as many held-out real points:
 - mode coverage (VEEGAN/PacGAN): modes captured, high-quality %, reverse KL;
@@ -120,7 +121,12 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     model, cfg, _ = load_model(model_dir)
     arrays, meta = datasets.load(data_dir)
     images = meta["kind"] == "images"
-    if images:
+    translation = getattr(model, "translation", False)    # pix2pix, srgan, cyclegan
+    if translation:
+        from ganlab import evaluation_translation
+        res = evaluation_translation.translation_metrics(model, cfg, meta, arrays, Path(classifier_dir), ev)
+        units = evaluation_translation.UNITS
+    elif images:
         from ganlab import evaluation_images
         from ganlab.classifier import load_classifier
         if classifier_dir is None or not (Path(classifier_dir) / "weights.pt").exists():
@@ -155,7 +161,10 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     fig_dir = out_dir / "figures"
     with io.atomic_dir(fig_dir) as tmp:
         figures.run_figures(run, model_dir, meta, tmp)
-        if images:
+        if translation:
+            for name, grid in evaluation_translation.triptychs(model, meta, arrays).items():
+                figures.image_grid(grid, f"{run}: {evaluation_translation.TITLES[name]}", tmp / f"{name}.png")
+        elif images:
             for name, grid in evaluation_images.grids(model, meta).items():
                 figures.image_grid(grid, f"{run}: {figures.GRID_TITLES[name.rstrip('0123456789')]}", tmp / f"{name}.png")
     io.write_json(out_dir / "metrics.json", out)

@@ -19,6 +19,8 @@ from ganlab import io
 
 _RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures", "glyphs": "glyphs",
             "digits": "digits", "stacked": "stacked",
+            # image-to-image translation: paired (input, target) and unpaired (domain A, domain B)
+            "edges2glyphs": "translation", "sr_glyphs": "translation", "glyphs2styled": "translation",
             # real files, read (or downloaded) only when a params entry uses them
             "mnist": "real", "fashion_mnist": "real", "cifar10": "real", "image_folder": "real"}
 

@@ -34,10 +34,24 @@ class RealBatches:
 
     `real(n)` -> (S, n, ...) in model space (images: uint8 storage -> float in [-1, 1]);
     `real.labeled(n)` -> (x, labels of shape (S, n)) for families that train on labels.
+    Translation data (ganlab.data.translation) also holds `inputs` (paired: the input of each
+    stored target, row-aligned) or `domain_a` (unpaired: domain A, drawn independently of the
+    data, which is domain B): `real.paired(n)` -> (inputs, targets) of the same rows,
+    `real.unpaired(n)` -> (a, b) of independent rows.
     """
 
-    def __init__(self, data: torch.Tensor, labels: torch.Tensor | None, rng: SeedRNG):
+    def __init__(self, data: torch.Tensor, labels: torch.Tensor | None, rng: SeedRNG,
+                 inputs: torch.Tensor | None = None, domain_a: torch.Tensor | None = None):
         self.data, self.labels, self.rng = data, labels, rng
+        self.inputs, self.domain_a = inputs, domain_a
+
+    def paired(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.rng.randint(len(self.data), n)
+        return to_model(self.inputs[idx]), to_model(self.data[idx])
+
+    def unpaired(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        a = to_model(self.domain_a[self.rng.randint(len(self.domain_a), n)])
+        return a, to_model(self.data[self.rng.randint(len(self.data), n)])
 
     def labeled(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         idx = self.rng.randint(len(self.data), n)
@@ -90,6 +104,11 @@ class Family(nn.Module):
     def fixed_latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
         """The latents of figures and in-loop estimates; conditional families cycle the classes."""
         return self.latent(n, rng)
+
+    def fixed_input(self, n: int, rng: SeedRNG, real: RealBatches) -> torch.Tensor:
+        """The generator inputs of the training loop's snapshots and estimates: fixed latents;
+        translation families (ganlab.families._translation) take real input images instead."""
+        return self.fixed_latent(n, rng)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -90,7 +90,8 @@ class MinibatchStd(nn.Module):
         self.n_out = n_in + 1
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
-        std = f.std(dim=1, unbiased=False).mean(-1, keepdim=True)    # (S, 1)
+        # sqrt(var + 1e-8) as Karras et al.: a plain std has a NaN gradient where a feature is constant
+        std = (f.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(-1, keepdim=True)    # (S, 1)
         return torch.cat([f, std.unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
 
 

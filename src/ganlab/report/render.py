@@ -14,6 +14,7 @@ import jinja2
 
 from ganlab import io
 from ganlab.report import claims as claims_mod
+from ganlab.report import translation
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -37,7 +38,8 @@ HEADLINE = ["modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_his
             "w1_closed_form", "theta", "d_real", "d_fake", "d_accuracy",
             "classes_covered", "label_kl", "stacked_modes", "stacked_kl", "fd", "precision", "recall", "density",
             "coverage", "w_sliced_features", "cond_accuracy", "code_class_accuracy", "code_rotation_corr",
-            "code_thickness_corr"]
+            "code_thickness_corr", "l1", "psnr", "ssim", "accuracy", "target_accuracy", "cycle_l1_a", "cycle_l1_b",
+            "label_ab", "label_ba", "fd_a", "fd_b"]
 # Image leaderboards: (header, metric, decimals); the feature metrics show their noise floor.
 COVERAGE_COLUMNS = {False: [("classes covered", "classes_covered", 1), ("label KL", "label_kl", 3)],
                     True: [("modes (of 1,000)", "stacked_modes", 1), ("KL to uniform", "stacked_kl", 3)]}
@@ -107,6 +109,38 @@ def image_board(ds_name: str, ds_cfg, rows: list[dict], params) -> dict:
             "cells": cells, "references": refs, "stacked": stacked, "figure": None, "one_d": False}
 
 
+def _ends(res: dict | None, key: str, nd: int = 3) -> str:
+    """'weakest → strongest' of a truncation metric (the sweep's first and last values)."""
+    if not res or key not in res["metrics"]:
+        return "–"
+    v = res["metrics"][key]
+    return f"{fmt(v[0], nd)} → {fmt(v[-1], nd)}"
+
+
+def study_board(studies: dict, params) -> dict | None:
+    """One row per run with studies (ganlab.studies): truncation ends, path length, class changes, mixing."""
+    rows = [(n, st) for n, st in studies.items() if st.get("applicable") and n in params.runs]
+    if not rows:
+        return None
+    header = ["run", "family", "truncation sweep", "precision (2-D: HQ %)", "recall", "coverage (2-D: modes)",
+              "ψ sweep: precision", "ψ: recall", "path length z slerp / z lerp / w lerp", "stretch",
+              "class changes per path (excess)", "mixing: coarse / fine class %"]
+    cells = []
+    for n, st in rows:
+        t, psi, it = st.get("truncation"), st.get("truncation_psi"), (st.get("interpolation") or {}).get("spaces", {})
+        pts = st.get("kind") != "images"
+        sweep = f"{t['parameter']} {t['values'][0]:g} → {t['values'][-1]:g}" if t else "–"
+        ppl = " / ".join(fmt(it[k]["ppl_mean"], 0) if k in it else "–" for k in ("z_slerp", "z_lerp", "w_lerp")) if it else "–"
+        stretch = " / ".join(fmt(r["stretch"], 2) for r in it.values()) if it else "–"
+        changes = " / ".join(f"{fmt(r['class_changes'], 2)} ({fmt(r['excess_changes'], 2)})" for r in it.values()) if it else "–"
+        mix = st.get("mixing")
+        cells.append([n, st["family"], sweep, _ends(t, "high_quality_pct" if pts else "precision", 2 if pts else 3),
+                      _ends(t, "recall"), _ends(t, "modes_captured" if pts else "coverage", 1 if pts else 3),
+                      _ends(psi, "precision"), _ends(psi, "recall"), ppl, stretch, changes,
+                      f"{fmt(100 * mix['follows_coarse'], 1)} / {fmt(100 * mix['follows_fine'], 1)}" if mix and mix.get("follows_coarse") is not None else "–"])
+    return {"header": header, "cells": cells}
+
+
 def classifier_rows(params, reports_dir: Path) -> list[dict]:
     out = []
     for ds in params.datasets:
@@ -126,13 +160,18 @@ def build_context(params, reports_dir: Path) -> dict:
             runs[name] = io.read_json(path)
         else:
             missing.append(name)
-    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets)
+    studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
+               if (reports_dir / "runs" / n / "study" / "results.json").exists()}
+    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets, studies=studies)
     claim_rows = claims_mod.check_all(ctx)
 
     boards = []
     for ds_name, ds_cfg in params.datasets.items():
         names = [n for n, c in params.runs.items() if c.dataset == ds_name and n in runs]
         if not names:
+            continue
+        if runs[names[0]].get("translation"):     # pix2pix, srgan, cyclegan: ganlab.report.translation
+            boards.append(translation.board(ds_name, ds_cfg, [runs[n] for n in names], params.runs))
             continue
         if runs[names[0]].get("kind") == "images":
             boards.append(image_board(ds_name, ds_cfg, [runs[n] for n in names], params))
@@ -158,9 +197,10 @@ def build_context(params, reports_dir: Path) -> dict:
                     floor = m.get(f"{k}_floor")
                     table.append((k, pm(m, k, 4), fmt(floor, 4) if floor is not None else "", m.get("units", {}).get(k, "")))
         sections.append({"name": name, "cfg": params.runs[name], "m": m, "table": table,
-                         "figures": [f"runs/{name}/figures/{f}" for f in figs]})
+                         "figures": [f"runs/{name}/figures/{f}" for f in figs],
+                         "study_figures": [f"runs/{name}/study/{f}" for f in studies.get(name, {}).get("figures", [])]})
     return {"claims": claim_rows, "boards": boards, "sections": sections, "missing": missing,
-            "classifiers": classifier_rows(params, reports_dir),
+            "classifiers": classifier_rows(params, reports_dir), "study_board": study_board(studies, params),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
             "n_na": sum(c["status"] == "n/a" for c in claim_rows)}

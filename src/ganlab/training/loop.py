@@ -96,9 +96,11 @@ class Trainer:
         torch.manual_seed(cfg.seeds[0])
         self.model = get_family(cfg.family)(cfg, self.meta, self.device)
         self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET)
-        self.batches = RealBatches(self.data, labels, self.rng)
+        # Translation data: the input of each target (paired) or domain A (unpaired), resident too.
+        extra = {k: torch.from_numpy(arrays[k]).to(self.device) for k in ("train_input", "a_train") if k in arrays}
+        self.batches = RealBatches(self.data, labels, self.rng, inputs=extra.get("train_input"), domain_a=extra.get("a_train"))
         fixed = SeedRNG(cfg.seeds, self.device, offset=FIXED_OFFSET)
-        self.z_fixed = self.model.fixed_latent(N_FIXED, fixed)
+        self.z_fixed = self.model.fixed_input(N_FIXED, fixed, self.batches)
         pick = np.random.default_rng(cfg.seeds[0]).choice(len(self.data), size=min(N_FIXED, len(self.data)), replace=False)
         self.real_fixed = datasets.to_model(arrays["train"][pick])
         self.n_keep = N_KEEP_IMAGES if self.meta["kind"] == "images" else N_FIXED

@@ -1,0 +1,106 @@
+"""The shared body of the image-to-image translation families (pix2pix, srgan, cyclegan).
+
+Their generator maps an image to an image, so they have no latent space. How data reaches
+them: the training loop keeps the dataset's second array resident beside the targets
+(ganlab.data.translation: `train_input` for paired sets, `a_train` for unpaired ones) and the
+family's `train_step` asks `real.paired(n)` for (inputs, targets) of the same rows or
+`real.unpaired(n)` for (domain A, domain B) drawn independently. `fixed_input` gives the loop's
+snapshots real inputs (the first training rows), so the samples figure shows translations.
+`latent(n, rng)` draws uniform noise images of the input shape, only so that generic code
+(the registry tests, `ganlab sample`) can run the generator; figures and metrics use real
+inputs (ganlab.evaluation_translation).
+
+Networks are one per seed (SeedStack, DCGAN's N(0, 0.02) initialisation, which pix2pix and
+CycleGAN also use); losses are per seed, shape (S,).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ganlab.config import RunConfig, param
+from ganlab.data import to_model
+from ganlab.families.base import Family, RealBatches, seed_grad_norm
+from ganlab.nn.seeded import SeedRNG
+
+
+@dataclass
+class TranslationConfig(RunConfig):
+    batch_size: int = param(32, "image pairs (or images per domain) per step", ge=1)
+    width: int = param(16, "channels of the first layer of G and D; they double per 2x downsampling", ge=1)
+    lr_g: float = param(2e-4, "generator learning rate (pix2pix, CycleGAN: 2e-4)", gt=0)
+    lr_d: float = param(2e-4, "discriminator learning rate", gt=0)
+    beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
+    beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
+    channels_last: bool = param(True, "channels_last memory format for the convolutions")
+
+
+class Translation(Family):
+    Config = TranslationConfig
+    pairing = "paired"       # the dataset's meta["pairing"] this family trains on
+    translation = True       # evaluation dispatches on this (ganlab.evaluation_translation)
+    d_is_probability = True
+
+    @classmethod
+    def check_dataset(cls, desc: dict) -> str | None:
+        if desc.get("pairing") != cls.pairing:
+            names = {"paired": "paired translation datasets (edges2glyphs, sr_glyphs)",
+                     "unpaired": "unpaired translation datasets (glyphs2styled)"}
+            return f"family {cls.name} trains on {names[cls.pairing]}, not on {desc.get('pairing') or desc['kind']} data"
+        return None
+
+    def __init__(self, cfg, meta: dict, device: torch.device):
+        super().__init__(cfg, meta, device)
+        self.shape = list(meta["shape"])
+        self.in_shape = list(meta["input_shape"] if self.pairing == "paired" else meta["a_shape"])
+        self.build_networks(cfg, meta)
+        self.to(device)
+        self._opts: tuple | None = None      # built on first use: evaluation never needs them
+
+    def build_networks(self, cfg, meta: dict) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ inputs
+    def latent(self, n: int, rng: SeedRNG) -> torch.Tensor:
+        return rng.rand(n, *self.in_shape) * 2 - 1
+
+    def fixed_input(self, n: int, rng: SeedRNG, real: RealBatches) -> torch.Tensor:
+        src = real.inputs if self.pairing == "paired" else real.domain_a
+        return to_model(src[:n]).expand(self.n_seeds, *([-1] * src.dim()))
+
+    def generate(self, x: torch.Tensor) -> torch.Tensor:
+        return self.G(x)
+
+    # ------------------------------------------------------------------ optimisers
+    def g_params(self) -> list[nn.Parameter]:
+        return list(self.G.parameters())
+
+    def d_params(self) -> list[nn.Parameter]:
+        return list(self.D.parameters())
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        if self._opts is None:
+            c = self.cfg
+            self._opts = (torch.optim.Adam(self.g_params(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
+                          torch.optim.Adam(self.d_params(), lr=c.lr_d, betas=(c.beta1, c.beta2)))
+        return {"g": self._opts[0], "d": self._opts[1]}
+
+    def update(self, which: str, modules: tuple[nn.Module, ...], loss: torch.Tensor) -> torch.Tensor:
+        """Backward the per-seed losses, step optimiser `which`, return the per-seed gradient norm."""
+        opt = self.optimizers()[which]
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
+        opt.step()
+        return norm
+
+
+def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference per seed: (S, N, ...) -> (S,)."""
+    return (x - y).abs().flatten(1).mean(1)
+
+
+def mse(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (x - y).pow(2).flatten(1).mean(1)

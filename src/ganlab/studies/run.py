@@ -1,0 +1,293 @@
+"""Run the latent-space studies of one trained run and write their results and figures.
+
+`study_run` loads the run's model (and, for image runs, its dataset's evaluation classifier),
+runs the studies that `ganlab.studies.applicable` grants it, and returns one dict:
+{"truncation": ..., "truncation_psi": ... (StyleGAN), "interpolation": ..., "mixing": ...
+(StyleGAN)}, every number the mean over the run's finite seeds with the per-seed values
+beside it. StyleGAN is recognised by its interface (a `mapping` network), not by name.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganlab import data as datasets
+from ganlab.metrics import features as fm
+from ganlab.metrics.coverage import mode_coverage
+from ganlab.nn.seeded import SeedRNG
+from ganlab.studies import interpolation as interp
+from ganlab.studies import truncation as trunc
+
+NOISE_SEED = 12345    # StyleGAN's per-pixel noise: the same at both ends of every difference
+GRID_COLS = 10        # images per row of the truncation grid and of the interpolation strips
+STRIP_PAIRS = 4       # pairs shown per interpolation space
+MIX_GRID = 5          # coarse sources (rows) and fine sources (columns) in the mixing figure
+
+
+def is_stylegan(model) -> bool:
+    return hasattr(model, "mapping")
+
+
+def _mean(per_seed: list[float]) -> float:
+    v = np.asarray(per_seed, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
+def _collect(per_seed: list[dict]) -> dict:
+    """[{metric: value} per seed] -> {metric: mean, metric_per_seed: [...]}."""
+    out = {}
+    for k in per_seed[0]:
+        vals = [m[k] for m in per_seed]
+        out[k], out[f"{k}_per_seed"] = _mean(vals), vals
+    return out
+
+
+# --------------------------------------------------------------------------- images -> classifier
+
+def _labels(clf, x: torch.Tensor) -> list[np.ndarray]:
+    """(S, n, C, H, W) -> per seed the classifier's predictions (n,) or (n, channels)."""
+    return [clf.embed(x[s].float().clamp(-1, 1))[1].numpy() for s in range(x.shape[0])]
+
+
+def _features64(clf):
+    """The classifier's penultimate features in float64 (a double copy of its network)."""
+    net = copy.deepcopy(clf.net).double().to(memory_format=torch.contiguous_format)
+    shape = clf.shape
+
+    @torch.no_grad()
+    def features(x: torch.Tensor) -> torch.Tensor:
+        n = len(x)
+        if clf.per_channel:
+            x = x.reshape(-1, 1, *shape[1:])
+        return net(x.double())[0].reshape(n, -1)
+    return features
+
+
+# --------------------------------------------------------------------------- truncation
+
+def _image_scores(clf, x: torch.Tensor, f_real: np.ndarray, meta: dict, k: int) -> list[dict]:
+    out = []
+    for s in range(x.shape[0]):
+        if not torch.isfinite(x[s]).all():
+            out.append({})
+            continue
+        f, lab, _ = clf.embed(x[s].float().clamp(-1, 1))
+        f, lab = f.numpy(), lab.numpy()
+        m = {"fd": fm.frechet_distance(f, f_real), **fm.prdc(f_real, f, k=k)}
+        if meta.get("per_channel_labels"):
+            m["stacked_modes"] = float(fm.stacked_modes(lab)["modes"])
+        else:
+            m["classes_covered"] = float(fm.classes_covered(lab, int(meta["classes"])))
+        out.append(m)
+    return out
+
+
+def _point_scores(x: torch.Tensor, real: np.ndarray, meta: dict, ev) -> list[dict]:
+    out = []
+    for s in range(x.shape[0]):
+        p = x[s].float().numpy()
+        if not np.isfinite(p).all():
+            out.append({})
+            continue
+        cov = mode_coverage(p, np.asarray(meta["centres"]), meta["std"], n_sigma=ev.n_sigma, weights=meta.get("weights"))
+        out.append({"high_quality_pct": 100 * cov["high_quality_frac"], "modes_captured": float(cov["modes_captured"]),
+                    **fm.prdc(real, p, k=ev.prdc_k)})
+    return out
+
+
+def _sweep(values, sample, score, keep: int) -> dict:
+    """Score sample(v) (S, n, ...) at every value v: {"values", "metrics": {metric: [mean per
+    value], metric_per_seed: [[per seed] per value]}, "_grid": seed 0's first `keep` samples}."""
+    curves: dict[str, list] = {}
+    first = []
+    for v in values:
+        x = sample(v)
+        first.append(x[0, :keep].float().numpy())
+        per_seed = score(x)
+        keys = sorted({k for m in per_seed for k in m})
+        for k in keys:
+            vals = [m.get(k, float("nan")) for m in per_seed]
+            curves.setdefault(k, []).append(_mean(vals))
+            curves.setdefault(f"{k}_per_seed", []).append(vals)
+    return {"values": list(values), "metrics": curves, "_grid": np.stack(first)}
+
+
+def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
+    images = meta["kind"] == "images"
+    n = study.n_samples
+    real = arrays["test"][:n]
+    if images:
+        f_real = clf.embed(datasets.to_model(torch.from_numpy(real)))[0].numpy()
+        score = lambda x: _image_scores(clf, x, f_real, meta, ev.prdc_k)   # noqa: E731
+    else:
+        score = lambda x: _point_scores(x, real, meta, ev)                  # noqa: E731
+    taus, unit = trunc.taus(model, study)
+    out = {}
+
+    def sample_tau(tau):
+        rng, gen = SeedRNG(cfg.seeds, offset=study.seed), torch.Generator().manual_seed(study.seed)
+        z = trunc.truncated_latent(model, n, tau, rng, gen)
+        with torch.no_grad():
+            return _generate(model, z)
+    keep = GRID_COLS if images else n
+    res = _sweep(taus, sample_tau, score, keep)
+    out["truncation"] = {"space": "z", "parameter": "tau", "unit": unit, "z_dist": model.cfg.z_dist, **res}
+
+    if is_stylegan(model):
+        def sample_psi(psi):
+            z = model.latent(n, SeedRNG(cfg.seeds, offset=study.seed))
+            with torch.no_grad():
+                return model.synthesis(model.truncate_w(model.mapping(z), psi), noise_seed=NOISE_SEED)
+        res = _sweep(study.psi, sample_psi, score, keep)
+        out["truncation_psi"] = {"space": "w", "parameter": "psi", "unit": "w = w_avg + psi (w - w_avg)", **res}
+    return out
+
+
+def _generate(model, z: torch.Tensor) -> torch.Tensor:
+    if is_stylegan(model):
+        return model.synthesis(model.mapping(z), noise_seed=NOISE_SEED)
+    return model.generate(z)
+
+
+# --------------------------------------------------------------------------- interpolation
+
+def _spaces(model) -> list[tuple[str, str, str]]:
+    """(name, latent space, interpolation) of every path the run gets."""
+    spaces = [("z_slerp", "z", "slerp"), ("z_lerp", "z", "lerp")]
+    return spaces + [("w_lerp", "w", "lerp")] if is_stylegan(model) else spaces
+
+
+def _renderer(model, space: str, codes: torch.Tensor):
+    """points (S, n, d) of `space` -> images; InfoGAN's codes stay fixed along each path."""
+    if is_stylegan(model):
+        if space == "w":
+            return lambda w: model.synthesis(w, noise_seed=NOISE_SEED)
+        return lambda z: model.synthesis(model.mapping(z), noise_seed=NOISE_SEED)
+    if codes.shape[-1] == 0:
+        return model.generate
+    return lambda z: model.generate(torch.cat([z, codes.to(z.dtype)], -1))
+
+
+@torch.no_grad()
+def interpolation_study(model, cfg, meta, clf, study) -> dict:
+    rng = SeedRNG(cfg.seeds, offset=study.seed + 1)
+    z0, z1 = model.latent(study.n_pairs, rng), model.latent(study.n_pairs, rng)
+    zd = model.z_dim
+    codes = z0[..., zd:]                              # InfoGAN: the codes of the first end, held fixed
+    t = torch.rand(model.n_seeds, study.n_pairs, generator=torch.Generator().manual_seed(study.seed), dtype=torch.float64)
+    model64, features64 = copy.deepcopy(model).double(), _features64(clf)
+    steps = torch.linspace(0, 1, study.n_steps)
+    out, strips = {}, {}
+    for name, space, how in _spaces(model):
+        f = interp.INTERPOLATE[how]
+        a, b = z0[..., :zd], z1[..., :zd]
+        a64, b64 = a.double(), b.double()
+        if space == "w":
+            a, b = model.mapping(z0), model.mapping(z1)
+            a64, b64 = model64.mapping(z0.double()), model64.mapping(z1.double())
+        # path length, in float64 (images and features of points 1e-4 apart)
+        d = interp.path_lengths(lambda tt: f(a64, b64, tt), _renderer(model64, space, codes.double()), features64,
+                                t, study.epsilon).numpy()
+        # class changes along each path, in float32 (one batch per step: StyleGAN's noise
+        # follows the batch index, so each path keeps its noise)
+        render = _renderer(model, space, codes)
+        labels = [_labels(clf, render(f(a, b, torch.full(a.shape[:2], float(s))))) for s in steps]
+        ends = _endpoint_distance(features64, model64, space, codes, a64, b64)
+        per_seed = []
+        for s in range(model.n_seeds):
+            lab = np.stack([labels[k][s] for k in range(len(steps))], 1)     # (pairs, steps[, channels])
+            cc = interp.class_changes(lab)
+            tr = interp.trimmed(d[s])
+            per_seed.append({"ppl_mean": tr["mean"], "ppl_median": tr["median"],
+                             "stretch": float(np.sqrt(tr["mean"] / float(ends[s].mean()))),
+                             "class_changes": float(cc["changes"].mean()),
+                             "excess_changes": float(cc["excess"].mean()), "ends_differ": float(cc["ends_differ"].mean()),
+                             "endpoint_distance_sq": float(ends[s].mean())})
+        out[name] = {"space": space, "interpolation": how, **_collect(per_seed),
+                     "_values": [np.sort(d[s]) for s in range(model.n_seeds)]}
+        ts, k = torch.linspace(0, 1, GRID_COLS), STRIP_PAIRS
+        render = _renderer(model, space, codes[:1, :k])
+        strips[name] = np.stack([render(f(a[:1, :k], b[:1, :k], torch.full((1, k), float(s))))[0].float().numpy()
+                                 for s in ts], 1)
+    return {"spaces": out, "_strips": strips, "n_pairs": study.n_pairs, "n_steps": study.n_steps, "epsilon": study.epsilon}
+
+
+def _endpoint_distance(features64, model64, space, codes, a64, b64) -> torch.Tensor:
+    """||f(G(end)) - f(G(start))||^2 per pair: a straight path in feature space at constant
+    speed has path length equal to it, so the ratio says how far from straight paths are."""
+    render = _renderer(model64, space, codes.double())
+    x0, x1 = render(a64).clamp(-1, 1), render(b64).clamp(-1, 1)
+    S, n = x0.shape[:2]
+    return (features64(x1.flatten(0, 1)) - features64(x0.flatten(0, 1))).reshape(S, n, -1).pow(2).sum(-1)
+
+
+# --------------------------------------------------------------------------- style mixing
+
+@torch.no_grad()
+def mixing_study(model, cfg, clf, study) -> dict:
+    L = int(model.n_styles)
+    c = study.crossover or L // 2
+    if not 0 < c < L:
+        raise ValueError(f"study.crossover: must be between 1 and {L - 1} (this run has {L} styles), got {c}")
+    rng = SeedRNG(cfg.seeds, offset=study.seed + 2)
+    wa, wb = model.mapping(model.latent(study.n_mix, rng)), model.mapping(model.latent(study.n_mix, rng))
+    la, lb = _labels(clf, model.synthesis(wa, noise_seed=NOISE_SEED)), _labels(clf, model.synthesis(wb, noise_seed=NOISE_SEED))
+    lm = _labels(clf, model.synthesis(model.mix(wa, wb, c), noise_seed=NOISE_SEED))
+    per_seed = []
+    for s in range(model.n_seeds):
+        a, b, m = (x[s].reshape(study.n_mix, -1) for x in (la, lb, lm))
+        differ = (a != b).any(1)
+        coarse, fine = (m == a).all(1)[differ], (m == b).all(1)[differ]
+        per_seed.append({"follows_coarse": float(coarse.mean()) if differ.any() else float("nan"),
+                         "follows_fine": float(fine.mean()) if differ.any() else float("nan"),
+                         "pairs_differ": float(differ.sum())})
+    # the figure: row i = coarse source i, column j = fine source j (seed 0), sources on the edges
+    k = MIX_GRID
+    rows = wa[:1, :k, None].expand(1, k, k, wa.shape[-1]).reshape(1, k * k, -1)
+    cols = wb[:1, None, :k].expand(1, k, k, wb.shape[-1]).reshape(1, k * k, -1)
+    mixed = model.synthesis(model.mix(rows, cols, c), noise_seed=NOISE_SEED)[0].float().numpy()
+    src_a = model.synthesis(wa[:1, :k], noise_seed=NOISE_SEED)[0].float().numpy()
+    src_b = model.synthesis(wb[:1, :k], noise_seed=NOISE_SEED)[0].float().numpy()
+    grid = np.full((k + 1, k + 1, *mixed.shape[1:]), -1.0, np.float32)
+    grid[0, 1:], grid[1:, 0] = src_b, src_a
+    grid[1:, 1:] = mixed.reshape(k, k, *mixed.shape[1:])
+    return {"n_styles": L, "crossover": c, "n_mix": study.n_mix, **_collect(per_seed), "_grid": grid}
+
+
+# --------------------------------------------------------------------------- the stage
+
+def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir: Path, classifier_dir: Path) -> dict:
+    """Everything a run's studies measure; figures data under keys starting with '_'."""
+    from ganlab.training.loop import load_model
+
+    start = time.perf_counter()
+    if study.cpu_threads:
+        torch.set_num_threads(study.cpu_threads)
+    torch.manual_seed(study.seed)
+    model, cfg, _ = load_model(model_dir)
+    arrays, meta = datasets.load(data_dir)
+    clf = None
+    if meta["kind"] == "images":
+        from ganlab.classifier import load_classifier
+        clf = load_classifier(classifier_dir)
+    out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "applicable": True,
+           "studies": list(studies), "seeds": cfg.seeds, "stylegan": is_stylegan(model)}
+    t = time.perf_counter()
+    if "truncation" in studies:
+        out.update(truncation_study(model, cfg, meta, arrays, clf, study, ev))
+        out["seconds_truncation"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if "interpolation" in studies:
+        out["interpolation"] = interpolation_study(model, cfg, meta, clf, study)
+        out["seconds_interpolation"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if "interpolation" in studies and is_stylegan(model):
+        out["mixing"] = mixing_study(model, cfg, clf, study)
+        out["seconds_mixing"] = time.perf_counter() - t
+    out["seconds"] = time.perf_counter() - start
+    return out

@@ -1,0 +1,37 @@
+"""study@<run>: the latent-space studies of one trained run (ganlab.studies).
+
+Usage: PYTHONPATH=src python stages/study.py <run> [--params params.yaml]
+Writes reports/runs/<run>/study/ (results.json and figures, atomically) and the summary
+reports/runs/<run>/study.json. Which studies a run gets follows from its family class and
+dataset (ganlab.studies.applicable); dvc's foreach cannot skip runs, so the others (conditional
+families, the 1-D toy) get only a marker, without loading a model.
+"""
+from pathlib import Path
+
+from ganlab import config, io
+from ganlab.data import get_recipe
+from ganlab.families import get_family
+from ganlab.studies import applicable
+
+params, run, cfg = config.stage_start(__doc__, "runs")
+ds = params.datasets[cfg.dataset]
+studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
+out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
+if not studies:
+    marker = {"run": run, "family": cfg.family, "applicable": False, "why": why}
+    with io.atomic_dir(out_dir) as tmp:
+        io.write_json(tmp / "results.json", marker)
+    io.write_json(summary_file, marker)
+    print(f"[{run}] no study: {why}")
+else:
+    from ganlab.studies.report import summarise, write_study  # noqa: E402  (loads models: applicable runs only)
+    from ganlab.studies.run import study_run  # noqa: E402
+
+    res = study_run(run, studies, params.study, params.evaluation, model_dir=Path("models") / run,
+                    data_dir=Path("data") / cfg.dataset, classifier_dir=Path("models/classifiers") / cfg.dataset)
+    with io.atomic_dir(out_dir) as tmp:
+        write_study(res, tmp, data_dir=Path("data") / cfg.dataset)
+    s = summarise(res)
+    io.write_json(summary_file, s)
+    print(f"[{run}] {', '.join(studies)} in {res['seconds']:.1f} s: " +
+          ", ".join(f"{k} {v:.3g}" for k, v in s.items() if isinstance(v, float)))
