@@ -75,6 +75,15 @@ def main() -> None:
         print(f"{name:40s} {s:8.1f}")
         by_kind[name.partition("@")[0]] += s
         by_data[data_kind(name)] += s
+    per_item: dict[str, dict[str, float]] = defaultdict(dict)
+    for name, sec in d.items():
+        kind, _, item = name.partition("@")
+        if item:
+            per_item[item][kind] = sec
+    print(f"\n{'run or dataset':24s} " + " ".join(f"{k:>10s}" for k in ("prepare", "classifier", "train", "evaluate", "study")))
+    for item, ks in per_item.items():
+        print(f"{item:24s} " + " ".join(f"{ks[k]:10.1f}" if k in ks else f"{'':10s}"
+                                         for k in ("prepare", "classifier", "train", "evaluate", "study")))
     print("\nper stage kind: " + ", ".join(f"{k} {v:.0f} s" for k, v in by_kind.items()))
     print("per data kind:  " + ", ".join(f"{k} {v:.0f} s" for k, v in by_data.items()))
     print(f"total (first stage start to dvc exit): {sum(d.values()):.0f} s")
