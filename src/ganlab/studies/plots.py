@@ -93,5 +93,5 @@ def path_lengths(res: dict, title: str, path: Path) -> None:
 
 
 def mixing_grid(res: dict, title: str, path: Path) -> None:
-    image_grid(res["_grid"], f"{title}: row = coarse styles (< layer {res['crossover']} of {res['n_styles']}) "
-               "from the left column, fine styles from the top row", path)
+    image_grid(res["_grid"], f"{title}\ncoarse styles (< layer {res['crossover']} of {res['n_styles']})\n"
+               "from the left column,\nfine styles from the top row", path)
