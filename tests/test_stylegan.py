@@ -9,7 +9,8 @@ import torch
 
 from ganlab.config import ConfigError, build
 from ganlab.families.base import RealBatches
-from ganlab.families.stylegan import StyleGAN, r1_penalty
+from ganlab.families.stylegan import StyleGAN
+from ganlab.losses import r1_penalty
 from ganlab.nn.seeded import SeedRNG
 from ganlab.nn.stylegan import ModulatedConv2d, SynthesisNetwork
 

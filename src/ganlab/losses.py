@@ -61,6 +61,13 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
     return ((norms - 1) ** 2).mean(1)
 
 
+def r1_penalty(d_real: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 over real images x (S, N, ...) that
+    require grad, from D's logits d_real (S, N); one value per seed, differentiable."""
+    (grad,) = torch.autograd.grad(d_real.sum(), x, create_graph=True)
+    return grad.pow(2).flatten(2).sum(2).mean(1)
+
+
 def class_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of class logits (S, N, K) against labels (S, N), one loss per seed: (S,).
     ACGAN's class loss L_C and InfoGAN's categorical part of L_I."""

@@ -174,8 +174,7 @@ class ProGAN(Adversarial):
         if c.r1_weight == 0 or self.n_step % c.r1_every:
             return torch.zeros_like(d_real[:, 0])
         x = x.detach().requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.critic(x).sum(), x, create_graph=True)
-        return 0.5 * c.r1_weight * c.r1_every * grad.pow(2).flatten(2).sum(2).mean(1)
+        return 0.5 * c.r1_weight * c.r1_every * losses.r1_penalty(self.critic(x), x)
 
     def train_step(self, real, rng):
         res, alpha = self.set_phase()

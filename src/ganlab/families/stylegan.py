@@ -49,13 +49,6 @@ from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
 NOISE_SEED = 0      # the per-pixel noise of generate(): fixed, so evaluation is deterministic
 
 
-def r1_penalty(d_real: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 over real images x (S, N, ...) that
-    require grad, from D's logits d_real (S, N); one value per seed, differentiable."""
-    (grad,) = torch.autograd.grad(d_real.sum(), x, create_graph=True)
-    return grad.pow(2).flatten(2).sum(2).mean(1)
-
-
 def _no_init(module) -> None:
     """Equalised-lr layers draw N(0, 1) weights when built (SeedStack seeds torch per net)."""
 
@@ -194,7 +187,7 @@ class StyleGAN(Adversarial):
         x.requires_grad_(lazy_r1)
         d_real, d_fake = self.critic(x), self.critic(fake)
         loss_d = losses.d_bce(d_real, d_fake)          # logged without the R1 term
-        penalty = cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d_real, x) if lazy_r1 else 0
+        penalty = cfg.r1_gamma / 2 * cfg.r1_every * losses.r1_penalty(d_real, x) if lazy_r1 else 0
         grad_d = self.update(self.opt_d, self.D, loss_d + penalty)
 
         fake, w = self._train_fake(rng)
