@@ -19,7 +19,7 @@ ap.add_argument("--params", default="params.yaml")
 ap.add_argument("--out", default=None, help="where to write (default: the params file itself)")
 args = ap.parse_args()
 try:
-    merged = config.overlay(yaml.safe_load(Path(args.params).read_text()), yaml.safe_load(Path(args.profile).read_text()))
+    merged = config.overlay(config.read_yaml(args.params), config.read_yaml(args.profile))
     config.validate(merged, f"{args.params} + {args.profile}")
 except (config.ConfigError, OSError, yaml.YAMLError) as err:
     config.fail(str(err))

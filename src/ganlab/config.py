@@ -8,10 +8,18 @@ is generated from those strings (`python -m ganlab.config --markdown`).
 
 Validation runs on the whole file before any work. Any problem raises ConfigError with one
 line that names the key path and what is allowed; stages turn it into exit status 2.
+
+Names are data: every dataset and run name matches NAME_RULE (letters, digits, `_` and `-`,
+starting with a letter or digit), because names become stage names, shell arguments and
+paths. The file is read strictly: a key given twice is an error with its line number (dvc
+rejects such a file too, and the last value would silently win here), and numbers written
+without a dot (`4e-3`) are numbers, as in YAML 1.2 and in dvc, not strings.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import sys
 import types
 import typing
@@ -24,6 +32,59 @@ import yaml
 
 class ConfigError(ValueError):
     """A params problem: the message names the key path and what is allowed."""
+
+
+NAME_RULE = "[A-Za-z0-9][A-Za-z0-9_-]* (letters, digits, '_' and '-', starting with a letter or digit; at most 64)"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+SEED_MAX = 2**31 - 1   # seeds are offset by a few million for separate streams; any integer API takes this
+
+
+def check_name(name: Any, path: str) -> str:
+    """A dataset or run name: one documented pattern, so it is safe as a path, a dvc stage name
+    and a shell argument."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(f"{path}: bad name {name!r}; names must match {NAME_RULE}")
+    return name
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with duplicate keys rejected and YAML 1.2 floats (`4e-3`)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice in one mapping "
+                                  f"(first on line {seen[key]}); each key may appear once")
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) needs a dot in a float: `4e-3` would be the string '4e-3'. YAML 1.2 (and dvc,
+# which reads params with ruamel) reads it as a number; so do we.
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a params or profile file strictly (StrictLoader); problems are ConfigErrors."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        return yaml.load(path.read_text(), Loader=StrictLoader)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
 
 
 def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
@@ -44,7 +105,7 @@ class EvalConfig:
     n_sigma: float = param(3.0, "a sample is high quality within n_sigma standard deviations of its nearest mode", gt=0)
     hist_bins: int = param(16, "bins per axis for the linear-program Wasserstein distance on histograms", ge=2, le=64)
     sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1)
-    seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0)
+    seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0, le=SEED_MAX)
     prdc_k: int = param(5, "image runs: nearest neighbours k of precision, recall, density and coverage (Naeem et al. 2020 use 5)", ge=1)
     stacked_samples: int = param(26000, "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)", ge=100)
 
@@ -61,7 +122,7 @@ class ClassifierConfig:
     augment: float = param(0.0625, "random shift of each training image, per axis, by up to this fraction of its side in whole pixels (1/16: 1 px at 16x16, 2 at 32x32, none at 8x8); 0 = off", ge=0, le=0.25)
     factors: list[str] = param(["rotation", "thickness"], "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with them)")
     factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
-    seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0)
+    seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0, le=SEED_MAX)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
 
 
@@ -77,7 +138,7 @@ class StudyConfig:
     epsilon: float = param(1e-4, "path length: the step in t (Karras et al. 2019 use 1e-4)", gt=0, lt=0.1)
     n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10)
     crossover: int = param(0, "StyleGAN style mixing: styles before this layer are coarse (0 = half of them)", ge=0)
-    seed: int = param(4321, "seed for the studies' latents", ge=0)
+    seed: int = param(4321, "seed for the studies' latents", ge=0, le=SEED_MAX)
     cpu_threads: int = param(1, "torch CPU threads (0 = torch's default, all cores); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0)
 
     def check(self, path: str) -> None:
@@ -91,7 +152,7 @@ class RunConfig:
     """Settings every family shares; each family's Config adds its own fields."""
     family: str = param(help="the GAN family (ganlab info lists them)")
     dataset: str = param(help="a dataset declared under `datasets`")
-    seeds: list[int] = param([0], "seeds trained together as one batched model; metrics report mean and std")
+    seeds: list[int] = param([0], "seeds trained together as one batched model; metrics report mean and std", ge=0, le=SEED_MAX)
     steps: int = param(2000, "generator updates", ge=1)
     batch_size: int = param(256, "samples per batch", ge=1)
     log_every: int = param(50, "steps between logged points (losses, D outputs, gradient norms)", ge=1)
@@ -143,6 +204,8 @@ def _check_value(tp: Any, value: Any, path: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad
+        if not math.isfinite(value):
+            raise ConfigError(f"{path}: expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -234,10 +297,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
 
-    device = raw.get("device", "auto")
-    if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or
-                                           (device.startswith("cuda:") and device[5:].isdigit())):
-        raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
+    device = check_device(raw.get("device", "auto"))
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
     classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
     study = build(StudyConfig, raw.get("study"), "study")
@@ -265,9 +325,11 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
             raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
                               f"declared: {', '.join(sorted(datasets)) or 'none'}")
         ds = datasets[cfg.dataset]
-        problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds))
-        if problem:
-            raise ConfigError(f"{path}.dataset: {problem}")
+        problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds), cfg)
+        if problem:   # "<field>: why" names a run setting; anything else is about the dataset
+            field_name = problem.partition(": ")[0]
+            where = field_name if field_name in {f.name for f in dataclasses.fields(cfg)} else "dataset"
+            raise ConfigError(f"{path}.{where}: {problem.removeprefix(where + ': ')}")
         if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
             raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
         runs[name] = cfg
@@ -280,20 +342,29 @@ def _mapping(value: Any, path: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: expected a mapping of name -> settings, got {value!r}")
     for name in value:
-        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-            raise ConfigError(f"{path}: bad name {name!r}; names are non-empty strings without '/'")
+        check_name(name, f"{path}.{name}" if isinstance(name, str) else path)
     return value
 
 
+def check_device(device: Any) -> str:
+    """`device`: its form, and that what it names exists on this machine (a CUDA device asked
+    for where there is none is a params error, not a traceback after work)."""
+    if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or
+                                           (device.startswith("cuda:") and device[5:].isdigit())):
+        raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
+    if device.startswith("cuda"):
+        import torch
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device[5:]) if device.startswith("cuda:") else 0
+        if index >= n:
+            raise ConfigError(f"device: {device!r} asked for, but this machine has "
+                              f"{'no CUDA device' if n == 0 else f'{n} CUDA device(s): cuda:0..cuda:{n - 1}'}; "
+                              f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}")
+    return device
+
+
 def load(path: str | Path = "params.yaml") -> Params:
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
-    return validate(raw, str(path))
+    return validate(read_yaml(path), str(path))
 
 
 def overlay(base: Any, over: Any) -> Any:

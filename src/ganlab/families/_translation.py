@@ -44,7 +44,7 @@ class Translation(Family):
     d_is_probability = True
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
         if desc.get("pairing") != cls.pairing:
             names = {"paired": "paired translation datasets (edges2glyphs, sr_glyphs)",
                      "unpaired": "unpaired translation datasets (glyphs2styled)"}

@@ -23,7 +23,7 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack
+from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack, n_doublings
 from ganlab.nn.seeded import SeedMLP, SeedRNG
 
 RealFn = Callable[[int], torch.Tensor]   # n -> a real batch of shape (S, n, ...)
@@ -89,8 +89,10 @@ class Family(nn.Module):
     d_is_probability = True   # d_display returns D(x) in [0, 1]; False for Wasserstein critics
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
-        """None if this family can train on a dataset described by `desc`, else why not."""
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        """None if this family can train on a dataset described by `desc` (the recipe's
+        describe(): kind, shape, ...) with run settings `cfg` (None: the defaults), else why not.
+        Validation asks this before any work, so a size the networks cannot take stops at once."""
         return None
 
     def __init__(self, cfg, meta: dict, device: torch.device):
@@ -158,14 +160,25 @@ class Adversarial(Family):
     d_batch_norm = True     # images: batch norm in D (False for a gradient-penalised critic)
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
         if desc["kind"] not in cls.kinds:
             names = {"points": "point datasets (toy1d, ring, grid, mixture)",
                      "images": "image datasets (glyphs, digits, stacked, mnist, ...)"}
             return f"family {cls.name} trains on {' or '.join(names[k] for k in cls.kinds)}, not {desc['kind']}"
         if cls.needs_labels and (desc.get("per_channel_labels") or not desc.get("classes")):
             return f"family {cls.name} needs one class label per image; this dataset has none or one per channel"
+        if desc["kind"] == "images" and "shape" in desc:
+            return cls.check_image_side(*desc["shape"][1:])
         return None
+
+    @classmethod
+    def check_image_side(cls, h: int, w: int) -> str | None:
+        """None if the family's image networks take h x w images (DCGAN's: square, 4 * 2^k >= 8)."""
+        try:
+            n_doublings(h)
+        except ValueError:
+            return f"family {cls.name} needs square images of side 4 * 2^k >= 8 (8, 16, 32, ...), got {h}x{w}"
+        return None if h == w else f"family {cls.name} needs square images of side 4 * 2^k >= 8 (8, 16, 32, ...), got {h}x{w}"
 
     def __init__(self, cfg, meta: dict, device: torch.device):
         super().__init__(cfg, meta, device)

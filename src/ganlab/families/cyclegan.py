@@ -27,7 +27,7 @@ from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, l1
 from ganlab.nn.conv import SeedStack
 from ganlab.nn.seeded import SeedRNG
-from ganlab.nn.translation import PatchGAN, ResnetGenerator
+from ganlab.nn.translation import PatchGAN, ResnetGenerator, patchgan_problem
 
 
 class ImagePool(nn.Module):
@@ -86,10 +86,18 @@ class CycleGAN(Translation):
     d_is_probability = False     # least-squares D: targets 1 (real) and 0 (generated), not a probability
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
-        problem = super().check_dataset(desc)
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        problem = super().check_dataset(desc, cfg)
         if problem is None and desc["a_shape"] != desc["shape"]:
             return f"family cyclegan needs domains of one shape (for the identity loss), got {desc['a_shape']} and {desc['shape']}"
+        if problem is None and cfg is not None:
+            h, w = desc["shape"][1:]
+            k = 2 ** cfg.n_down
+            if h % k or w % k or min(h, w) // k < 2:
+                return (f"family cyclegan with n_down {cfg.n_down} needs image sides divisible by {k} and at least "
+                        f"{2 * k} (its generator halves them n_down times and doubles them back), got {h}x{w}")
+            if why := patchgan_problem(h, cfg.d_layers, "instance"):
+                return f"family cyclegan: {why}"
         return problem
 
     def build_networks(self, cfg, meta):

@@ -20,7 +20,7 @@ from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, l1
 from ganlab.nn.conv import SeedStack
-from ganlab.nn.translation import PatchGAN, UNet
+from ganlab.nn.translation import PatchGAN, UNet, patchgan_problem, unet_levels
 
 
 @dataclass
@@ -37,10 +37,19 @@ class Pix2Pix(Translation):
     d_in_class = "input"     # D is conditional: it sees the input beside the image (d_display needs it)
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
-        problem = super().check_dataset(desc)
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        problem = super().check_dataset(desc, cfg)
         if problem is None and desc["input_shape"][1:] != desc["shape"][1:]:
             return f"family pix2pix needs inputs of the target's size {desc['shape'][1:]}, got {desc['input_shape'][1:]} (use srgan)"
+        if problem is None:
+            h, w = desc["shape"][1:]
+            try:
+                unet_levels(h)
+                assert h == w
+            except (ValueError, AssertionError):
+                return f"family pix2pix (its U-Net) needs square images of a power-of-two side >= 4, got {h}x{w}"
+            if cfg is not None and (why := patchgan_problem(h, cfg.d_layers, "batch")):
+                return f"family pix2pix: {why}"
         return problem
 
     def build_networks(self, cfg, meta):

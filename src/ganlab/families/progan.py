@@ -80,27 +80,31 @@ class ProGAN(Adversarial):
     kinds = ("images",)
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
-        why = super().check_dataset(desc)
-        if why is None and "shape" in desc:
-            _, h, w = desc["shape"]
-            try:
-                n_levels(h)
-                assert h == w
-            except (ValueError, AssertionError):
-                return f"family progan needs square images of side 4 * 2^k (4, 8, 16, 32, ...), got {h}x{w}"
+    def check_image_side(cls, h: int, w: int) -> str | None:
+        ok = h == w
+        try:
+            n_levels(h)
+        except ValueError:
+            ok = False
+        return None if ok else f"family progan needs square images of side 4 * 2^k (4, 8, 16, 32, ...), got {h}x{w}"
+
+    @classmethod
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        why = super().check_dataset(desc, cfg)
+        if why is None and cfg is not None and "shape" in desc:
+            side = int(desc["shape"][1])
+            need = n_levels(side) * (cfg.phase_steps + cfg.fade_steps)
+            if cfg.steps <= need:
+                return (f"steps: progan reaches {side}x{side} with alpha 1 after {n_levels(side)} x (phase_steps + fade_steps) "
+                        f"= {need} steps; steps must be larger, got {cfg.steps} (lower phase_steps {cfg.phase_steps} "
+                        f"or fade_steps {cfg.fade_steps}, or raise steps)")
         return why
 
     def __init__(self, cfg, meta: dict, device: torch.device):
-        why = self.check_dataset(meta)
+        why = self.check_dataset(meta, cfg)
         if why:
-            raise ConfigError(f"dataset {cfg.dataset!r}: {why}")
+            raise ConfigError(why if why.startswith("steps:") else f"dataset {cfg.dataset!r}: {why}")
         self.side = int(meta["shape"][1])
-        need = n_levels(self.side) * (cfg.phase_steps + cfg.fade_steps)
-        if cfg.steps <= need:
-            raise ConfigError(f"steps: progan reaches {self.side}x{self.side} with alpha 1 after {n_levels(self.side)} x "
-                              f"(phase_steps + fade_steps) = {need} steps; steps must be larger, got {cfg.steps} "
-                              f"(lower phase_steps {cfg.phase_steps} or fade_steps {cfg.fade_steps}, or raise steps)")
         self.n_step = 0     # training steps taken: the phase (saved with the weights)
         super().__init__(cfg, meta, device)
 

@@ -59,8 +59,8 @@ class SRGAN(Translation):
     pairing = "paired"
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
-        problem = super().check_dataset(desc)
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        problem = super().check_dataset(desc, cfg)
         if problem is None:
             f = desc["shape"][1] / desc["input_shape"][1]
             if f <= 1 or f != int(f) or int(f) & (int(f) - 1):

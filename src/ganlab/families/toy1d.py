@@ -68,7 +68,7 @@ class Toy1d(Family):
     Config = Toy1dConfig
 
     @classmethod
-    def check_dataset(cls, desc: dict) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
         if desc["kind"] != "points" or desc["dim"] != 1:
             return f"family toy1d needs 1-D point data (recipe toy1d or a 1-D mixture), not {desc['kind']} of dim {desc.get('dim')}"
         return None

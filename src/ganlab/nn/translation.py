@@ -62,14 +62,19 @@ class _UNetLevel(nn.Module):
         return y if self.outermost else torch.cat([x, y], 1)
 
 
+def unet_levels(size: int) -> int:
+    levels = int(round(math.log2(max(size, 1))))
+    if 2 ** levels != size or size < 4:
+        raise ValueError(f"the U-Net needs a power-of-two image side >= 4, got {size}")
+    return levels
+
+
 class UNet(nn.Module):
     memory_format = torch.channels_last
 
     def __init__(self, in_ch: int, out_ch: int, size: int, width: int = 16):
         super().__init__()
-        levels = int(round(math.log2(size)))
-        if 2 ** levels != size or size < 4:
-            raise ValueError(f"the U-Net needs a power-of-two image side >= 4, got {size}")
+        levels = unet_levels(size)
         chans = [min(width * 2 ** i, 8 * width) for i in range(levels)]     # encoder outputs, level 0 = outermost
         block = _UNetLevel(chans[-2], chans[-1], chans[-2], None, innermost=True)
         for i in range(levels - 2, 0, -1):
@@ -78,6 +83,20 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.contiguous(memory_format=self.memory_format))
+
+
+def patchgan_problem(side: int, n_layers: int, norm: str) -> str | None:
+    """None if a PatchGAN with `n_layers` takes side x side images, else why not: its 4x4
+    convolutions (padding 1) shrink the map, and it must keep at least one patch (two values
+    per map where instance norm normalises it)."""
+    s = (side - 2) // 2 + 1                                  # the first conv, stride 2
+    for i in range(1, n_layers + 1):
+        s = (s - 2) // (2 if i < n_layers else 1) + 1
+        if s < (2 if norm == "instance" else 1):
+            return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2 ** n_layers * 3})"
+    if s - 1 < 1:
+        return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2 ** n_layers * 3})"
+    return None
 
 
 class PatchGAN(nn.Module):
@@ -174,7 +193,7 @@ class SRDiscriminator(nn.Module):
             out = ch if i % 2 == 0 else ch * 2
             stride = 2 if i % 2 == 0 else 1
             layers += [nn.Conv2d(ch, out, 3, stride, 1, bias=False), nn.BatchNorm2d(out), nn.LeakyReLU(0.2, True)]
-            ch, side, i = out, side // stride, i + 1
+            ch, side, i = out, (side - 1) // stride + 1, i + 1     # a 3x3 conv, padding 1: ceil(side / stride)
         self.trunk = nn.Sequential(*layers, nn.Flatten())
         self.head = nn.Sequential(nn.Linear(ch * side * side, dense), nn.LeakyReLU(0.2, True), nn.Linear(dense, 1))
 
