@@ -4,10 +4,19 @@ Reads only what the evaluate stages wrote (reports/runs/<run>/metrics.json and f
 the runs in params.yaml, so a run removed from params disappears from the report. Templates
 are files next to this module (templates/*.j2); the HTML is self-contained (inline CSS,
 figures as relative files, no network).
+
+Every string the report did not write itself (run and dataset names, option strings from
+params, anything read from metrics.json) is data. The HTML template autoescapes (see
+`environment`); no data string is HTML, so nothing is marked safe: a string that ever must be
+is wrapped in markupsafe.Markup here, in build_context, and nowhere else. Figure paths go
+through jinja's `urlencode` in both templates. The Markdown template is not HTML-escaped:
+every data value in it goes through the `md` filter, which keeps a table a table (and opens no
+raw HTML) whatever a cell holds.
 """
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import jinja2
@@ -56,6 +65,42 @@ def fmt(x, nd: int = 3) -> str:
     if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -nd):
         return f"{x:.{nd}g}"
     return f"{x:.{nd}f}"
+
+
+# Line breaks as str.splitlines sees them (CommonMark's are \r\n, \r and \n): a cell stays one line.
+_MD_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+# Backslash-escaped: backslashes and pipes (a pipe ends a table cell unless an odd number of
+# backslashes precede it), a `<` that could open raw HTML or an autolink, an `&` that would
+# read as an entity, and a `]` that would close a link's text. Plain text ("ρ < 0",
+# "Blau & Michaeli", "[0, 1]") is left as it is.
+_MD_SPECIAL = re.compile(r"[\\|]|<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)|\](?=[(\[])")
+
+
+def md(value, code: bool = False):
+    """The Markdown template's filter for data: one line, its special characters escaped.
+    Numbers pass untouched. code=True returns a whole code span (backslashes are literal
+    there), fenced by more backticks than the value holds in a row."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    s = _MD_BREAK.sub(" ", str(value))
+    if code:
+        fence = "`" * (max((len(r) for r in re.findall("`+", s)), default=0) + 1)
+        pad = " " if s.startswith("`") or s.endswith("`") else ""
+        return f"{fence}{pad}{s}{pad}{fence}"
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s)
+
+
+def environment() -> jinja2.Environment:
+    """The templates' environment: HTML-escaped everywhere (index.html.j2, and any template
+    that is not Markdown), not in README.md.j2, whose data goes through `md`."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                                 disabled_extensions=("md", "md.j2"),
+                                                                 default_for_string=True, default=True),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(fmt=fmt, md=md)
+    env.globals.update(pm=pm)
+    return env
 
 
 def pm(m: dict, key: str, nd: int = 2) -> str:
@@ -222,10 +267,7 @@ def render(params, reports_dir: str | Path = "reports") -> dict:
 
     reports_dir = Path(reports_dir)
     ctx = build_context(params, reports_dir)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(fmt=fmt)
-    env.globals.update(pm=pm)
+    env = environment()
     with io.atomic_dir(reports_dir / "figures") as tmp:
         for b in ctx["boards"]:
             if b["figure"]:
