@@ -24,7 +24,15 @@ def sh(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def stale(cwd: Path) -> set[str]:
-    return set(json.loads(sh(cwd, "dvc", "status", "--json").stdout or "{}"))
+    """Stages dvc would rerun, less `check`, which validates params.yaml on every repro
+    (always_changed) and whose output never changes."""
+    status = json.loads(sh(cwd, "dvc", "status", "--json").stdout or "{}")
+    assert status.pop("check") == ["always changed"]
+    return set(status)
+
+
+def ran_stages(out: str) -> set[str]:
+    return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +70,7 @@ def test_repro_builds_report(repo):
 def test_second_repro_reruns_nothing(repo):
     assert stale(repo) == set()
     out = sh(repo, "dvc", "repro").stdout
-    assert "Running stage" not in out
+    assert ran_stages(out) == {"check"}
     # Bytecode Python writes next to the sources (here: as another Python version would) is not
     # a code change: .dvcignore keeps it out of the stages' dependency hashes.
     stray = repo / "src/ganlab/families/__pycache__/gan.cpython-399.pyc"
@@ -88,12 +96,10 @@ def test_changing_one_run_reruns_only_that_run(repo):
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "baseline")
     out = sh(repo, "dvc", "exp", "run", "-S", "runs.gan-ring.steps=30").stdout
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train@gan-ring", "evaluate@gan-ring", "study@gan-ring", "report"}
+    assert ran_stages(out) == {"check", "train@gan-ring", "evaluate@gan-ring", "study@gan-ring", "report"}
     # A key left at its default is not in params.yaml: Hydra's `+` adds it (README says so).
     out = sh(repo, "dvc", "exp", "run", "-S", "+runs.wgan_gp-grid.lr_g=0.002").stdout
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train@wgan_gp-grid", "evaluate@wgan_gp-grid", "study@wgan_gp-grid", "report"}
+    assert ran_stages(out) == {"check", "train@wgan_gp-grid", "evaluate@wgan_gp-grid", "study@wgan_gp-grid", "report"}
     shown = sh(repo, "dvc", "exp", "show", "--json").stdout
     assert "gan-ring" in shown
 
@@ -108,3 +114,58 @@ def test_bad_params_stop_repro_and_touch_nothing(repo):
     assert "runs.gan-ring.lr_d: must be > 0, got -1.0" in proc.stdout + proc.stderr
     assert {p: p.read_bytes() for p in (repo / "models/gan-ring").iterdir()} == models
     sh(repo, "git", "checkout", "params.yaml")
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for sub in ("data", "models", "reports")
+            for p in sorted((root / sub).rglob("*")) if p.is_file() and p.name != "params_check.json"}
+
+
+@pytest.mark.parametrize("section,name", [
+    ("runs", "x;rm${IFS}-rf${IFS}models"),          # the issue's injection: deleted models/ before
+    ("datasets", "x';touch${IFS}pwned;'"),           # breaks out of single quotes
+    ("runs", "x$(touch pwned)"),                     # command substitution
+    ("runs", "gan ring"), ("runs", "a..b"), ("datasets", "a<b"), ("runs", "a&b"), ("runs", 'a"b'),
+])
+def test_names_are_data_never_shell(repo, section, name):
+    """A bad name stops `dvc repro` at the check stage, before any stage's command (where the
+    name would reach a shell) runs: exit non-zero, the rule named, nothing on disk changed."""
+    before = _snapshot(repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    if section == "runs":
+        params["runs"][name] = {"family": "gan", "dataset": "ring8", "steps": 3}
+    else:
+        params["datasets"][name] = {"recipe": "ring", "n_train": 200, "n_test": 100}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        proc = sh(repo, "dvc", "repro", check=False)
+        assert proc.returncode != 0
+        assert f"{section}.{name}: bad name" in proc.stdout + proc.stderr
+        assert "names must match [A-Za-z0-9][A-Za-z0-9_-]*" in proc.stdout + proc.stderr
+        assert ran_stages(proc.stdout) == {"check"}
+        assert not (repo / "pwned").exists()
+        assert _snapshot(repo) == before
+    finally:
+        sh(repo, "git", "checkout", "params.yaml")
+
+
+def test_dvc_yaml_quotes_every_templated_argument():
+    """Defence in depth beside the name rule: no ${...} reaches a command unquoted."""
+    import re
+    for line in (Path(__file__).resolve().parents[1] / "dvc.yaml").read_text().splitlines():
+        if line.strip().startswith("cmd:"):
+            for m in re.finditer(r"\$\{[^}]*\}", line):
+                assert line[m.start() - 1] == "'" and line[m.end()] == "'", line
+
+
+def test_an_unknown_key_stops_repro_even_when_no_stage_reruns(repo):
+    before = _snapshot(repo)
+    text = (repo / "params.yaml").read_text()
+    (repo / "params.yaml").write_text(text + "evalution:\n  n_samples: 300\n")
+    try:
+        proc = sh(repo, "dvc", "repro", check=False)
+        assert proc.returncode != 0
+        assert "evalution: unknown section; allowed: device, evaluation, datasets, runs" in proc.stdout + proc.stderr
+        assert _snapshot(repo) == before
+    finally:
+        sh(repo, "git", "checkout", "params.yaml")

@@ -4,7 +4,8 @@
                                        with their status
   ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot / image grid)
 
-Errors (unknown run, model not trained yet) name what exists and exit with status 2.
+Errors (unknown run, model not trained yet, a diverged seed whose samples are not finite)
+name what exists and exit with status 2; nothing is written then.
 """
 from __future__ import annotations
 
@@ -69,7 +70,12 @@ def cmd_sample(args) -> None:
     if args.seed_index >= len(cfg.seeds):
         _die(f"--seed-index must be below {len(cfg.seeds)} (the run trained seeds {cfg.seeds})")
     with torch.no_grad():
-        x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=args.latent_seed)))[args.seed_index].numpy()
+        x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=args.latent_seed)))[args.seed_index].float().numpy()
+    if not np.isfinite(x).all():
+        st = io.read_json(model_dir / "status.json")
+        when = f"diverged at step {st['diverged_at_step']}" if st.get("diverged_at_step") else st["status"]
+        _die(f"run {args.run!r} seed {cfg.seeds[args.seed_index]} gives non-finite samples (the run {when}); "
+             f"nothing written to {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, x)         # images: float32 in [-1, 1], shape (n, C, H, W)

@@ -12,8 +12,9 @@ against as many held-out real points:
 - summaries of the training log that the claims read (Wasserstein estimate early and late,
   early generator gradient norm).
 Each distance has its noise floor beside it: the same distance between two independent real
-samples of the same size. Seeds whose samples are not finite (a diverged run) are left out
-and counted; the rest are reported as mean, std and per-seed values.
+samples of the same size. Seeds whose samples cannot be scored (not finite, or absurdly far from the data: see
+ganlab.metrics.unscorable) are left out and listed with the reason in `seeds_not_scored`;
+the rest are reported as mean, std and per-seed values.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab import io
-from ganlab.metrics import wasserstein
+from ganlab.metrics import unscorable, wasserstein
 from ganlab.metrics.coverage import mode_coverage
 from ganlab.nn.seeded import SeedRNG
 from ganlab.training.loop import load_model
@@ -94,7 +95,8 @@ def point_run(model, cfg, meta: dict, arrays: dict, ev) -> dict:
     d_real, d_fake = d_real_all.mean(1), d_fake_all.mean(1)
 
     per_seed: dict[str, list[float]] = {}
-    keep = [i for i in range(len(cfg.seeds)) if np.isfinite(fake[i]).all()]   # diverged seeds drop out
+    why = {i: unscorable(fake[i], *meta["range"]) for i in range(len(cfg.seeds))}
+    keep = [i for i, w in why.items() if w is None]      # diverged (or blown-up) seeds drop out
     # Each seed's metrics and the noise floor are independent; POT's network simplex releases
     # the GIL, so two threads cut this stage's time by about a third on 2 cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -111,7 +113,7 @@ def point_run(model, cfg, meta: dict, arrays: dict, ev) -> dict:
             per_seed.setdefault(k, []).append(v)
     for k in ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced", "d_real", "d_fake"):
         per_seed.setdefault(k, [])             # no finite seed: the keys exist, as null
-    return {"per_seed": per_seed, "keep": keep, "floor": floor,
+    return {"per_seed": per_seed, "keep": keep, "floor": floor, "not_scored": {i: w for i, w in why.items() if w},
             "info": {"n_samples": n, "n_real": int(len(real)), "n_modes": len(meta["centres"])}}
 
 
@@ -147,6 +149,9 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "status": status["status"],
            "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
            "train_seconds": status["seconds"], "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
+           # seeds left out, and why (ganlab.metrics.unscorable: non-finite or absurd samples)
+           "seeds_not_scored": {str(cfg.seeds[i]): res.get("not_scored", {}).get(i, "non-finite samples")
+                                for i in range(len(cfg.seeds)) if i not in keep},
            **res["info"]}
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)

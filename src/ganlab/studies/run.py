@@ -17,6 +17,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab.metrics import features as fm
+from ganlab.metrics import unscorable
 from ganlab.metrics.coverage import mode_coverage
 from ganlab.nn.seeded import SeedRNG
 from ganlab.studies import interpolation as interp
@@ -91,7 +92,7 @@ def _point_scores(x: torch.Tensor, real: np.ndarray, meta: dict, ev) -> list[dic
     out = []
     for s in range(x.shape[0]):
         p = x[s].float().numpy()
-        if not np.isfinite(p).all():
+        if unscorable(p, *meta["range"]):
             out.append({})
             continue
         cov = mode_coverage(p, np.asarray(meta["centres"]), meta["std"], n_sigma=ev.n_sigma, weights=meta.get("weights"))
