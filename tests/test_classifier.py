@@ -17,7 +17,8 @@ from ganlab.config import ClassifierConfig, ConfigError, validate
 from ganlab.data.glyphs import GlyphsConfig
 
 # 2,000 glyphs of 16x16, 6 passes of batch 64 (186 steps, about 1.5 s on one core): measured
-# 97-99 % test accuracy over seeds 0-2 (chance 10 %); rotation R² 0.87-0.88, thickness 0.92-0.94.
+# over classifier seeds 0-25 test accuracy 91-99 % (chance 10 %; seed 0: 97.4 %, seed 8: 91 %, the
+# rest >= 94 %), rotation R² 0.81-0.90, thickness 0.90-0.94, rotation correlation 0.90-0.95.
 TINY = ClassifierConfig(epochs=6, min_steps=0, batch_size=64)
 
 
@@ -36,7 +37,7 @@ def trained(glyphs_dir, tmp_path_factory):
 
 def test_glyphs_accuracy_factors_and_files(trained):
     out, m = trained
-    assert m["test_accuracy"] > 0.9
+    assert m["test_accuracy"] > 0.85
     assert m["r2_rotation"] > 0.7 and m["r2_thickness"] > 0.8
     assert m["n_train"] == 2000 and m["n_test"] == 500 and m["feature_dim"] == 64 and m["seconds"] > 0
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "weights.pt"]
@@ -103,8 +104,9 @@ def test_per_channel_labels(glyphs_dir, tmp_path):
     io.write_json(tmp_path / "stacked/meta.json", {**meta, "shape": [3, 16, 16], "per_channel_labels": True})
 
     m = train_classifier(dataclasses.replace(TINY, epochs=4), tmp_path / "stacked", tmp_path / "model", device="cpu")
-    # Measured 0.96-0.98 per channel over seeds 0-2 (3,000 channel images, 4 passes).
-    assert len(m["test_accuracy_per_channel"]) == 3 and min(m["test_accuracy_per_channel"]) > 0.8
+    # Lowest channel's accuracy over classifier seeds 0-29 (3,000 channel images, 4 passes): 0.81-0.99
+    # (seed 8: 0.81, the rest >= 0.90; seed 0: 0.96); chance 0.1.
+    assert len(m["test_accuracy_per_channel"]) == 3 and min(m["test_accuracy_per_channel"]) > 0.7
     assert m["test_accuracy"] == pytest.approx(np.mean(m["test_accuracy_per_channel"]))
     assert m["feature_dim"] == 3 * 64
     clf = load_classifier(tmp_path / "model")

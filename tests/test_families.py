@@ -166,7 +166,9 @@ def test_toy_converges_to_data_mean():
         thetas.append(model.theta.item())
     assert thetas[0] > 3.0 and max(thetas) > 7.0
     assert abs(np.mean(thetas[-5:]) - 7.5) < 0.5, thetas
-    assert abs(model.phi[0, 1].item()) < 0.3
+    # |phi1| after the 30th round, seeds 0-399: median 0.05, 99th percentile 0.33, max 0.64 (seed 0:
+    # 0.11); it starts at 1 and is above 1.46 after the first round
+    assert abs(model.phi[0, 1].item()) < 0.8
     assert abs(out["d_real"].item() - out["d_fake"].item()) < 0.1   # D cannot tell them apart
 
 

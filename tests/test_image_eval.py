@@ -60,8 +60,10 @@ def test_real_images_score_like_real_data(glyphs):
     arrays, meta, clf = glyphs
     res = image_metrics(RealImages(arrays), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
     m = {k: v[0] for k, v in res["per_seed"].items()}
-    assert m["classes_covered"] == 10 and m["label_kl"] < 0.05
-    assert m["cond_accuracy"] > 0.9                      # the classifier's own accuracy on real glyphs
+    # Over the fixture classifier's seeds 0-25 (seed 0 here): label KL 0.011-0.018 but 0.053 at seed 8
+    # (one class missing would give log(10/9) = 0.105); conditional accuracy 0.94-0.99, 0.895 at seed 8.
+    assert m["classes_covered"] == 10 and m["label_kl"] < 0.08
+    assert m["cond_accuracy"] > 0.8                      # the classifier's own accuracy on real glyphs
     assert m["fd"] < 3 * res["floor"]["fd"] + 1.0
     assert m["precision"] > 0.8 and m["recall"] > 0.8
     assert res["info"]["n_real"] == 400 and res["info"]["n_modes"] == 10
@@ -88,7 +90,8 @@ def test_infogan_code_map_and_sweeps(glyphs):
     base = model.generate
     model.generate = lambda z: base(torch.cat([z[..., :1], torch.nn.functional.one_hot(perm[model.latent_labels(z)], 10).float()], -1))
     res = image_metrics(model, types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
-    assert res["per_seed"]["code_class_accuracy"][0] > 0.9 and res["info"]["code_class_chance"] == 0.1
+    # classifier seeds 0-25: 0.94-1.00, 0.90 at seed 8 (seed 0: 0.97)
+    assert res["per_seed"]["code_class_accuracy"][0] > 0.8 and res["info"]["code_class_chance"] == 0.1
 
     cfg = build(get_family("infogan").Config, {"family": "infogan", "dataset": "g", "seeds": [0], "width": 4, "z_dim": 5}, "t")
     info = get_family("infogan")(cfg, meta, torch.device("cpu")).eval()

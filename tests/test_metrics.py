@@ -230,7 +230,8 @@ def test_coverage_weights():
     assert mode_coverage(x, c, 0.01, weights=w)["reverse_kl"] < 0.01
     # against uniform it pays KL(w || uniform) = log 8 - H(w)
     want = math.log(8) + float(np.sum(w * np.log(w)))
-    assert mode_coverage(x, c, 0.01)["reverse_kl"] == pytest.approx(want, abs=0.02)
+    # sampling error of the estimate: sd 0.012 (seeds 0-299: |error| <= 0.039; seed 3: 0.002)
+    assert mode_coverage(x, c, 0.01)["reverse_kl"] == pytest.approx(want, abs=0.06)
     assert want > 0.2
 
 

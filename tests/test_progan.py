@@ -142,14 +142,18 @@ def test_a_step_in_every_phase_moves_exactly_the_layers_in_use(loss):
 
 
 def test_discriminator_loss_falls_from_log4():
-    """Non-saturating loss without R1: D's loss starts near 2 log 2 and falls as it learns."""
-    model = make(side=8, seeds=(0,), steps=200, phase_steps=1, fade_steps=1, loss="ns_r1", r1_weight=0.0, lr_d=3e-3)
+    """Non-saturating loss without R1: D's loss starts near 2 log 2 and falls as it learns.
+    One seed is too noisy for a bound (seeds 0-63: first loss 1.00-2.30; fall over 30 steps
+    -0.07 to 0.89, below 0.1 for 6 of 40), so the mean over 4 seeds, 60 steps."""
+    model = make(side=8, seeds=(0, 1, 2, 3), steps=200, phase_steps=1, fade_steps=1, loss="ns_r1", r1_weight=0.0, lr_d=3e-3)
     model.n_step = 10     # 8x8, alpha 1
-    rng = SeedRNG([0], offset=4)
+    rng = SeedRNG([0, 1, 2, 3], offset=4)
     real = real_fn(8, rng)
-    first = model.train_step(real, rng)["loss_d"].item()
-    later = [model.train_step(real, rng)["loss_d"].item() for _ in range(30)]
-    assert abs(first - 2 * math.log(2)) < 0.3
+    first = model.train_step(real, rng)["loss_d"].mean().item()
+    later = [model.train_step(real, rng)["loss_d"].mean().item() for _ in range(60)]
+    # 4-seed means from seeds 0-63 (5,000 draws of 4): |first - log 4| <= 0.44 (99.9 %: 0.40); seeds 0-3: 0.003
+    assert abs(first - 2 * math.log(2)) < 0.55     # a loss missing one of its two terms: log 2 = 0.69 away
+    # fall to the mean of steps 51-60: 0.59 +- 0.11, 99.9 % above 0.28; seeds 0-3: 0.58
     assert sum(later[-10:]) / 10 < first - 0.1
 
 

@@ -79,7 +79,7 @@ def test_path_length_of_a_linear_generator_is_its_squared_speed():
     """G(z) = A z and identity features, small enough to stay inside tanh's clamp: along
     lerp(a, b, t) the image moves at constant speed A (b - a), so d = ||A (b - a)||^2 for every
     t, and scaling b - a by k scales d by k^2. In float64 with eps = 1e-4 this is exact to
-    1e-6; float32 is off by about 1 % (the reason the study computes in float64)."""
+    1e-6; float32 is off by a few 1e-4 (median relative error; the reason the study computes in float64)."""
     A, G = _linear_generator()
     G_small = lambda z: 0.01 * G(z)  # noqa: E731
     gen = torch.Generator().manual_seed(2)
@@ -207,7 +207,9 @@ def test_stylegan_studies_on_the_interface():
     from ganlab.studies.run import interpolation_study, mixing_study
 
     model, clf = FakeStyleGAN(), FakeClassifier()
-    study = StudyConfig(n_pairs=64, n_steps=32, n_mix=200)
+    # 256 pairs: z_lerp stretch over study seeds 0-19 1.33-1.59 (mean 1.43, sd 0.065), 1.30 at the
+    # default seed; with 64 pairs it was 1.16-1.68 (sd 0.14) and 1.21 at the default seed, too near 1.1
+    study = StudyConfig(n_pairs=256, n_steps=32, n_mix=200)
     res = interpolation_study(model, model.cfg, {"kind": "images"}, clf, study)
     sp = res["spaces"]
     assert set(sp) == {"z_slerp", "z_lerp", "w_lerp"}

@@ -146,7 +146,7 @@ def test_paired_metrics_known_answers(sr):
         res = paired_metrics(Oracle(arrays), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
     m = {k: v[0] for k, v in res["per_seed"].items()}
     assert m["l1"] == 0 and m["ssim"] == pytest.approx(1.0) and m["fd"] == pytest.approx(0, abs=1e-6)
-    assert m["accuracy"] == res["info"]["target_accuracy"] > 0.9
+    assert m["accuracy"] == res["info"]["target_accuracy"] > 0.8      # classifier seeds 0-11: 0.91-0.99 (seed 0: 0.985)
     info = res["info"]
     assert 0 < info["bicubic_l1"] < 0.2 and info["bicubic_psnr"] < 30 and info["bicubic_fd"] > res["floor"]["fd"]
     blur = paired_metrics(Oracle(arrays, blur=True), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)

@@ -58,8 +58,8 @@ def test_edges_of_thin_glyphs_hide_the_stroke_width():
     ink_thin = (thin["train_input"] > 0).reshape(400, -1).mean(1)
     ink_own = (own["train_input"] > 0).reshape(400, -1).mean(1)
     np.testing.assert_array_equal(thin["train"], own["train"])        # same targets either way
-    assert abs(stats.spearmanr(width, ink_own).statistic) > 0.3
-    assert abs(stats.spearmanr(width, ink_thin).statistic) < 0.15
+    assert abs(stats.spearmanr(width, ink_own).statistic) > 0.18   # seeds 0-29: 0.24-0.40 (mean 0.34, sd 0.04); seed 0: 0.34
+    assert abs(stats.spearmanr(width, ink_thin).statistic) < 0.15   # seeds 0-29: |r| <= 0.11 (sd 0.04)
 
 
 def test_unpaired_domains_are_independent_draws():
