@@ -16,6 +16,7 @@ from ganlab.data import get_recipe
 params, name, cfg = config.stage_start(__doc__, "datasets")
 model_dir = Path("models/classifiers") / name
 report = Path("reports/classifiers") / name / "metrics.json"
+io.clean_stale(model_dir, report)
 kind = get_recipe(cfg.recipe).describe(cfg)["kind"]
 if kind != "images":
     marker = {"kind": kind, "classifier": None, "why": "point datasets are scored in data space"}

@@ -1,11 +1,12 @@
-"""prepare@<dataset>: generate one dataset into data/<dataset>/ (data.npz + meta.json).
+"""prepare@<dataset>: generate one dataset into data/<dataset>/ (data.npz + meta.json + checksums.json).
 
 Usage: PYTHONPATH=src python stages/prepare.py <dataset> [--params params.yaml]
 """
 from pathlib import Path
 
-from ganlab import config, data
+from ganlab import config, data, io
 
 params, name, cfg = config.stage_start(__doc__, "datasets")
+io.clean_stale(Path("data") / name)
 meta = data.prepare(cfg, Path("data") / name)
 print(f"[{name}] {meta['kind']}, dim {meta['dim']}, splits {meta['splits']}")

@@ -2,9 +2,10 @@
 
 Usage: PYTHONPATH=src python stages/report.py [--params params.yaml]
 """
-from ganlab import config
+from ganlab import config, io
 
 params, _, _ = config.stage_start(__doc__, None)
+io.clean_stale(*(f"reports/{out}" for out in ("index.html", "README.md", "figures", "summary.json")))
 from ganlab.report.render import render  # noqa: E402
 
 s = render(params, "reports")

@@ -17,6 +17,7 @@ params, run, cfg = config.stage_start(__doc__, "runs")
 ds = params.datasets[cfg.dataset]
 studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
 out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
+io.clean_stale(out_dir, summary_file)
 if not studies:
     marker = {"run": run, "family": cfg.family, "applicable": False, "why": why}
     with io.atomic_dir(out_dir) as tmp:

@@ -40,7 +40,7 @@ def test_glyphs_accuracy_factors_and_files(trained):
     assert m["test_accuracy"] > 0.85
     assert m["r2_rotation"] > 0.7 and m["r2_thickness"] > 0.8
     assert m["n_train"] == 2000 and m["n_test"] == 500 and m["feature_dim"] == 64 and m["seconds"] > 0
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "weights.pt"]
+    assert sorted(p.name for p in out.iterdir()) == ["checksums.json", "config.json", "weights.pt"]
     cfg = io.read_json(out / "config.json")
     assert cfg["classifier"] == dataclasses.asdict(TINY)
     assert cfg["shape"] == [1, 16, 16] and cfg["per_channel"] is False and cfg["classes"] == 10
@@ -102,6 +102,7 @@ def test_per_channel_labels(glyphs_dir, tmp_path):
     (tmp_path / "stacked").mkdir()
     np.savez(tmp_path / "stacked/data.npz", **out)
     io.write_json(tmp_path / "stacked/meta.json", {**meta, "shape": [3, 16, 16], "per_channel_labels": True})
+    io.write_checksums(tmp_path / "stacked")              # data.load verifies what it reads
 
     m = train_classifier(dataclasses.replace(TINY, epochs=4), tmp_path / "stacked", tmp_path / "model", device="cpu")
     # Lowest channel's accuracy over classifier seeds 0-29 (3,000 channel images, 4 passes): 0.81-0.99
@@ -135,7 +136,7 @@ def test_stage_image_dataset(project, tiny_params):
     run_stage(project, "stages/prepare.py", "glyphs")
     proc = run_stage(project, "stages/classifier.py", "glyphs")
     assert "test accuracy" in proc.stdout
-    assert sorted(p.name for p in (project / "models/classifiers/glyphs").iterdir()) == ["config.json", "weights.pt"]
+    assert sorted(p.name for p in (project / "models/classifiers/glyphs").iterdir()) == ["checksums.json", "config.json", "weights.pt"]
     m = io.read_json(project / "reports/classifiers/glyphs/metrics.json")
     assert m["kind"] == "images" and m["n_train"] == 300 and m["n_test"] == 100 and "r2_rotation" in m
     assert not list((project / "models/classifiers").glob(".*tmp"))     # no temporary folders left

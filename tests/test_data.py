@@ -57,7 +57,7 @@ def test_mixture_weights(tiny_params):
 def test_prepare_writes_contract(tmp_path, tiny_params):
     cfg = validate(tiny_params).datasets["ring8"]
     meta = data.prepare(cfg, tmp_path / "ring8")
-    assert sorted(p.name for p in (tmp_path / "ring8").iterdir()) == ["data.npz", "meta.json"]
+    assert sorted(p.name for p in (tmp_path / "ring8").iterdir()) == ["checksums.json", "data.npz", "meta.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ring8"]             # no temporary leftovers
     on_disk = json.loads((tmp_path / "ring8/meta.json").read_text())
     assert on_disk == meta and meta["splits"] == {"train": 2000, "test": 500}
@@ -79,5 +79,5 @@ def test_prepare_is_byte_deterministic(tmp_path, tiny_params):
     data.prepare(cfg, tmp_path / "a")
     time.sleep(2.1)      # zip timestamps have 2 s resolution: a time-stamping writer would differ
     data.prepare(cfg, tmp_path / "b")
-    for name in ("data.npz", "meta.json"):
+    for name in ("data.npz", "meta.json", "checksums.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

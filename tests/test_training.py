@@ -36,7 +36,7 @@ def test_train_writes_contract_and_evaluates(project):
     run_stage(project, "stages/prepare.py", "ring8")
     run_stage(project, "stages/train.py", "gan-ring")
     model_dir = project / "models/gan-ring"
-    assert sorted(p.name for p in model_dir.iterdir()) == ["config.json", "final.json", "history.json",
+    assert sorted(p.name for p in model_dir.iterdir()) == ["checksums.json", "config.json", "final.json", "history.json",
                                                            "snapshots.npz", "status.json", "weights.pt"]
     status = io.read_json(model_dir / "status.json")
     assert status["status"] == "completed" and status["steps_done"] == 40 and status["seeds"] == [0, 1]
@@ -51,7 +51,7 @@ def test_train_writes_contract_and_evaluates(project):
         assert z["d_grid"].shape == (5, 2, 64 * 64)
     state = torch.load(model_dir / "weights.pt", weights_only=True)
     assert state["G.net.0.weight"].shape == (2, 2, 16)          # (seeds, in, out)
-    assert not (project / "checkpoints/gan-ring/ckpt.pt").exists()   # removed once complete
+    assert not (project / "checkpoints/gan-ring").exists()   # removed once complete
 
     run_stage(project, "stages/evaluate.py", "gan-ring")
     m = io.read_json(project / "reports/runs/gan-ring/metrics.json")

@@ -105,7 +105,7 @@ def _as_channel_images(images: np.ndarray, per_channel: bool) -> np.ndarray:
 
 def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto", domain: str = "") -> dict:
     """Train the evaluation classifier of the image dataset in `data_dir`; write out_dir/weights.pt
-    (state dict) and out_dir/config.json atomically; return the metrics (test accuracy, factor R²,
+    (state dict), out_dir/config.json and their checksums.json atomically; return the metrics (test accuracy, factor R²,
     sizes, seconds). `domain` "a" trains on an unpaired translation set's domain A (arrays
     a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B)."""
     t0 = time.perf_counter()
@@ -201,7 +201,7 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
                               "seconds": "wall seconds (training + test scoring)"}})
     config["metrics"] = {k: v for k, v in metrics.items() if k != "units"}
 
-    with io.atomic_dir(out_dir) as tmp:
+    with io.atomic_dir(out_dir, checksums=True) as tmp:
         torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, tmp / "weights.pt")
         io.write_json(tmp / "config.json", config)
     return metrics
@@ -262,13 +262,18 @@ class EvalClassifier:
 
 
 def load_classifier(model_dir: str | Path, device: str = "cpu") -> EvalClassifier:
-    """Read `models/classifiers/<dataset>/` (config.json + weights.pt, weights_only)."""
+    """Read `models/classifiers/<dataset>/` (or its domain-A `a/`): config.json + weights.pt,
+    weights_only, both verified against its checksums.json (io.FileError names
+    `dvc repro classifier@<dataset>`)."""
     model_dir = Path(model_dir)
-    config = io.read_json(model_dir / "config.json")
+    dataset = model_dir.parent.name if model_dir.name == "a" and model_dir.parent.parent.name == "classifiers" else model_dir.name
+    rebuild = f"dvc repro classifier@{dataset}"
+    config = io.read_verified(model_dir / "config.json", rebuild, io.read_json)
     c = config["classifier"]
     dev = resolve_device(device)
     net = Net(config["in_channels"], config["shape"][1], config["classes"], c["width"], c["feature_dim"],
               len(config["factors"]))
-    net.load_state_dict(torch.load(model_dir / "weights.pt", map_location="cpu", weights_only=True))
+    net.load_state_dict(io.read_verified(model_dir / "weights.pt", rebuild,
+                                         lambda p: torch.load(p, map_location="cpu", weights_only=True)))
     net = net.to(dev).to(memory_format=torch.channels_last)
     return EvalClassifier(net, config, dev)

@@ -66,7 +66,10 @@ def cmd_sample(args) -> None:
 
     from ganlab.nn.seeded import SeedRNG
     from ganlab.training.loop import load_model
-    model, cfg, meta = load_model(model_dir)
+    try:
+        model, cfg, meta = load_model(model_dir)
+    except io.FileError as err:      # corrupt or torn model files: name them and the rebuild
+        _die(str(err))
     if args.seed_index >= len(cfg.seeds):
         _die(f"--seed-index must be below {len(cfg.seeds)} (the run trained seeds {cfg.seeds})")
     with torch.no_grad():

@@ -388,11 +388,24 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def _file_error_hook(kind, err, tb) -> None:
+    """Stage scripts: a missing or corrupt input (ganlab.io.FileError, whose message names the
+    file and the `dvc repro` that rebuilds it) is one line on stderr, not a traceback; Python
+    then exits with status 1. Everything else keeps its traceback."""
+    from ganlab.io import FileError
+    if issubclass(kind, FileError):
+        print(f"ganlab: {err}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, err, tb)
+
+
 def stage_start(doc: str, section: str | None):
     """The shared start of every stage script: parse `[<name>] [--params FILE]`, validate the
-    whole params file (exit 2 on a problem) and look the name up in `section`.
+    whole params file (exit 2 on a problem) and look the name up in `section`; from here on a
+    bad input file ends the stage with one line (_file_error_hook).
     Returns (params, name, entry); name and entry are None when section is None."""
     import argparse
+    sys.excepthook = _file_error_hook
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     if section:
         ap.add_argument("name", help=f"a key of `{section}` in the params file")

@@ -119,7 +119,8 @@ def point_run(model, cfg, meta: dict, arrays: dict, ev) -> dict:
 
 def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None) -> dict:
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    status = io.read_json(model_dir / "status.json")
+    rebuild = f"dvc repro train@{model_dir.name}"
+    status = io.read_verified(model_dir / "status.json", rebuild, io.read_json)
     model, cfg, _ = load_model(model_dir)
     arrays, meta = datasets.load(data_dir)
     images = meta["kind"] == "images"
@@ -132,7 +133,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         from ganlab import evaluation_images
         from ganlab.classifier import load_classifier
         if classifier_dir is None or not (Path(classifier_dir) / "weights.pt").exists():
-            raise FileNotFoundError(f"image run {run} needs its dataset's classifier in {classifier_dir}: "
+            raise io.MissingFileError(f"image run {run} needs its dataset's classifier in {classifier_dir}: "
                                     f"run `dvc repro classifier@{cfg.dataset}` first")
         clf = load_classifier(classifier_dir)
         res = evaluation_images.image_metrics(model, cfg, meta, arrays, clf, ev)
@@ -158,7 +159,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     out.update({k: v for k, v in final.items() if not isinstance(v, list)})
     for k, v in res["floor"].items():
         out[f"{k}_floor"] = v
-    out.update(training_summary(io.read_json(model_dir / "history.json")))
+    out.update(training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json)))
     out["per_seed"] = per_seed
     out["units"] = {k: u for k, u in units.items() if k in per_seed}
 

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ganlab import data as datasets
+from ganlab import io
 from ganlab.metrics import features as fm
 
 UNITS = {
@@ -135,7 +136,7 @@ def translation_metrics(model, cfg, meta: dict, arrays: dict, classifier_dir: Pa
     clf = load_classifier(classifier_dir)
     if meta.get("pairing") == "unpaired":
         if not (Path(classifier_dir) / "a" / "weights.pt").exists():
-            raise FileNotFoundError(f"{classifier_dir}/a: domain A's classifier is missing; rerun `dvc repro classifier@{cfg.dataset}`")
+            raise io.MissingFileError(f"{classifier_dir}/a: domain A's classifier is missing; rerun `dvc repro classifier@{cfg.dataset}`")
         return unpaired_metrics(model, cfg, meta, arrays, clf, load_classifier(Path(classifier_dir) / "a"), ev)
     return paired_metrics(model, cfg, meta, arrays, clf, ev)
 

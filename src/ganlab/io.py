@@ -1,18 +1,49 @@
-"""Atomic file output: a crash never leaves a file or folder that looks complete.
+"""Atomic file output and checksummed read-back: a crash never leaves a file or folder that
+looks complete, and a file that changed on disk is never read as if it were good.
 
 Everything a stage writes goes through these helpers: write to a temporary name in the same
-folder, then rename over the target (rename is atomic on one filesystem).
+folder, then rename over the target (rename is atomic on one filesystem). A killed stage can
+leave those temporaries (`.<name>.<8 chars>.tmp`, `.<name>.old`) beside an output;
+`clean_stale` removes them, and every stage script calls it for its outputs when it starts.
+
+Checksums: a folder the project reads back (data/<dataset>/, models/<run>/,
+models/classifiers/<dataset>/, checkpoints/<run>/) is written with
+`atomic_dir(path, checksums=True)`, which adds `checksums.json` beside its files inside the same
+atomic folder, so the files and their sums appear together or not at all:
+
+    {"algorithm": "sha256", "files": {"weights.pt": {"sha256": "<64 hex>", "bytes": 1234}, ...}}
+
+(every top-level file of the folder; sub-folders written by their own atomic_dir carry their
+own). Readers go through `read_verified(path, rebuild, read)`: a missing file, a missing or
+unreadable checksums.json, a size or sha256 mismatch, or a file that still fails to parse
+raises FileError, whose one-line message names the file and the command that rebuilds it
+(`dvc repro prepare@<dataset>`, ...). Stage scripts print that line and exit with status 1
+(ganlab.config.stage_start installs the hook).
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
+
+CHECKSUMS = "checksums.json"
+T = TypeVar("T")
+
+
+class FileError(Exception):
+    """A file the project wrote is missing, unreadable or not what was written; the message
+    names the file and the command that rebuilds it."""
+
+
+class MissingFileError(FileError, FileNotFoundError):
+    """FileError for a file (or its whole folder) that is not there."""
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -52,14 +83,17 @@ def read_json(path: str | Path) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces `path` whole, on error it is removed."""
+def atomic_dir(path: str | Path, checksums: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces `path` whole, on error it is removed.
+    checksums=True writes checksums.json (see the module docstring) into it just before."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     os.chmod(tmp, 0o755)
     try:
         yield tmp
+        if checksums:
+            write_checksums(tmp)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -71,3 +105,93 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# ---------------------------------------------------------------------------- stale temporaries
+
+def _stale_names(name: str) -> re.Pattern:
+    """What write_text and atomic_dir leave behind for `name` when killed: tempfile's names are
+    prefix + 8 characters of [a-z0-9_] + suffix."""
+    return re.compile(re.escape(f".{name}.") + r"(?:[a-z0-9_]{8}\.tmp|old)")
+
+
+def clean_stale(*outputs: str | Path) -> list[Path]:
+    """Remove the temporaries that a killed write left beside each output; return what went.
+    Call at the start of a stage, for its own outputs only (never while another writer of the
+    same output may run)."""
+    removed = []
+    for out in map(Path, outputs):
+        if not out.parent.is_dir():
+            continue
+        pattern = _stale_names(out.name)
+        for p in out.parent.iterdir():
+            if pattern.fullmatch(p.name):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
+
+
+# ---------------------------------------------------------------------------- checksums
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_checksums(folder: str | Path) -> None:
+    """Write folder/checksums.json: sha256 and size of every top-level file (dotfiles aside)."""
+    folder = Path(folder)
+    files = {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size}
+             for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS and not p.name.startswith(".")}
+    write_json(folder / CHECKSUMS, {"algorithm": "sha256", "files": files})
+
+
+def verify(path: str | Path, rebuild: str | None) -> Path:
+    """Check `path` against the checksums.json beside it; raise FileError naming the file and
+    `rebuild` (a shell command; None: no command to name) on any mismatch."""
+    path = Path(path)
+
+    def bad(why: str, cls: type = FileError):
+        raise cls(f"{path}: {why}" + (f"; rebuild it with `{rebuild}`" if rebuild else ""))
+
+    if not path.is_file():
+        bad("missing", MissingFileError)
+    try:
+        entry = read_json(path.parent / CHECKSUMS)["files"].get(path.name)
+    except FileNotFoundError:
+        bad(f"no {CHECKSUMS} beside it, so it cannot be checked (written by an older ganlab, or by hand)")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        bad(f"the {CHECKSUMS} beside it is unreadable")
+    if not isinstance(entry, dict):
+        bad(f"not listed in the {CHECKSUMS} beside it")
+    size = path.stat().st_size
+    if size != entry.get("bytes"):
+        bad(f"{size} bytes, but {entry.get('bytes')} were written (truncated or overwritten)")
+    if sha256(path) != entry.get("sha256"):
+        bad("sha256 differs from the one recorded when it was written (the file is corrupt)")
+    return path
+
+
+def read_verified(path: str | Path, rebuild: str | None, read: Callable[[Path], T]) -> T:
+    """verify(path, rebuild), then read(path); a read that still fails is a FileError too."""
+    path = verify(path, rebuild)
+    try:
+        return read(path)
+    except FileError:
+        raise
+    except Exception as err:   # e.g. a file written by another version that no longer parses
+        raise FileError(f"{path}: unreadable ({type(err).__name__}: {err})".replace("\n", " ")
+                        + (f"; rebuild it with `{rebuild}`" if rebuild else "")) from err
+
+
+def read_npz(path: str | Path) -> dict:
+    """All arrays of an .npz, read into memory; plain arrays only (no pickle)."""
+    import numpy as np
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}

@@ -3,8 +3,9 @@
 A recipe module has a `Config` dataclass (its `recipe` field names it), `describe(cfg)`
 (kind and shape, known before anything is generated: validation uses it) and
 `make(cfg) -> (arrays, meta)`. `prepare` writes `data/<name>/data.npz` (plain arrays: train,
-test, ...) and `meta.json` (kind, dim, value range, mode centres and std, split sizes, recipe
-params) atomically.
+test, ...), `meta.json` (kind, dim, value range, mode centres and std, split sizes, recipe
+params) and their `checksums.json` atomically; `load` verifies both files against it
+(ganlab.io) and names `dvc repro prepare@<name>` when one is missing or corrupt.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def prepare(cfg, out_dir: str | Path) -> dict:
     arrays, meta = get_recipe(cfg.recipe).make(cfg)
     meta = {**meta, "recipe": dataclasses.asdict(cfg),
             "splits": {k: int(v.shape[0]) for k, v in arrays.items() if k in ("train", "test")}}
-    with io.atomic_dir(out_dir) as tmp:
+    with io.atomic_dir(out_dir, checksums=True) as tmp:
         np.savez(tmp / "data.npz", **arrays)
         io.write_json(tmp / "meta.json", meta)
     return meta
@@ -70,10 +71,10 @@ def to_uint8(x):
 
 
 def load(data_dir: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    """Read `data/<name>/`: (arrays, meta). Plain arrays only: no pickle."""
+    """Read `data/<name>/`: (arrays, meta), both checksum-verified. Plain arrays only: no pickle."""
     data_dir = Path(data_dir)
+    rebuild = f"dvc repro prepare@{data_dir.name}"
     if not (data_dir / "meta.json").exists():
-        raise FileNotFoundError(f"{data_dir} has no meta.json: run `dvc repro prepare@{data_dir.name}` first")
-    with np.load(data_dir / "data.npz", allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    return arrays, io.read_json(data_dir / "meta.json")
+        raise io.MissingFileError(f"{data_dir} has no meta.json: run `{rebuild}` first")
+    meta = io.read_verified(data_dir / "meta.json", rebuild, io.read_json)
+    return io.read_verified(data_dir / "data.npz", rebuild, io.read_npz), meta

@@ -30,7 +30,7 @@ from typing import Literal
 
 import torch
 
-from ganlab import losses
+from ganlab import io, losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, mse
 from ganlab.nn.conv import SeedStack
@@ -81,7 +81,7 @@ class SRGAN(Translation):
             from ganlab.classifier import load_classifier
             path = Path(self.cfg.classifier_dir or f"models/classifiers/{self.cfg.dataset}")
             if not (path / "weights.pt").exists():
-                raise FileNotFoundError(f"srgan's content loss needs the evaluation classifier in {path}: "
+                raise io.MissingFileError(f"srgan's content loss needs the evaluation classifier in {path}: "
                                         f"run `dvc repro classifier@{self.cfg.dataset}` first (or set content: pixel)")
             clf = load_classifier(path, device=str(self.device))
             if list(clf.shape) != self.shape:

@@ -138,9 +138,10 @@ def curves(history: list[dict], title: str, path: Path) -> None:
 
 
 def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
-    """Write one run's figures into `out`; return their file names."""
-    with np.load(Path(model_dir) / "snapshots.npz", allow_pickle=False) as z:
-        snaps = {k: z[k] for k in z.files}
+    """Write one run's figures into `out`; return their file names. Reads models/<run>/'s
+    snapshots.npz and history.json, verified against its checksums.json."""
+    rebuild = f"dvc repro train@{Path(model_dir).name}"
+    snaps = io.read_verified(Path(model_dir) / "snapshots.npz", rebuild, io.read_npz)
     names = []
     if meta["kind"] == "images":
         samples_images(snaps, run, out / "samples.png")
@@ -151,7 +152,7 @@ def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
     elif meta["dim"] == 2:
         samples_2d(snaps, meta, run, out / "samples.png")
         names.append("samples.png")
-    history = io.read_json(Path(model_dir) / "history.json")
+    history = io.read_verified(Path(model_dir) / "history.json", rebuild, io.read_json)
     if history:
         curves(history, run, out / "curves.png")
         names.append("curves.png")

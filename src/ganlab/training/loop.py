@@ -9,7 +9,10 @@ Determinism: training draws come from one torch.Generator per seed (ganlab.nn.se
 and nothing else; logging, snapshots and Wasserstein estimates use their own fixed latents and
 real subsets, so they never shift the training stream. A checkpoint stores weights, optimiser
 states, generator states, the partial log accumulators and the step, so a run killed at any
-point and rerun ends with exactly the numbers of an uninterrupted run on CPU.
+point and rerun ends with exactly the numbers of an uninterrupted run on CPU. The checkpoint
+folder carries a checksum (ganlab.io); a checkpoint that fails it, or was made for other params,
+is ignored with a message and the run starts over from step 0, ending where an uninterrupted
+run ends.
 
 No host synchronisation per step: per-step outputs are summed on the device and read back
 (`.cpu()`) only every `log_every` steps; the first non-finite loss is tracked on the device.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -67,6 +71,15 @@ def display_grid(meta: dict, n1d: int = 200, n2d: int = 64) -> np.ndarray:
         xs, ys = np.linspace(lo[0], hi[0], n2d), np.linspace(lo[1], hi[1], n2d)
         return np.stack(np.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2).astype(np.float32)
     return np.zeros((0, meta["dim"]), np.float32)
+
+
+def complete_live_dir(live_dir: Path, step: int) -> None:
+    """dvc.yaml declares <live>/metrics.json and <live>/plots/metrics for every train stage; dvclive
+    writes them only once a finite metric was logged (not for a run that diverged before its
+    first log point), so make sure both exist."""
+    (live_dir / "plots" / "metrics").mkdir(parents=True, exist_ok=True)
+    if not (live_dir / "metrics.json").exists():
+        io.write_json(live_dir / "metrics.json", {"step": step})
 
 
 def w_estimate(fake: np.ndarray, real: np.ndarray, seed: int = 0) -> float:
@@ -135,20 +148,19 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, state: dict) -> None:
-        self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.ckpt_path.with_suffix(".tmp")
-        torch.save({"hash": self.hash, "model": self.model.state_dict(),
-                    "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
-                    "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(), **state}, tmp)
-        tmp.replace(self.ckpt_path)
+        # checkpoints/<run>/ is replaced whole: ckpt.pt and its checksums.json appear together.
+        with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
+            torch.save({"hash": self.hash, "model": self.model.state_dict(),
+                        "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
+                        "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(), **state}, tmp / CKPT_NAME)
 
     def load_checkpoint(self) -> dict | None:
         if not self.ckpt_path.exists():
             return None
         try:
-            ck = torch.load(self.ckpt_path, map_location="cpu", weights_only=True)
-        except Exception as err:  # a torn or foreign file: start over rather than crash
-            print(f"[{self.run}] ignoring unreadable checkpoint {self.ckpt_path}: {err}", file=sys.stderr)
+            ck = io.read_verified(self.ckpt_path, None, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+        except io.FileError as err:  # corrupt, torn or foreign: start over, never resume from garbage
+            print(f"[{self.run}] ignoring checkpoint {err}; starting from step 0", file=sys.stderr)
             return None
         if ck.get("hash") != self.hash:
             print(f"[{self.run}] checkpoint is for other params; starting from step 0", file=sys.stderr)
@@ -162,6 +174,20 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def fit(self) -> dict:
+        """Train (resuming from a checkpoint if there is a good one), write models/<run>/ and the
+        dvclive log, remove the checkpoint; return the status record.
+
+        dvclive writes into a temporary folder that replaces live_dir whole at the end, so a
+        kill leaves the previous complete log in place; whatever the outcome, the new folder
+        has metrics.json and plots/metrics/ (the outputs dvc.yaml declares)."""
+        with io.atomic_dir(self.live_dir) as live_dir:
+            history, snaps, status_rec = self._fit(live_dir)
+            complete_live_dir(live_dir, status_rec["steps_done"])
+        self._write_outputs(history, snaps, status_rec)
+        shutil.rmtree(self.ckpt_path.parent, ignore_errors=True)
+        return status_rec
+
+    def _fit(self, live_dir: Path) -> tuple[list[dict], dict[int, dict], dict]:
         from dvclive import Live
         from tqdm import tqdm
 
@@ -181,7 +207,7 @@ class Trainer:
             n_acc, first_bad = ck["n_acc"], ck["first_bad"].to(self.device)
             print(f"[{self.run}] resuming from checkpoint at step {start} of {cfg.steps}", file=sys.stderr)
 
-        live = Live(str(self.live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=False)
+        live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=False)
         for rec in history:                          # replay what the checkpoint already logged
             self._log(live, rec)
 
@@ -233,9 +259,7 @@ class Trainer:
                       "steps_done": (bad_step if status == "diverged" else cfg.steps), "steps": cfg.steps,
                       "seconds": round(seconds, 3), "resumed_from_step": start or None,
                       "device": str(self.device), "seeds": cfg.seeds}
-        self._write_outputs(history, snaps, status_rec)
-        self.ckpt_path.unlink(missing_ok=True)
-        return status_rec
+        return history, snaps, status_rec
 
     def _log(self, live, rec: dict) -> None:
         live.step = rec["step"]
@@ -245,7 +269,7 @@ class Trainer:
 
     def _write_outputs(self, history: list[dict], snaps: dict[int, dict], status: dict) -> None:
         steps = sorted(snaps)
-        with io.atomic_dir(self.model_dir) as tmp:
+        with io.atomic_dir(self.model_dir, checksums=True) as tmp:
             torch.save(self.model.state_dict(), tmp / "weights.pt")
             io.write_json(tmp / "config.json", {"family": self.cfg.family, "config": dataclasses.asdict(self.cfg),
                                                 "meta": {k: v for k, v in self.meta.items() if k != "recipe"}})
@@ -261,14 +285,17 @@ class Trainer:
 
 
 def load_model(model_dir: str | Path, device: str = "cpu"):
-    """Rebuild a trained family from models/<run>/ (config.json + weights.pt, weights_only)."""
+    """Rebuild a trained family from models/<run>/ (config.json + weights.pt, weights_only), both
+    verified against its checksums.json (io.FileError names `dvc repro train@<run>`)."""
     from ganlab.config import build
     model_dir = Path(model_dir)
-    info = io.read_json(model_dir / "config.json")
+    rebuild = f"dvc repro train@{model_dir.name}"
+    info = io.read_verified(model_dir / "config.json", rebuild, io.read_json)
     family = get_family(info["family"])
     cfg = build(family.Config, info["config"], "config")
     dev = resolve_device(device)
     model = family(cfg, info["meta"], dev)
-    model.load_state_dict(torch.load(model_dir / "weights.pt", map_location=dev, weights_only=True))
+    model.load_state_dict(io.read_verified(model_dir / "weights.pt", rebuild,
+                                           lambda p: torch.load(p, map_location=dev, weights_only=True)))
     model.eval()
     return model, cfg, info["meta"]
