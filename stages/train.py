@@ -2,10 +2,12 @@
 
 Usage: PYTHONPATH=src python stages/train.py <run> [--params params.yaml]
 Resumes from checkpoints/<run>/ if a previous attempt was killed (same params only).
+What depends on the host (wall seconds, device, the step a killed run resumed from) goes to
+reports/runs/<run>/train_time.json, which only the report reads, never into models/<run>/.
 """
 from pathlib import Path
 
-from ganlab import config
+from ganlab import config, io
 
 params, run, cfg = config.stage_start(__doc__, "runs")
 from ganlab.training.loop import Trainer  # noqa: E402  (torch: only after params are valid)
@@ -14,4 +16,7 @@ trainer = Trainer(run, cfg, data_dir=Path("data") / cfg.dataset, model_dir=Path(
                   live_dir=Path("reports/runs") / run / "train", ckpt_dir=Path("checkpoints") / run,
                   device=params.device)
 status = trainer.fit()
+io.write_json(Path("reports/runs") / run / "train_time.json",
+              {"seconds": status["seconds"], "device": status["device"], "resumed_from_step": status["resumed_from_step"],
+               "units": {"seconds": "wall seconds of training (all seeds), resumed attempts summed"}})
 print(f"[{run}] {status['status']} after {status['steps_done']} steps in {status['seconds']:.1f} s")

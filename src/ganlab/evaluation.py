@@ -146,7 +146,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
 
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "status": status["status"],
            "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
-           "train_seconds": status["seconds"], "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
+           "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
            **res["info"]}
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)
