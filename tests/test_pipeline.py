@@ -35,15 +35,14 @@ def ran_stages(out: str) -> set[str]:
     return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    from conftest import ROOT, TINY
-    root = tmp_path_factory.mktemp("pipeline")
+def make_repo(root: Path, params: dict) -> Path:
+    """A git + dvc scratch project with the repo's code and `params`, reproduced once."""
+    from conftest import ROOT
     for name in ("src", "stages", "dvc.yaml", "pyproject.toml", ".gitignore"):
         src = ROOT / name
         (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
          else shutil.copy(src, root / name))
-    (root / "params.yaml").write_text(yaml.safe_dump(TINY, sort_keys=False))
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(root, "git", "init", "-q")
     sh(root, "dvc", "init", "-q")
     shutil.copy(ROOT / ".dvcignore", root / ".dvcignore")
@@ -51,6 +50,12 @@ def repo(tmp_path_factory) -> Path:
     sh(root, "git", "commit", "-qm", "init")
     sh(root, "dvc", "repro")
     return root
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    from conftest import TINY
+    return make_repo(tmp_path_factory.mktemp("pipeline"), TINY)
 
 
 def test_repro_builds_report(repo):
@@ -149,15 +154,6 @@ def test_names_are_data_never_shell(repo, section, name):
         sh(repo, "git", "checkout", "params.yaml")
 
 
-def test_dvc_yaml_quotes_every_templated_argument():
-    """Defence in depth beside the name rule: no ${...} reaches a command unquoted."""
-    import re
-    for line in (Path(__file__).resolve().parents[1] / "dvc.yaml").read_text().splitlines():
-        if line.strip().startswith("cmd:"):
-            for m in re.finditer(r"\$\{[^}]*\}", line):
-                assert line[m.start() - 1] == "'" and line[m.end()] == "'", line
-
-
 def test_an_unknown_key_stops_repro_even_when_no_stage_reruns(repo):
     before = _snapshot(repo)
     text = (repo / "params.yaml").read_text()
@@ -169,3 +165,44 @@ def test_an_unknown_key_stops_repro_even_when_no_stage_reruns(repo):
         assert _snapshot(repo) == before
     finally:
         sh(repo, "git", "checkout", "params.yaml")
+
+
+# One tiny image dataset (a paired sr set: dcgan trains on its targets, srgan on the pairs), its
+# classifier, and the two runs: the smallest project where the classifier's reach shows.
+IMAGES = {
+    "device": "cpu",
+    "evaluation": {"n_samples": 100, "sliced_projections": 16},
+    "classifier": {"epochs": 1, "min_steps": 0, "batch_size": 64},   # min_steps 0: epochs decide
+    "study": {"n_samples": 100, "tau_uniform": [1.0, 0.5], "n_pairs": 64, "n_steps": 32},
+    "datasets": {"sr": {"recipe": "sr_glyphs", "image_size": 16, "n_train": 200, "n_test": 100}},   # SSIM: >= 11 px
+    "runs": {
+        "dcgan-sr": {"family": "dcgan", "dataset": "sr", "seeds": [0], "steps": 2, "batch_size": 16, "width": 8,
+                     "z_dim": 8, "log_every": 1, "w_every": 2, "snapshots": 2},
+        "srgan-sr": {"family": "srgan", "dataset": "sr", "seeds": [0], "steps": 2, "batch_size": 8, "width": 4,
+                     "n_blocks": 1, "d_width": 4, "content_net_epochs": 1, "log_every": 1, "w_every": 2, "snapshots": 2},
+    },
+}
+
+
+def test_classifier_change_retrains_no_run(tmp_path):
+    """classifier.* reaches the classifier and what it scores (evaluate@, study@ of image runs,
+    the report), never a train@: srgan's content loss uses its own net, not the classifier."""
+    root = make_repo(tmp_path, IMAGES)
+    assert stale(root) == set()
+    assert (root / "reports/runs/srgan-sr/train_time.json").exists()
+    for run in IMAGES["runs"]:      # host-dependent values stay out of what other stages read
+        status = json.loads((root / f"models/{run}/status.json").read_text())
+        assert not {"seconds", "device", "resumed_from_step"} & set(status), run
+        assert "train_seconds" not in json.loads((root / f"reports/runs/{run}/metrics.json").read_text())
+    assert not {"seconds", "train_seconds", "device"} & set(
+        json.loads((root / "models/classifiers/sr/config.json").read_text())["metrics"])
+    summary = json.loads((root / "reports/summary.json").read_text())
+    assert summary["runs"]["srgan-sr"]["train_seconds"] > 0      # the report reads train_time.json
+
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["classifier"]["epochs"] = 2
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert stale(root) == {"classifier@sr"}
+    sh(root, "dvc", "repro", "classifier@sr")
+    # what the new classifier reaches: everything that reads models/classifiers/sr, nothing else
+    assert stale(root) == {"evaluate@dcgan-sr", "evaluate@srgan-sr", "study@dcgan-sr", "study@srgan-sr", "report"}

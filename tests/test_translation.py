@@ -1,7 +1,8 @@
 """Translation families (pix2pix, srgan, cyclegan) and their evaluation: known answers, the
-history buffer, the SRGAN content loss on a real classifier, every stage on a tiny project."""
+history buffer, the SRGAN content loss on its own feature net, every stage on a tiny project."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import types
 from pathlib import Path
@@ -18,6 +19,7 @@ from ganlab.config import ClassifierConfig, build
 from ganlab.evaluation_translation import distortion, paired_metrics
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
+from ganlab.families._translation import mse
 from ganlab.families.cyclegan import ImagePool
 from ganlab.nn.seeded import SeedRNG
 
@@ -37,7 +39,8 @@ def sr(tmp_path_factory):
 
 def batches(arrays, seeds):
     rng = SeedRNG(seeds, offset=3)
-    return RealBatches(torch.from_numpy(arrays["train"]), None, rng, inputs=torch.from_numpy(arrays["train_input"])), rng
+    labels = torch.from_numpy(arrays["train_labels"]) if "train_labels" in arrays else None
+    return RealBatches(torch.from_numpy(arrays["train"]), labels, rng, inputs=torch.from_numpy(arrays["train_input"])), rng
 
 
 def test_psnr_ssim_of_an_image_with_itself_and_known_values():
@@ -101,24 +104,54 @@ def test_pix2pix_l1_only_baseline_leaves_d_alone():
     assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5])       # L1 regression learns (0.50 -> 0.40)
 
 
-def test_srgan_content_loss_on_the_classifier(sr):
-    """SRGAN's default content loss reads the dataset's classifier (last conv block), which is
-    not part of the run's weights; the content loss falls over a few steps."""
+def test_srgan_content_loss_on_its_own_feature_net(sr):
+    """SRGAN's default content loss uses its own feature net, trained on the targets' labels in
+    the first step (not the evaluation classifier, not part of the run's weights, leaving the
+    global RNG alone); the content loss on a fixed batch falls as G trains."""
     root, arrays, meta = sr
     fam = get_family("srgan")
     cfg = build(fam.Config, {"family": "srgan", "dataset": "sr", "seeds": [0, 1], "width": 8, "n_blocks": 1, "d_width": 4,
-                             "batch_size": 16, "lr_g": 2e-3, "classifier_dir": str(root / "clf")}, "r")
+                             "batch_size": 16, "lr_g": 2e-3, "content_net_epochs": 10}, "r")
+    torch.manual_seed(0)
     m = fam(cfg, meta, torch.device("cpu"))
     real, rng = batches(arrays, [0, 1])
-    outs = [m.train_step(real, rng) for _ in range(25)]
+    before = torch.get_rng_state()
+    m.build_content_net(real)
+    assert torch.equal(torch.get_rng_state(), before)       # the content net draws from its own seed only
+    assert m.content_net_fit["steps"] == 10 * (600 // 128)
+    x = data.to_model(torch.from_numpy(arrays["train_input"][:64]))[None].expand(2, -1, -1, -1, -1)
+    y = data.to_model(torch.from_numpy(arrays["train"][:64]))[None].expand(2, -1, -1, -1, -1)
+
+    def content_on_fixed_batch() -> float:
+        with torch.no_grad():
+            return float(mse(m.features(m.G(x)), m.features(y)).mean())
+
+    start = content_on_fixed_batch()
+    outs = [m.train_step(real, rng) for _ in range(50)]
     assert {"loss_content", "loss_d", "loss_g_adv", "mse"} <= set(outs[0])
-    assert outs[-1]["loss_content"].mean() < 0.7 * outs[0]["loss_content"].mean()
+    # The content loss on the first 64 training pairs after 50 steps / before, both seeds' mean.
+    # Measured with these settings over 12 seed sets (run seeds [2k, 2k+1], content_net_seed k + 1,
+    # k = 0..11; this test is k = 0, 0.630), 1 CPU thread: 0.605-0.770, mean 0.660, std 0.048.
+    # The bound sits 2.7 std above the worst of them. (Before issue 11 this compared the loss of
+    # one random batch at step 25 with step 1's, on the evaluation classifier, with a bound 0.7
+    # that a fresh clone's 0.566 / 0.808 crossed.)
+    assert content_on_fixed_batch() / start < 0.9
     assert not any(k.startswith("_phi") for k in m.state_dict())
     f = m.features(torch.zeros(2, 3, 1, 16, 16))
-    assert f.shape == (2, 3, 64 * 4 * 4)         # 16x16, classifier width 16: 64 channels at 4x4 after two pools
-    bad = build(fam.Config, {"family": "srgan", "dataset": "nowhere", "seeds": [0], "width": 4, "n_blocks": 1}, "r")
-    with pytest.raises(FileNotFoundError, match="dvc repro classifier@nowhere"):
-        fam(bad, meta, torch.device("cpu")).train_step(real, SeedRNG([0]))
+    assert f.shape == (2, 3, 64 * 4 * 4)         # 16x16, net width 16: 64 channels at 4x4 after two pools
+    # the same seed gives the same net, another seed another one
+    probe = data.to_model(torch.from_numpy(arrays["test"][:8]))[None]
+    twin = fam(cfg, meta, torch.device("cpu"))
+    twin.build_content_net(real)
+    assert torch.equal(twin.features(probe), m.features(probe))
+    other = fam(build(fam.Config, {**dataclasses.asdict(cfg), "content_net_seed": 2}, "r"), meta, torch.device("cpu"))
+    other.build_content_net(real)
+    assert not torch.allclose(other.features(probe), m.features(probe))
+    # train_step builds the net when it has none; without labels it says what to do instead
+    unlabeled = RealBatches(real.data, None, SeedRNG([0]), inputs=real.inputs)
+    one = fam(build(fam.Config, {**dataclasses.asdict(cfg), "seeds": [0]}, "r"), meta, torch.device("cpu"))
+    with pytest.raises(ValueError, match="set content: pixel"):
+        one.train_step(unlabeled, SeedRNG([0]))
 
 
 class Oracle:
@@ -186,7 +219,7 @@ def test_translation_pipeline_end_to_end(tmp_path, monkeypatch):
     assert io.read_json(tmp_path / "reports/classifiers/u/metrics.json")["a_test_accuracy"] >= 0
     for ds in ("e", "s"):
         train_classifier(p.classifier, tmp_path / "data" / ds, tmp_path / "models/classifiers" / ds, device="cpu")
-    monkeypatch.chdir(tmp_path)              # srgan finds models/classifiers/<dataset> from the working directory
+    monkeypatch.chdir(tmp_path)
     m = {}
     for run, cfg in p.runs.items():
         Trainer(run, cfg, Path("data") / cfg.dataset, Path("models") / run, Path("reports/runs") / run / "train",

@@ -55,7 +55,7 @@ import torch.nn.functional as F
 
 from ganlab import data as datasets
 from ganlab import io
-from ganlab.training.loop import resolve_device
+from ganlab.config import resolve_device
 
 CHUNK = 1024   # images per forward pass when embedding
 
@@ -103,11 +103,60 @@ def _as_channel_images(images: np.ndarray, per_channel: bool) -> np.ndarray:
     return images.reshape(-1, 1, *images.shape[2:]) if per_channel else images
 
 
+def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = None, device: str = "cpu") -> tuple[Net, dict]:
+    """Train a Net (the module docstring: architecture, optimiser, epochs and min_steps, shifts)
+    on `images` (N, C, H, W), uint8 as stored, with class `labels` (N,) and, where given,
+    standardised factor `targets` (N, F) for the factor head; return it in eval mode and what
+    the training was (epochs, steps, shift in pixels, mean training loss). Deterministic on CPU
+    given cfg.seed; it leaves torch's global RNG as it found it, so a caller in the middle of its
+    own seeded stream (srgan's content net, trained in its first step) is not shifted."""
+    dev = torch.device(device)
+    xs = torch.as_tensor(images).to(dev)                              # uint8, resident
+    ys = torch.as_tensor(labels).to(dev, torch.int64)
+    n, shape = len(xs), list(xs.shape[1:])
+    with torch.random.fork_rng(devices=[]):                           # the weights draw from the CPU stream only
+        torch.random.default_generator.manual_seed(cfg.seed)
+        net = Net(shape[0], shape[1], classes, cfg.width, cfg.feature_dim, 0 if targets is None else targets.shape[1])
+    net = net.to(dev).to(memory_format=torch.channels_last)
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(cfg.seed)
+
+    bs = min(cfg.batch_size, n)
+    steps_per_epoch = n // bs                                         # drop the ragged last batch
+    epochs = max(cfg.epochs, math.ceil(cfg.min_steps / steps_per_epoch))
+    total = epochs * steps_per_epoch
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    shift = int(math.floor(cfg.augment * shape[1]))
+    net.train()
+    loss_sum = torch.zeros((), device=dev)
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen, device=dev)
+        for i in range(steps_per_epoch):
+            idx = perm[i * bs:(i + 1) * bs]
+            x = datasets.to_model(xs[idx])
+            if shift:
+                x = random_shift(x, shift, gen)
+            _, logits, fac = net(x.contiguous(memory_format=torch.channels_last))
+            loss = F.cross_entropy(logits, ys[idx])
+            if fac is not None:
+                loss = loss + cfg.factor_weight * F.mse_loss(fac, targets[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.detach()
+    return net.eval(), {"epochs": epochs, "steps": total, "augment_shift_px": shift,
+                        "mean_train_loss": float(loss_sum) / max(total, 1)}       # the one read-back
+
+
 def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto", domain: str = "") -> dict:
     """Train the evaluation classifier of the image dataset in `data_dir`; write out_dir/weights.pt
     (state dict), out_dir/config.json and their checksums.json atomically; return the metrics (test accuracy, factor R²,
     sizes, seconds). `domain` "a" trains on an unpaired translation set's domain A (arrays
-    a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B)."""
+    a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B). config.json
+    (a dep of evaluate@ and study@) holds nothing host-dependent: wall seconds and the device
+    are only in the returned metrics (reports/classifiers/<dataset>/metrics.json)."""
     t0 = time.perf_counter()
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
@@ -128,7 +177,7 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
     names_all = list(meta.get("factors") or [])
     factor_names = [k for k in cfg.factors if k in names_all and "train_factors" in arrays]
     cols = [names_all.index(k) for k in factor_names]
-    factor_stats = {}
+    factor_stats, t_train = {}, None
     if factor_names:
         f_train = arrays["train_factors"].reshape(-1, len(names_all))[:, cols].astype(np.float64)
         mean, std = f_train.mean(0), f_train.std(0)
@@ -136,41 +185,7 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
         factor_stats = {k: {"mean": float(mean[j]), "std": float(std[j])} for j, k in enumerate(factor_names)}
         t_train = torch.from_numpy(((f_train - mean) / std).astype(np.float32)).to(dev)
 
-    torch.manual_seed(cfg.seed)
-    net = Net(in_ch, shape[1], classes, cfg.width, cfg.feature_dim, len(factor_names))
-    net = net.to(dev).to(memory_format=torch.channels_last)
-    gen = torch.Generator(device=dev)
-    gen.manual_seed(cfg.seed)
-
-    xs = torch.from_numpy(np.ascontiguousarray(x_train)).to(dev)      # uint8, resident
-    ys = torch.from_numpy(y_train.astype(np.int64)).to(dev)
-    n = len(xs)
-    bs = min(cfg.batch_size, n)
-    steps_per_epoch = n // bs                                         # drop the ragged last batch
-    epochs = max(cfg.epochs, math.ceil(cfg.min_steps / steps_per_epoch))
-    total = epochs * steps_per_epoch
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    shift = int(math.floor(cfg.augment * shape[1]))
-    net.train()
-    loss_sum = torch.zeros((), device=dev)
-    for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen, device=dev)
-        for i in range(steps_per_epoch):
-            idx = perm[i * bs:(i + 1) * bs]
-            x = datasets.to_model(xs[idx])
-            if shift:
-                x = random_shift(x, shift, gen)
-            _, logits, fac = net(x.contiguous(memory_format=torch.channels_last))
-            loss = F.cross_entropy(logits, ys[idx])
-            if fac is not None:
-                loss = loss + cfg.factor_weight * F.mse_loss(fac, t_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach()
-    train_loss = float(loss_sum) / max(total, 1)                     # the one read-back
+    net, fit = fit_net(cfg, np.ascontiguousarray(x_train), y_train.astype(np.int64), classes, t_train, dev)
     train_seconds = time.perf_counter() - t0
 
     config = {"classifier": dataclasses.asdict(cfg), "shape": shape, "in_channels": in_ch,
@@ -193,13 +208,13 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
         ss_tot = float(((true - true.mean()) ** 2).sum())
         metrics[f"r2_{k}"] = 1.0 - float(((true - est) ** 2).sum()) / ss_tot if ss_tot > 0 else None
     metrics.update({"n_train": int(len(arrays["train"])), "n_test": int(len(arrays["test"])),
-                    "n_train_images_per_epoch": int(n), "augment_shift_px": shift, "epochs": epochs,
-                    "steps": total, "mean_train_loss": train_loss,
+                    "n_train_images_per_epoch": int(len(x_train)), "augment_shift_px": fit["augment_shift_px"],
+                    "epochs": fit["epochs"], "steps": fit["steps"], "mean_train_loss": fit["mean_train_loss"],
                     "feature_dim": config["features"], "train_seconds": train_seconds,
                     "seconds": time.perf_counter() - t0, "device": str(dev),
                     "units": {"test_accuracy": "fraction", "r2": "coefficient of determination on the test split",
                               "seconds": "wall seconds (training + test scoring)"}})
-    config["metrics"] = {k: v for k, v in metrics.items() if k != "units"}
+    config["metrics"] = {k: v for k, v in metrics.items() if k not in ("units", "train_seconds", "seconds", "device")}
 
     with io.atomic_dir(out_dir, checksums=True) as tmp:
         torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, tmp / "weights.pt")

@@ -36,9 +36,12 @@ def cmd_info(args) -> None:
     for name, cfg in params.runs.items():
         status_file = Path(args.models) / name / "status.json"
         metrics_file = Path("reports/runs") / name / "metrics.json"
+        time_file = Path("reports/runs") / name / "train_time.json"      # host-dependent: not in models/
         if status_file.exists():
             st = io.read_json(status_file)
-            state = st["status"] + (f" at step {st['diverged_at_step']}" if st.get("diverged_at_step") else "") + f", {st['seconds']:.1f} s"
+            state = st["status"] + (f" at step {st['diverged_at_step']}" if st.get("diverged_at_step") else "")
+            if time_file.exists():
+                state += f", {io.read_json(time_file)['seconds']:.1f} s"
         else:
             state = "not trained (dvc repro train@" + name + ")"
         evaluated = "evaluated" if metrics_file.exists() else "not evaluated"

@@ -149,7 +149,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
 
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "status": status["status"],
            "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
-           "train_seconds": status["seconds"], "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
+           "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
            # seeds left out, and why (ganlab.metrics.unscorable: non-finite or absurd samples)
            "seeds_not_scored": {str(cfg.seeds[i]): res.get("not_scored", {}).get(i, "non-finite samples")
                                 for i in range(len(cfg.seeds)) if i not in keep},

@@ -1,9 +1,10 @@
 """Render the report: reports/index.html, reports/README.md and reports/summary.json.
 
-Reads only what the evaluate stages wrote (reports/runs/<run>/metrics.json and figures) for
-the runs in params.yaml, so a run removed from params disappears from the report. Templates
-are files next to this module (templates/*.j2); the HTML is self-contained (inline CSS,
-figures as relative files, no network).
+Reads only what the stages wrote under reports/ (reports/runs/<run>/metrics.json and figures,
+its train_time.json for the training wall time, its study/, and reports/classifiers/) for the
+runs in params.yaml, so a run removed from params disappears from the report. Templates are
+files next to this module (templates/*.j2); the HTML is self-contained (inline CSS, figures as
+relative files, no network).
 
 Every string the report did not write itself (run and dataset names, option strings from
 params, anything read from metrics.json) is data. The HTML template autoescapes (see
@@ -203,6 +204,10 @@ def build_context(params, reports_dir: Path) -> dict:
         path = reports_dir / "runs" / name / "metrics.json"
         if path.exists():
             runs[name] = io.read_json(path)
+            # Wall time is the train stage's own file, not in metrics.json: evaluate@ never
+            # reads anything host-dependent (a rerun elsewhere would change its output).
+            timing = reports_dir / "runs" / name / "train_time.json"
+            runs[name]["train_seconds"] = io.read_json(timing)["seconds"] if timing.exists() else None
         else:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs

@@ -112,8 +112,8 @@ def srgan_tradeoff(ctx: Context) -> Verdict:
         ok &= good
         parts.append(f"{a}: PSNR {_f(ma.get('psnr'))} dB, Fréchet distance {_f(ma.get('fd'))} vs {b} (SRResNet): PSNR "
                      f"{_f(mb.get('psnr'))} dB, FD {_f(mb.get('fd'))}; bicubic: PSNR {_f(mb.get('bicubic_psnr'))} dB, FD "
-                     f"{_f(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; note that its "
-                     f"content loss uses the same classifier's features that the FD reads)")
+                     f"{_f(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
+                     f"loss uses its own feature net, not the classifier whose features the FD reads)")
     return Verdict("pass" if ok else "fail", "; ".join(parts))
 
 

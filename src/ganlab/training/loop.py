@@ -32,6 +32,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab import io
+from ganlab.config import resolve_device  # noqa: F401  (re-exported: callers import it from here)
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
@@ -40,14 +41,6 @@ CKPT_NAME = "ckpt.pt"
 N_FIXED = 1000        # samples per seed in snapshots and in-loop Wasserstein estimates
 N_KEEP_IMAGES = 100   # of which image snapshots keep the first 100 (figures show at most 100)
 TRAIN_OFFSET, FIXED_OFFSET = 1_000_003, 2_000_003   # seed offsets: separate streams
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for in params.yaml, but CUDA is not available here; use auto or cpu")
-    return torch.device(name)
 
 
 def config_hash(cfg) -> str:
@@ -175,19 +168,20 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def fit(self) -> dict:
         """Train (resuming from a checkpoint if there is a good one), write models/<run>/ and the
-        dvclive log, remove the checkpoint; return the status record.
+        dvclive log, remove the checkpoint; return the status record with the host's values
+        (seconds, device, resumed_from_step) added.
 
         dvclive writes into a temporary folder that replaces live_dir whole at the end, so a
         kill leaves the previous complete log in place; whatever the outcome, the new folder
         has metrics.json and plots/metrics/ (the outputs dvc.yaml declares)."""
         with io.atomic_dir(self.live_dir) as live_dir:
-            history, snaps, status_rec = self._fit(live_dir)
+            history, snaps, status_rec, host = self._fit(live_dir)
             complete_live_dir(live_dir, status_rec["steps_done"])
         self._write_outputs(history, snaps, status_rec)
         shutil.rmtree(self.ckpt_path.parent, ignore_errors=True)
-        return status_rec
+        return {**status_rec, **host}
 
-    def _fit(self, live_dir: Path) -> tuple[list[dict], dict[int, dict], dict]:
+    def _fit(self, live_dir: Path) -> tuple[list[dict], dict[int, dict], dict, dict]:
         from dvclive import Live
         from tqdm import tqdm
 
@@ -255,11 +249,16 @@ class Trainer:
         live.end()
 
         seconds = seconds_before + time.perf_counter() - t0
+        # models/<run>/status.json holds only what the same params give on any host: evaluate@
+        # and study@ depend on models/<run>, so wall time, the device and whether a kill made
+        # the run resume must stay out of it (they would rerun them, and break dvc's run cache
+        # across machines). fit returns them too; stages/train.py writes them to
+        # reports/runs/<run>/train_time.json, which only the report reads.
         status_rec = {"status": status, "diverged_at_step": bad_step,
                       "steps_done": (bad_step if status == "diverged" else cfg.steps), "steps": cfg.steps,
-                      "seconds": round(seconds, 3), "resumed_from_step": start or None,
-                      "device": str(self.device), "seeds": cfg.seeds}
-        return history, snaps, status_rec
+                      "seeds": cfg.seeds}
+        host = {"seconds": round(seconds, 3), "resumed_from_step": start or None, "device": str(self.device)}
+        return history, snaps, status_rec, host
 
     def _log(self, live, rec: dict) -> None:
         live.step = rec["step"]
