@@ -17,20 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
-from conftest import ROOT, TINY, run_stage
+from conftest import TINY, make_repo, run_stage, sh
 
 DVC = shutil.which("dvc")
-
-
-def sh(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def declared_outputs(root: Path) -> list[Path]:
@@ -44,21 +34,10 @@ def declared_outputs(root: Path) -> list[Path]:
 def diverged(tmp_path_factory) -> Path:
     if DVC is None:
         pytest.skip("dvc is not installed")
-    root = tmp_path_factory.mktemp("diverged")
-    for name in ("src", "stages", "dvc.yaml", "pyproject.toml", ".gitignore", ".dvcignore"):
-        src = ROOT / name
-        (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
-         else shutil.copy(src, root / name))
     params = copy.deepcopy(TINY)
     params["datasets"] = {"ring8": params["datasets"]["ring8"]}
     params["runs"] = {"gan-ring": {**params["runs"]["gan-ring"], "lr_g": 1e6, "lr_d": 1e6}}
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(root, "git", "init", "-q")
-    sh(root, "dvc", "init", "-q")
-    sh(root, "git", "add", "-A")
-    sh(root, "git", "commit", "-qm", "init")
-    sh(root, "dvc", "repro")
-    return root
+    return make_repo(tmp_path_factory.mktemp("diverged"), params)
 
 
 def test_repro_completes_with_every_output(diverged):

@@ -2,25 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import make_repo, sh
+
 DVC = shutil.which("dvc")
 pytestmark = pytest.mark.skipif(DVC is None, reason="dvc is not installed")
-
-
-def sh(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def stale(cwd: Path) -> set[str]:
@@ -33,23 +24,6 @@ def stale(cwd: Path) -> set[str]:
 
 def ran_stages(out: str) -> set[str]:
     return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-
-
-def make_repo(root: Path, params: dict) -> Path:
-    """A git + dvc scratch project with the repo's code and `params`, reproduced once."""
-    from conftest import ROOT
-    for name in ("src", "stages", "dvc.yaml", "pyproject.toml", ".gitignore"):
-        src = ROOT / name
-        (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
-         else shutil.copy(src, root / name))
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(root, "git", "init", "-q")
-    sh(root, "dvc", "init", "-q")
-    shutil.copy(ROOT / ".dvcignore", root / ".dvcignore")
-    sh(root, "git", "add", "-A")
-    sh(root, "git", "commit", "-qm", "init")
-    sh(root, "dvc", "repro")
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ from typing import Literal
 
 import torch
 
-from ganlab import io, losses
+from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, mse
 from ganlab.nn.conv import SeedStack
