@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from ganlab.config import validate
-from ganlab.report.claims import Context, check_all
-from ganlab.report.translation import CLAIMS as TRANSLATION_CLAIMS
+from ganlab.report.claims import CLAIMS, Context, Verdict, check_all, claim
 
 
 def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
@@ -17,7 +16,7 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 # Claims on the latent-space studies and on image translation have their own tests
 # (tests/test_studies.py, tests/test_translation.py); "all pass" / "all fail" below cover the rest.
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
-             "stylegan_mixing_coarse"} | {c.id for c in TRANSLATION_CLAIMS}
+             "stylegan_mixing_coarse"} | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}
 
 
 def verdicts(c: Context) -> dict:
@@ -99,3 +98,32 @@ def test_saturating_uses_same_state_gradient(tiny_params):
     assert verdicts(ctx(tiny_params, grid_runs(), m))["saturating_starves"] == "fail"
     m["s"]["train_grad_g_nonsat_early"] = 10.0      # same-state ratio 0.09: starved
     assert verdicts(ctx(tiny_params, grid_runs(), m))["saturating_starves"] == "pass"
+
+
+def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
+    """A bug in a claim's code must not read as a negative scientific result."""
+    monkeypatch.setattr("ganlab.report.claims.CLAIMS", list(CLAIMS))   # registrations below are undone
+    from ganlab.report import claims
+
+    @claim("test_raises", "A claim whose code has a bug.", "tests")
+    def raises(c):
+        return c.runs["no such run"]["modes_captured"]
+
+    @claim("test_bad_status", "A claim that answers something else.", "tests")
+    def bad_status(c):
+        return Verdict("maybe", "")
+
+    rows = {r["id"]: r for r in claims.check_all(ctx(tiny_params, grid_runs(), {}))}
+    assert rows["test_raises"]["status"] == "error"
+    assert rows["test_raises"]["evidence"] == "the claim's code raised KeyError: 'no such run'"
+    assert rows["test_bad_status"]["status"] == "error" and "status 'maybe'" in rows["test_bad_status"]["evidence"]
+    assert {r["status"] for i, r in rows.items() if not i.startswith("test_")} <= {"pass", "fail", "n/a"}
+    import pytest
+    with pytest.raises(ValueError, match="registered twice"):
+        claim("test_raises", "again", "tests")(raises)
+
+
+def test_claims_are_registered_by_subject_in_table_order():
+    modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
+    assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 21

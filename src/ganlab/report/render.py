@@ -25,6 +25,7 @@ import jinja2
 from ganlab import io
 from ganlab.report import claims as claims_mod
 from ganlab.report import translation
+from ganlab.report.format import fmt, pm
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -56,16 +57,6 @@ COVERAGE_COLUMNS = {False: [("classes covered", "classes_covered", 1), ("label K
 FEATURE_COLUMNS = [("Fréchet distance", "fd", 2), ("precision", "precision", 3), ("recall", "recall", 3),
                    ("density", "density", 3), ("coverage", "coverage", 3), ("sliced W1, features", "w_sliced_features", 3)]
 CONDITIONAL_COLUMNS = [("requested class %", "cond_accuracy", 1), ("code → class %", "code_class_accuracy", 1)]
-
-
-def fmt(x, nd: int = 3) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x)
-    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -nd):
-        return f"{x:.{nd}g}"
-    return f"{x:.{nd}f}"
 
 
 # Line breaks as str.splitlines sees them (CommonMark's are \r\n, \r and \n): a cell stays one line.
@@ -102,16 +93,6 @@ def environment() -> jinja2.Environment:
     env.filters.update(fmt=fmt, md=md)
     env.globals.update(pm=pm)
     return env
-
-
-def pm(m: dict, key: str, nd: int = 2) -> str:
-    """'mean ± std' when more than one seed was evaluated."""
-    v, s = m.get(key), m.get(f"{key}_std")
-    if v is None:
-        return "–"
-    if s is not None and len(m.get("seeds_evaluated", [])) > 1:
-        return f"{fmt(v, nd)} ± {fmt(s, nd)}"
-    return fmt(v, nd)
 
 
 def options(cfg) -> str:
@@ -253,7 +234,8 @@ def build_context(params, reports_dir: Path) -> dict:
             "classifiers": classifier_rows(params, reports_dir), "study_board": study_board(studies, params),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
-            "n_na": sum(c["status"] == "n/a" for c in claim_rows)}
+            "n_na": sum(c["status"] == "n/a" for c in claim_rows),
+            "n_error": sum(c["status"] == "error" for c in claim_rows)}
 
 
 def summary(ctx: dict) -> dict:
