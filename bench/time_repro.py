@@ -1,6 +1,6 @@
 """Time every stage of a `dvc repro`: run it, stamp each line of its output, and print the
 seconds from one "Running stage" line to the next, per stage and summed per stage kind and
-per dataset kind (the README's Timing section comes from this).
+per dataset kind (docs/timing.md comes from this).
 
 Usage: python bench/time_repro.py [dvc repro arguments...]   (e.g. -f, or stage names)
        python bench/time_repro.py --log repro.log              (re-read a saved log)
