@@ -3,8 +3,8 @@
 params.yaml has six sections: `device`, `evaluation`, `classifier` (optional: the evaluation
 classifier of every image dataset), `study` (optional: the latent-space studies), `datasets` (name -> recipe + its settings) and `runs`
 (name -> family + dataset + hyper-parameters). Every section is a
-dataclass whose fields carry a one-line `help` (cleanrl style); the README's params reference
-is generated from those strings (`python -m ganlab.config --markdown`).
+dataclass whose fields carry a one-line `help` (cleanrl style); the params reference, docs/params.md,
+is generated from those strings (`PYTHONPATH=src python scripts/update_docs_params.py` runs this module).
 
 Validation runs on the whole file before any work. Any problem raises ConfigError with one
 line that names the key path and what is allowed; stages turn it into exit status 2.
@@ -256,7 +256,7 @@ def build(cls: type, data: Any, path: str):
 
 
 def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
-    """(name, type, default, help) for each field: feeds the README's params reference."""
+    """(name, type, default, help) for each field: feeds the params reference, docs/params.md."""
     hints = typing.get_type_hints(cls)
     rows = []
     for f in dataclasses.fields(cls):
@@ -432,7 +432,7 @@ def stage_start(doc: str, section: str | None):
     return params, args.name, entries[args.name]
 
 
-if __name__ == "__main__":  # python -m ganlab.config --markdown: the README params reference
+if __name__ == "__main__":  # python -m ganlab.config --markdown: the params reference (docs/params.md)
     from ganlab.data import get_recipe, list_recipes
     from ganlab.families import get_family, list_families
 

@@ -5,7 +5,7 @@ optimiser and widths as in `dcgan`. `fake_class_weight` scales L_C on generated 
 loss (1 in the paper). At 0, D's class head learns from real images only, so G is rewarded
 only for images that a real-data classifier recognises; with 1, D's head also learns the
 classes G *intends*, and G can satisfy it with images an independent classifier does not
-recognise (measured on glyphs: README, "Image runs"). The class head's accuracy on real and generated batches
+recognise (measured on glyphs: docs/results.md, "Image runs"). The class head's accuracy on real and generated batches
 is logged (`cls_real`, `cls_fake`).
 """
 from __future__ import annotations

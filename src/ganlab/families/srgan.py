@@ -22,7 +22,7 @@ loss on them optimises the metric; an independent net, like the paper's VGG, doe
 dependency on it made every run of an image dataset retrain whenever `classifier.*` changed,
 since dvc cannot make a dep conditional on the family. Its cost on sr_glyphs (32x32, 6,000
 targets) with the defaults: 138 Adam steps, about 13 s of train@srgan-sr on one CPU thread
-(README "Image-to-image translation").
+(docs/results.md, "Image-to-image translation").
 
 Baselines: `content: pixel, adv_weight: 0` is SRResNet (the same generator trained on pixel
 MSE only, the paper's SRResNet-MSE); bicubic upsampling is computed at evaluation time
