@@ -290,11 +290,11 @@ def resolve_device(name: str = "auto"):
     lives beside the validation of `device`, not in the training loop, so that the classifier
     (and srgan's content net, which trains through it) need not import the loop."""
     import torch
-    if name == "auto":
+    if check_device(name) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for in params.yaml, but CUDA is not available here; use auto or cpu")
     return torch.device(name)
+
+
 SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study")
 
 

@@ -32,7 +32,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab import io
-from ganlab.config import resolve_device  # noqa: F401  (re-exported: callers import it from here)
+from ganlab.config import resolve_device
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
