@@ -9,10 +9,8 @@ from ganlab import config, io
 params, run, cfg = config.stage_start(__doc__, "runs")
 out_dir = Path("reports/runs") / run
 io.clean_stale(out_dir / "figures", out_dir / "metrics.json")
-from ganlab.evaluation import evaluate_run  # noqa: E402
+from ganlab.evaluation.run import evaluate_run  # noqa: E402
 
 m = evaluate_run(run, params.evaluation, model_dir=Path("models") / run, data_dir=Path("data") / cfg.dataset,
                  out_dir=out_dir, classifier_dir=Path("models/classifiers") / cfg.dataset)
-keys = ("modes_captured", "high_quality_pct", "reverse_kl", "emd", "emd_floor", "theta", "d_accuracy",
-        "classes_covered", "stacked_modes", "fd", "fd_floor", "precision", "recall", "cond_accuracy", "code_class_accuracy")
-print(f"[{run}] {m['status']}: " + ", ".join(f"{k} {m[k]:.3g}" for k in keys if m.get(k) is not None))
+print(f"[{run}] {m['status']}: " + ", ".join(f"{k} {m[k]:.3g}" for k in m["headline"] if m.get(k) is not None))

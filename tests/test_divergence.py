@@ -86,7 +86,7 @@ def test_nan_and_absurd_seeds_are_left_out_not_crashed(project, tiny_params):
     """Two seeds, one NaN and one finite but ~1e20 (the case that made the transport LP fail):
     evaluation scores neither, says why, and writes every output."""
     from ganlab import config
-    from ganlab.evaluation import point_run
+    from ganlab.evaluation.run import measure
     from ganlab.metrics import unscorable
     from ganlab.training.loop import load_model
 
@@ -105,7 +105,7 @@ def test_nan_and_absurd_seeds_are_left_out_not_crashed(project, tiny_params):
 
     model.generate = broken
     ev = config.load(project / "params.yaml").evaluation
-    res = point_run(model, cfg, meta, arrays, ev)
+    res = measure(model, cfg, meta, arrays, ev)
     assert res["keep"] == []
     assert res["not_scored"][0] == "non-finite samples"
     assert res["not_scored"][1].startswith("samples more than 1000 x the data's extent outside its range")

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ganlab.metrics import features, get_metric, list_metrics
+from ganlab.metrics import features
 from ganlab.metrics.features import (best_mapping_accuracy, classes_covered, factor_correlation,
                                      frechet_distance, frechet_from_stats, label_histogram, label_kl,
                                      prdc, stacked_modes)
@@ -295,12 +295,7 @@ def test_factor_correlation():
         factor_correlation(z, factors[:10])
 
 
-# --- registry and tensors ---------------------------------------------------------------------
-
-def test_registry():
-    names = set(list_metrics())
-    assert {"frechet_distance", "prdc", "label_kl", "stacked_modes", "best_mapping_accuracy"} <= names
-    assert get_metric("prdc") is prdc and get_metric("frechet_distance") is frechet_distance
+# --- tensors ---------------------------------------------------------------------------------
 
 
 def test_accepts_torch_tensors():

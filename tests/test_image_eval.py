@@ -12,10 +12,11 @@ import yaml
 
 from conftest import TINY, run_stage
 from ganlab import data, io
-from ganlab.classifier import load_classifier, train_classifier
+from ganlab.classifier import train_classifier
 from ganlab.config import ClassifierConfig
 from ganlab.data.glyphs import GlyphsConfig
-from ganlab.evaluation_images import grids, image_metrics
+from ganlab.evaluation import images
+from ganlab.evaluation.run import measure
 
 EV = types.SimpleNamespace(n_samples=400, stacked_samples=400, prdc_k=5, sliced_projections=32, seed=0)
 
@@ -26,7 +27,7 @@ def glyphs(tmp_path_factory):
     data.prepare(GlyphsConfig(image_size=16, n_train=2000, n_test=400), root / "data")
     train_classifier(ClassifierConfig(epochs=6, min_steps=0, batch_size=64), root / "data", root / "clf", device="cpu")
     arrays, meta = data.load(root / "data")
-    return arrays, meta, load_classifier(root / "clf")
+    return arrays, meta, root / "clf"
 
 
 class RealImages:
@@ -34,7 +35,7 @@ class RealImages:
     evaluation must score it like real data (conditional accuracy = the classifier's accuracy,
     Fréchet distance near the real-vs-real floor)."""
 
-    n_seeds, z_dim, n_cont, needs_labels = 1, 1, 0, True
+    n_seeds, z_dim, n_cont, translation, conditioning = 1, 1, 0, "", "class"
 
     def __init__(self, arrays, n_cat=10, wrong=False):
         self.images = data.to_model(torch.from_numpy(arrays["train"]))
@@ -58,7 +59,7 @@ class RealImages:
 
 def test_real_images_score_like_real_data(glyphs):
     arrays, meta, clf = glyphs
-    res = image_metrics(RealImages(arrays), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
+    res = measure(RealImages(arrays), types.SimpleNamespace(seeds=[0], dataset="g"), meta, arrays, EV, clf)
     m = {k: v[0] for k, v in res["per_seed"].items()}
     # Over the fixture classifier's seeds 0-25 (seed 0 here): label KL 0.011-0.018 but 0.053 at seed 8
     # (one class missing would give log(10/9) = 0.105); conditional accuracy 0.94-0.99, 0.895 at seed 8.
@@ -71,7 +72,7 @@ def test_real_images_score_like_real_data(glyphs):
 
 def test_wrong_class_gives_low_conditional_accuracy(glyphs):
     arrays, meta, clf = glyphs
-    res = image_metrics(RealImages(arrays, wrong=True), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
+    res = measure(RealImages(arrays, wrong=True), types.SimpleNamespace(seeds=[0], dataset="g"), meta, arrays, EV, clf)
     assert res["per_seed"]["cond_accuracy"][0] < 0.1     # every image is of the next class
     assert res["per_seed"]["classes_covered"][0] == 10   # but all classes are still there
 
@@ -85,17 +86,17 @@ def test_infogan_code_map_and_sweeps(glyphs):
     from ganlab.families import get_family
 
     model = RealImages(arrays)
-    model.needs_labels = False
+    model.conditioning = "code"
     perm = torch.tensor([3, 7, 0, 1, 9, 2, 8, 4, 6, 5])
     base = model.generate
     model.generate = lambda z: base(torch.cat([z[..., :1], torch.nn.functional.one_hot(perm[model.latent_labels(z)], 10).float()], -1))
-    res = image_metrics(model, types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
+    res = measure(model, types.SimpleNamespace(seeds=[0], dataset="g"), meta, arrays, EV, clf)
     # classifier seeds 0-25: 0.94-1.00, 0.90 at seed 8 (seed 0: 0.97)
     assert res["per_seed"]["code_class_accuracy"][0] > 0.8 and res["info"]["code_class_chance"] == 0.1
 
     cfg = build(get_family("infogan").Config, {"family": "infogan", "dataset": "g", "seeds": [0], "width": 4, "z_dim": 5}, "t")
     info = get_family("infogan")(cfg, meta, torch.device("cpu")).eval()
-    g = grids(info, meta, n_cols=4, n_sweep=5)
+    g = {k: grid for k, (grid, title) in images.figures(info, meta, arrays, n_cols=4, n_sweep=5).items()}
     assert g["class_grid"].shape == (10, 4, 1, 16, 16)
     assert g["code_sweep_c1"].shape == g["code_sweep_c2"].shape == (10, 5, 1, 16, 16)
     assert not np.allclose(g["code_sweep_c1"][:, 0], g["code_sweep_c1"][:, -1])   # the code changes the image

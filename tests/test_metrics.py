@@ -9,7 +9,6 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from ganlab.metrics import get_metric, list_metrics
 from ganlab.metrics.coverage import mode_coverage
 from ganlab.metrics.wasserstein import emd, histogram_distance, lp_distance, sliced, w1_1d
 
@@ -256,15 +255,7 @@ def test_coverage_bad_shapes(samples, centres, std, match):
         mode_coverage(samples, centres, std)
 
 
-# --- registry -------------------------------------------------------------------------
-
-def test_registry():
-    names = list_metrics()
-    assert {"lp_histogram", "emd", "sliced", "w1_1d", "mode_coverage"} <= set(names)
-    assert names == sorted(names)
-    assert get_metric("emd") is emd
-    with pytest.raises(KeyError, match="emd.*mode_coverage"):
-        get_metric("nope")
+# --- tensors ---------------------------------------------------------------------------
 
 
 def test_accepts_torch_tensors():

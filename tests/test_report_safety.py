@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -40,30 +41,48 @@ RUNS = {"toy": {"family": "toy1d", "dataset": "toy1d"},
 
 
 def _metrics(name: str, cfg, text: str) -> dict:
-    """A plausible metrics.json for each kind of board; `text` is appended to its free strings."""
-    base = {"run": name, "family": cfg.family + text, "seeds": [0, 1], "seeds_evaluated": [0, 1],
+    """A plausible metrics.json for each kind of board, its layout declared by the evaluation
+    registry as evaluate@ declares it; `text` is appended to its free strings."""
+    from ganlab.evaluation.run import describe
+
+    m = _values(name, cfg, text)
+    kind = m.pop("_kind")
+    meta = {"dim": 1 if cfg.family == "toy1d" else 2, "per_channel_labels": "stacked" in cfg.dataset,
+            "pairing": m.get("translation")}
+    final = {"theta": "data units" + text} if cfg.family == "toy1d" else {}
+    return {**m, **describe(kind, meta, EV, m, final), "units": m.get("units", {})}
+
+
+EV = types.SimpleNamespace(prdc_k=5)
+
+
+def _values(name: str, cfg, text: str) -> dict:
+    from ganlab.families import get_family
+
+    variant = get_family(cfg.family[:len(cfg.family) - len(text)] if text and cfg.family.endswith(text) else cfg.family).variant(cfg)
+    base = {"run": name, "family": cfg.family + text, "variant": variant + text, "seeds": [0, 1], "seeds_evaluated": [0, 1],
             "status": "completed" + text, "diverged_at_step": None, "train_seconds": 12.34, "n_samples": 2500, "n_real": 2500}
     fam = cfg.family
     if fam == "toy1d":
-        return {**base, "kind": "points", "w1_closed_form": 0.12, "w1_closed_form_floor": 0.01, "theta": 7.4,
+        return {**base, "_kind": "points", "kind": "points", "w1_closed_form": 0.12, "w1_closed_form_floor": 0.01, "theta": 7.4,
                 "theta_std": 0.1, "d_real": 0.51, "d_fake": 0.49, "d_accuracy": 0.52, "emd": 0.13, "emd_floor": 0.02,
                 "w_lp_hist": 0.11, "w_lp_hist_floor": 0.03, "units": {"theta": "data units" + text}}
     if fam in ("gan", "wgan_gp"):
-        return {**base, "kind": "points", "n_modes": 8 if "ring" in cfg.dataset else 25, "modes_captured": 6.5,
+        return {**base, "_kind": "points", "kind": "points", "n_modes": 8 if "ring" in cfg.dataset else 25, "modes_captured": 6.5,
                 "modes_captured_std": 0.5, "high_quality_pct": 91.2, "reverse_kl": 0.21, "emd": 0.05, "emd_floor": 0.01,
                 "w_lp_hist": 0.04, "w_lp_hist_floor": 0.01, "w_sliced": 0.03, "w_sliced_floor": 0.002,
                 "w1_closed_form": None, "train_grad_g_early": 0.2, "units": {"emd": "data units" + text}}
     if fam in ("dcgan", "cgan"):
-        im = {**base, "kind": "images", "n_classes": 10, "fd": 3.2, "fd_floor": 0.4, "precision": 0.7, "recall": 0.6,
+        im = {**base, "_kind": "images", "kind": "images", "n_classes": 10, "fd": 3.2, "fd_floor": 0.4, "precision": 0.7, "recall": 0.6,
               "density": 0.9, "coverage": 0.8, "w_sliced_features": 0.3, "units": {"fd": "features" + text}}
         if "stacked" in cfg.dataset:
             return {**im, "stacked_modes": 950.0, "stacked_kl": 0.3, "n_mode_samples": 26000}
         im.update(classes_covered=10.0, label_kl=0.01, per_seed={"classes_covered": [10.0, 10.0]})
         return {**im, "cond_accuracy": 0.95, "cond_accuracy_std": 0.01} if fam == "cgan" else im
     if fam == "pix2pix":
-        return {**base, "kind": "images", "translation": "paired", "l1": 0.04, "psnr": 20.1, "ssim": 0.8, "fd": 5.0,
-                "fd_floor": 0.5, "accuracy": 0.9, "target_accuracy": 0.99}
-    return {**base, "kind": "images", "translation": "unpaired", "cycle_l1_a": 0.02, "cycle_l1_b": 0.03, "label_ab": 0.95,
+        return {**base, "_kind": "paired", "kind": "images", "translation": "paired", "l1": 0.04, "psnr": 20.1, "ssim": 0.8, "fd": 5.0,
+                "fd_floor": 0.5, "accuracy": 0.9, "target_accuracy": 0.99, "bicubic_l1": 0.1}
+    return {**base, "_kind": "unpaired", "kind": "images", "translation": "unpaired", "cycle_l1_a": 0.02, "cycle_l1_b": 0.03, "label_ab": 0.95,
             "label_ba": 0.92, "fd_a": 4.0, "fd_b": 5.0, "fd_a_floor": 0.4, "fd_b_floor": 0.5, "identity_label_ab": 1.0,
             "identity_label_ba": 1.0, "identity_fd_a": 9.0, "identity_fd_b": 8.0}
 

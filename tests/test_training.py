@@ -16,7 +16,7 @@ import yaml
 
 from conftest import run_stage
 from ganlab import config, io
-from ganlab.evaluation import evaluate_run
+from ganlab.evaluation.run import evaluate_run
 from ganlab.training.loop import Trainer, snapshot_steps
 
 

@@ -14,9 +14,10 @@ import yaml
 
 from conftest import TINY, run_stage
 from ganlab import data, io
-from ganlab.classifier import load_classifier, train_classifier
+from ganlab.classifier import train_classifier
 from ganlab.config import ClassifierConfig, build
-from ganlab.evaluation_translation import distortion, paired_metrics
+from ganlab.evaluation.run import measure
+from ganlab.evaluation.translation import distortion
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
 from ganlab.families._translation import mse
@@ -46,12 +47,12 @@ def batches(arrays, seeds):
 def test_psnr_ssim_of_an_image_with_itself_and_known_values():
     x = np.random.default_rng(0).uniform(0, 1, (3, 1, 16, 16)).astype(np.float32)
     with np.errstate(divide="ignore"):
-        same = distortion(x, x)
+        same = distortion(types.SimpleNamespace(out01=x, target01=x))
     assert same["l1"] == 0 and same["ssim"] == pytest.approx(1.0) and same["psnr"] == np.inf
     y = np.clip(x + 0.1, 0, 1)
     # PSNR = 10 log10(1 / MSE) with data range 1
     want = np.mean([10 * np.log10(1 / np.mean((a - b) ** 2)) for a, b in zip(x, y)])
-    d = distortion(y, x)
+    d = distortion(types.SimpleNamespace(out01=y, target01=x))
     assert d["psnr"] == pytest.approx(want, rel=1e-6) and d["ssim"] < 1 and d["l1"] == pytest.approx(np.abs(y - x).mean())
 
 
@@ -156,12 +157,15 @@ def test_srgan_content_loss_on_its_own_feature_net(sr):
 
 class Oracle:
     """A "generator" that returns the true target of each test input (matched by row)."""
-    n_seeds, translation = 1, True
+    n_seeds, translation = 1, "paired"
 
     def __init__(self, arrays, blur=False):
         self.inp = torch.from_numpy(arrays["test_input"]).float()
         self.target = data.to_model(torch.from_numpy(arrays["test"]))
         self.blur = blur
+
+    def test_inputs(self, arrays, n):
+        return data.to_model(torch.from_numpy(arrays["test_input"][:n]))
 
     def generate(self, x):
         x = (x[0] + 1) * 127.5
@@ -174,15 +178,15 @@ class Oracle:
 
 def test_paired_metrics_known_answers(sr):
     root, arrays, meta = sr
-    clf = load_classifier(root / "clf")
+    cfg = types.SimpleNamespace(seeds=[0], dataset="sr")
     with np.errstate(divide="ignore"):
-        res = paired_metrics(Oracle(arrays), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
+        res = measure(Oracle(arrays), cfg, meta, arrays, EV, root / "clf")
     m = {k: v[0] for k, v in res["per_seed"].items()}
     assert m["l1"] == 0 and m["ssim"] == pytest.approx(1.0) and m["fd"] == pytest.approx(0, abs=1e-6)
     assert m["accuracy"] == res["info"]["target_accuracy"] > 0.8      # classifier seeds 0-11: 0.91-0.99 (seed 0: 0.985)
-    info = res["info"]
+    info = res["baselines"]
     assert 0 < info["bicubic_l1"] < 0.2 and info["bicubic_psnr"] < 30 and info["bicubic_fd"] > res["floor"]["fd"]
-    blur = paired_metrics(Oracle(arrays, blur=True), types.SimpleNamespace(seeds=[0]), meta, arrays, clf, EV)
+    blur = measure(Oracle(arrays, blur=True), cfg, meta, arrays, EV, root / "clf")
     b = {k: v[0] for k, v in blur["per_seed"].items()}
     assert b["l1"] > 0 and b["ssim"] < 1 and b["fd"] > 0 and np.isfinite(b["psnr"])
 
@@ -192,7 +196,7 @@ def test_translation_pipeline_end_to_end(tmp_path, monkeypatch):
     baselines on tiny sets, in process (the stage scripts are thin wrappers of these calls; the
     classifier stage runs as a script for the unpaired set's second, domain-A classifier)."""
     from ganlab import config
-    from ganlab.evaluation import evaluate_run
+    from ganlab.evaluation.run import evaluate_run
     from ganlab.report.render import render
     from ganlab.training.loop import Trainer
 

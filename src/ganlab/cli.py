@@ -2,7 +2,8 @@
 
   ganlab info                          families, dataset recipes, and the runs in params.yaml
                                        with their status
-  ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot / image grid)
+  ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot / image grid);
+                                       a translation run translates the first N held-out inputs
 
 Errors (unknown run, model not trained yet, a diverged seed whose samples are not finite)
 name what exists and exit with status 2; nothing is written then.
@@ -76,7 +77,16 @@ def cmd_sample(args) -> None:
     if args.seed_index >= len(cfg.seeds):
         _die(f"--seed-index must be below {len(cfg.seeds)} (the run trained seeds {cfg.seeds})")
     with torch.no_grad():
-        x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=args.latent_seed)))[args.seed_index].float().numpy()
+        if model.translation:       # image-to-image: the dataset's held-out inputs, not noise
+            from ganlab import data as datasets
+            try:
+                arrays, _ = datasets.load(Path(args.data) / cfg.dataset)
+            except io.FileError as err:
+                _die(str(err))
+            inputs = model.test_inputs(arrays, args.n)
+            x = model.translate(inputs.expand(model.n_seeds, *inputs.shape))[args.seed_index].float().numpy()
+        else:
+            x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=args.latent_seed)))[args.seed_index].float().numpy()
     if not np.isfinite(x).all():
         st = io.read_json(model_dir / "status.json")
         when = f"diverged at step {st['diverged_at_step']}" if st.get("diverged_at_step") else st["status"]
@@ -111,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="ganlab", description="Use the runs of a ganlab pipeline.")
     ap.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
     ap.add_argument("--models", default="models", help="folder of trained runs (default models)")
+    ap.add_argument("--data", default="data", help="folder of prepared datasets (default data): translation runs' inputs")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="families, datasets, runs and their status").set_defaults(fn=cmd_info)
     s = sub.add_parser("sample", help="draw samples from a trained run")

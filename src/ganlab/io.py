@@ -69,8 +69,8 @@ def _clean(obj: Any) -> Any:
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:  # numpy / torch scalars
-        return _clean(obj.item())
+    if type(obj).__module__.split(".")[0] in ("numpy", "torch") and len(obj.shape) == 0:
+        return _clean(obj.item())       # numpy / torch scalars (neither is imported here)
     return obj
 
 

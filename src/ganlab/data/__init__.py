@@ -60,9 +60,10 @@ def prepare(cfg, out_dir: str | Path) -> dict:
 def to_model(x):
     """Stored images (uint8 in [0, 255], numpy or torch) -> what models see: float32 in [-1, 1].
     Point data is returned unchanged (as float32)."""
-    if getattr(x, "dtype", None) is not None and str(x.dtype) in ("uint8", "torch.uint8"):
-        return x.float() / 127.5 - 1.0 if hasattr(x, "float") else x.astype(np.float32) / 127.5 - 1.0
-    return x.float() if hasattr(x, "float") else np.asarray(x, np.float32)
+    if not isinstance(x, np.ndarray) and type(x).__module__.startswith("torch"):    # a tensor (no torch import here)
+        return x.float() / 127.5 - 1.0 if str(x.dtype) == "torch.uint8" else x.float()
+    x = np.asarray(x)
+    return x.astype(np.float32) / 127.5 - 1.0 if x.dtype == np.uint8 else x.astype(np.float32)
 
 
 def to_uint8(x):

@@ -39,22 +39,22 @@ class TranslationConfig(RunConfig):
 
 class Translation(Family):
     Config = TranslationConfig
-    pairing = "paired"       # the dataset's meta["pairing"] this family trains on
-    translation = True       # evaluation dispatches on this (ganlab.evaluation_translation)
+    translation = "paired"   # the dataset's meta["pairing"] this family trains on
+    directions = ("a2b",)
     d_is_probability = True
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:
-        if desc.get("pairing") != cls.pairing:
+        if desc.get("pairing") != cls.translation:
             names = {"paired": "paired translation datasets (edges2glyphs, sr_glyphs)",
                      "unpaired": "unpaired translation datasets (glyphs2styled)"}
-            return f"family {cls.name} trains on {names[cls.pairing]}, not on {desc.get('pairing') or desc['kind']} data"
+            return f"family {cls.name} trains on {names[cls.translation]}, not on {desc.get('pairing') or desc['kind']} data"
         return None
 
     def __init__(self, cfg, meta: dict, device: torch.device):
         super().__init__(cfg, meta, device)
         self.shape = list(meta["shape"])
-        self.in_shape = list(meta["input_shape"] if self.pairing == "paired" else meta["a_shape"])
+        self.in_shape = list(meta["input_shape"] if self.translation == "paired" else meta["a_shape"])
         self.build_networks(cfg, meta)
         self.to(device)
         self._opts: tuple | None = None      # built on first use: evaluation never needs them
@@ -67,11 +67,19 @@ class Translation(Family):
         return rng.rand(n, *self.in_shape) * 2 - 1
 
     def fixed_input(self, n: int, rng: SeedRNG, real: RealBatches) -> torch.Tensor:
-        src = real.inputs if self.pairing == "paired" else real.domain_a
+        src = real.inputs if self.translation == "paired" else real.domain_a
         return to_model(src[:n]).expand(self.n_seeds, *([-1] * src.dim()))
 
     def generate(self, x: torch.Tensor) -> torch.Tensor:
         return self.G(x)
+
+    def translate(self, x: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+        if direction not in self.directions:
+            raise ValueError(f"family {self.name} translates {list(self.directions)}, not {direction!r}")
+        return self.G(x)
+
+    def test_inputs(self, arrays: dict, n: int) -> torch.Tensor:
+        return to_model(torch.from_numpy(arrays["test_input" if self.translation == "paired" else "a_test"][:n]))
 
     # ------------------------------------------------------------------ optimisers
     def g_params(self) -> list[nn.Parameter]:

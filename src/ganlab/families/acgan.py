@@ -28,6 +28,7 @@ class ACGAN(DCGAN):
     name = "acgan"
     Config = ACGANConfig
     needs_labels = True
+    conditioning = "class"
     d_aux_class = True
 
     def train_step(self, real, rng):

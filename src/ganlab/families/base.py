@@ -15,6 +15,7 @@ condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -84,9 +85,45 @@ def seed_grad_norm(module: nn.Module) -> torch.Tensor:
 
 
 class Family(nn.Module):
+    """A GAN family. Shared code (training loop, evaluation, studies, CLI, report) asks a model
+    only what is declared here; it never tests a family's name or probes its attributes (a test
+    greps src/ for both outside families/).
+
+    Capabilities, as class attributes (defaults: an unconditional generator of latents):
+    - `translation`: "" for a generator of latents; "paired" or "unpaired" for image-to-image
+      families, whose `translate(x, direction)` maps images along one of `directions`
+      ("a2b"; CycleGAN also "b2a") and `test_inputs(arrays, n)` names their inputs;
+    - `conditioning`: "" (none), "class" (the latent carries the class the image must show and
+      the family trains on labels: cGAN, ACGAN) or "code" (an unsupervised categorical code the
+      family learns to use: InfoGAN);
+    - the latent layout [noise (z_dim) | one-hot class or code (n_cat) | continuous codes
+      (n_cont)], with `latent_labels(z)` and `latent_cont(z)` reading the last two back;
+    - `latent_spaces`: the spaces latent studies may walk ("z"; StyleGAN adds "w"), with
+      `to_space`, `render` and `truncate`; `style_mixing` with `n_styles` and `mix`;
+    - `variant(cfg)`: the run in a few words for tables (family name and non-default
+      `variant_options`);
+    - `final_units`: the units of the family's own final numbers (`final_metrics`) that belong
+      in the report's headline table.
+    """
     name = ""
     Config = RunConfig
     d_is_probability = True   # d_display returns D(x) in [0, 1]; False for Wasserstein critics
+    translation = ""          # "", "paired" or "unpaired"
+    directions: tuple[str, ...] = ()
+    conditioning = ""         # "", "class" or "code"
+    z_dim = n_cat = n_cont = 0
+    latent_spaces: tuple[str, ...] = ()
+    style_mixing = False
+    variant_options: tuple[str, ...] = ()
+    final_units: dict[str, str] = {}
+
+    @classmethod
+    def variant(cls, cfg) -> str:
+        """'name' or 'name (option=value, ...)' for the `variant_options` that differ from
+        the family's defaults."""
+        defaults = {f.name: f.default for f in dataclasses.fields(cls.Config)}
+        bits = [f"{k}={getattr(cfg, k)}" for k in cls.variant_options if getattr(cfg, k) != defaults[k]]
+        return f"{cls.name} ({', '.join(bits)})" if bits else cls.name
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:
@@ -131,6 +168,44 @@ class Family(nn.Module):
         """Family-specific numbers for metrics.json (per seed). Default: none."""
         return {}
 
+    # ------------------------------------------------------------------ capabilities
+    def latent_labels(self, z: torch.Tensor) -> torch.Tensor:
+        """The class (or categorical code) latents `z` ask for: (S, n). Only when n_cat > 0."""
+        raise NotImplementedError(f"family {self.name} has no class or categorical code in its latent")
+
+    def latent_cont(self, z: torch.Tensor) -> torch.Tensor:
+        """The continuous codes of latents `z`: (S, n, n_cont)."""
+        raise NotImplementedError(f"family {self.name} has no continuous codes in its latent")
+
+    def to_space(self, z: torch.Tensor, space: str) -> torch.Tensor:
+        """Latents (noise part) mapped into one of `latent_spaces`."""
+        if space == "z" and "z" in self.latent_spaces:
+            return z
+        raise ValueError(f"family {self.name} has latent spaces {list(self.latent_spaces)}, not {space!r}")
+
+    def render(self, v: torch.Tensor, space: str = "z", codes: torch.Tensor | None = None,
+               noise_seed: int | None = None) -> torch.Tensor:
+        """Samples from points `v` of `space`; `codes` (S, n, n_cat + n_cont) are appended to
+        z-space noise (InfoGAN's codes held fixed along a path). `noise_seed` fixes per-pixel
+        noise where a family has it (StyleGAN)."""
+        if space not in self.latent_spaces:
+            raise ValueError(f"family {self.name} has latent spaces {list(self.latent_spaces)}, not {space!r}")
+        if codes is not None and codes.shape[-1]:
+            v = torch.cat([v, codes.to(v.dtype)], -1)
+        return self.generate(v)
+
+    def truncate(self, v: torch.Tensor, space: str, psi: float) -> torch.Tensor:
+        """Points of `space` pulled towards its mean by psi (StyleGAN's w truncation)."""
+        raise ValueError(f"family {self.name} has no truncation in space {space!r}")
+
+    def translate(self, x: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+        """Translation families: images (S, n, ...) of the input domain mapped along `direction`."""
+        raise ValueError(f"family {self.name} does not translate images")
+
+    def test_inputs(self, arrays: dict, n: int) -> torch.Tensor:
+        """Translation families: the first n held-out inputs (n, ...) in model space."""
+        raise ValueError(f"family {self.name} does not translate images")
+
 
 @dataclass
 class AdversarialConfig(RunConfig):
@@ -153,6 +228,8 @@ class AdversarialConfig(RunConfig):
 
 class Adversarial(Family):
     Config = AdversarialConfig
+    latent_spaces = ("z",)
+    variant_options = ("minibatch",)
     kinds: tuple[str, ...] = ("points", "images")   # data kinds the family trains on
     needs_labels = False    # trains on class labels (cGAN, ACGAN)
     d_in_class = ""         # how D sees the class: "", "concat", "projection" or "both" (cGAN)

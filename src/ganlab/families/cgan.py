@@ -27,6 +27,7 @@ class CGAN(DCGAN):
     name = "cgan"
     Config = CGANConfig
     needs_labels = True
+    conditioning = "class"
 
     def __init__(self, cfg, meta, device):
         self.d_in_class = cfg.d_condition   # read by Adversarial when it builds D

@@ -82,8 +82,15 @@ class CycleGANConfig(TranslationConfig):
 class CycleGAN(Translation):
     name = "cyclegan"
     Config = CycleGANConfig
-    pairing = "unpaired"
+    translation = "unpaired"
+    directions = ("a2b", "b2a")
     d_is_probability = False     # least-squares D: targets 1 (real) and 0 (generated), not a probability
+
+    def translate(self, x: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+        """a2b: G (domain A to B); b2a: F (B to A)."""
+        if direction == "b2a":
+            return self.F(x)
+        return super().translate(x, direction)
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:

@@ -27,6 +27,7 @@ class GANConfig(AdversarialConfig):
 
 class GAN(Adversarial):
     name = "gan"
+    variant_options = ("loss", "minibatch")
     Config = GANConfig
     kinds = ("points",)        # on images this update step is `dcgan`
 

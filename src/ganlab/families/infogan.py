@@ -36,6 +36,7 @@ class InfoGANConfig(DCGANConfig):
 
 class InfoGAN(DCGAN):
     name = "infogan"
+    conditioning = "code"
     Config = InfoGANConfig
 
     def latent_codes(self, cfg, meta):

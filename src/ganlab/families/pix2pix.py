@@ -33,8 +33,11 @@ class Pix2PixConfig(TranslationConfig):
 class Pix2Pix(Translation):
     name = "pix2pix"
     Config = Pix2PixConfig
-    pairing = "paired"
     d_in_class = "input"     # D is conditional: it sees the input beside the image (d_display needs it)
+
+    @classmethod
+    def variant(cls, cfg) -> str:
+        return "pix2pix (L1 only)" if cfg.adv_weight == 0 else "pix2pix (cGAN + L1)"
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:

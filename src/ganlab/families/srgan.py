@@ -64,7 +64,13 @@ class SRGANConfig(TranslationConfig):
 class SRGAN(Translation):
     name = "srgan"
     Config = SRGANConfig
-    pairing = "paired"
+
+    @classmethod
+    def variant(cls, cfg) -> str:
+        """SRResNet is srgan without the adversarial term and with pixel MSE (Ledig et al. 2017)."""
+        if cfg.adv_weight == 0:
+            return "SRResNet (pixel MSE)" if cfg.content == "pixel" else "srgan (feature loss only)"
+        return "SRGAN (features + adversarial)" if cfg.content == "features" else "srgan (pixel MSE + adversarial)"
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:

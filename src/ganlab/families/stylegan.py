@@ -118,6 +118,24 @@ class StyleGAN(Adversarial):
                 torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)))
 
     # ------------------------------------------------------------------ the studies' interface
+    latent_spaces = ("z", "w")
+    style_mixing = True
+
+    def to_space(self, z: torch.Tensor, space: str) -> torch.Tensor:
+        return self.mapping(z) if space == "w" else super().to_space(z, space)
+
+    def render(self, v: torch.Tensor, space: str = "z", codes: torch.Tensor | None = None,
+               noise_seed: int | None = None) -> torch.Tensor:
+        """Images from z (through the mapping) or from w, with per-pixel noise from `noise_seed`."""
+        if space not in self.latent_spaces:
+            raise ValueError(f"family {self.name} has latent spaces {list(self.latent_spaces)}, not {space!r}")
+        return self.synthesis(v if space == "w" else self.mapping(v), noise_seed=noise_seed)
+
+    def truncate(self, v: torch.Tensor, space: str, psi: float) -> torch.Tensor:
+        if space != "w":
+            return super().truncate(v, space, psi)
+        return self.truncate_w(v, psi)
+
     @property
     def w_avg(self) -> torch.Tensor:
         return torch.stack([net.w_avg for net in self.G.nets])

@@ -66,6 +66,7 @@ def notebook_initial_losses(theta: float = 3.0, phi0: float = -2.0, phi1: float 
 class Toy1d(Family):
     name = "toy1d"
     Config = Toy1dConfig
+    final_units = {"theta": "the generator's offset (G(z) = z + theta)"}
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:

@@ -1,40 +1,15 @@
-"""Sample-quality metrics for GANs on low-dimensional data.
+"""The mathematics of sample-quality metrics: Wasserstein distances (wasserstein.py), mode
+coverage (coverage.py), feature-space metrics (features.py), and when samples cannot be scored.
 
-A tiny name -> function registry so stages and configs can ask for a metric by
-string ("emd", "mode_coverage", ...). The metric modules are imported at the
-bottom of this file; importing them is what fills the registry.
+Plain functions of arrays, tested against closed forms and independent implementations. What a
+run is scored with, and under which name and unit, is declared in ganlab.evaluation (its
+metric registry); this package knows nothing of models, runs or files.
 
 Nothing here imports torch at module level: stages import these modules and
 import time matters. Tensors are still accepted, via `as_numpy`.
 """
 
 import numpy as np
-
-METRICS = {}  # name -> callable
-
-
-def register(name):
-    """Decorator: add a function to METRICS under `name` (names must be unique)."""
-    def deco(fn):
-        if name in METRICS:
-            raise ValueError(f"metric {name!r} is already registered")
-        METRICS[name] = fn
-        return fn
-    return deco
-
-
-def get_metric(name):
-    """Return the metric registered as `name`; KeyError lists the known names."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known metrics: {', '.join(list_metrics())}") from None
-
-
-def list_metrics():
-    """Sorted names of all registered metrics."""
-    return sorted(METRICS)
-
 
 ABSURD = 1e3   # samples farther than this many data extents from the data's box are not scored
 
@@ -59,9 +34,6 @@ def unscorable(x, lo, hi):
 
 def as_numpy(x):
     """Array-like or torch tensor -> numpy array (duck-typed so torch is never imported here)."""
-    if hasattr(x, "detach"):
+    if not isinstance(x, np.ndarray) and type(x).__module__.startswith("torch"):
         x = x.detach().cpu().numpy()
     return np.asarray(x)
-
-
-from . import wasserstein, coverage, features  # noqa: E402,F401  (registers the metrics)

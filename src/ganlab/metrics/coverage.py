@@ -11,10 +11,9 @@ Follows the VEEGAN (Srivastava et al. 2017) / PacGAN (Lin et al. 2018) conventio
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from . import as_numpy, register
+from . import as_numpy
 
 
-@register("mode_coverage")
 def mode_coverage(samples, centres, std, n_sigma=3.0, weights=None):
     """Mode-coverage statistics of `samples` (n, d) against mixture `centres` (K, d).
 

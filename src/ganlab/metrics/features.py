@@ -23,7 +23,7 @@ import numpy as np
 from scipy import linalg, optimize
 from scipy.spatial.distance import cdist
 
-from . import as_numpy, register
+from . import as_numpy
 
 CHUNK_ELEMENTS = 2 ** 23  # distance-matrix entries held at once in prdc (64 MiB of float64)
 
@@ -105,7 +105,6 @@ def frechet_from_stats(mu1, s1, mu2, s2, eps=1e-6):
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
 
 
-@register("frechet_distance")
 def frechet_distance(x, y):
     """Fréchet distance between Gaussians fitted to features x (N, d) and y (M, d).
 
@@ -135,7 +134,6 @@ def _kth_neighbour_radii(x, k):
     return radii
 
 
-@register("prdc")
 def prdc(real, fake, k=5):
     """Precision, recall, density and coverage of fake (M, d) against real (N, d).
 
@@ -188,7 +186,6 @@ def label_histogram(labels, n_classes):
     return (np.bincount(y, minlength=n_classes) / len(y)).tolist()
 
 
-@register("label_kl")
 def label_kl(gen_labels, real_labels, n_classes, floor=1e-10):
     """KL(generated label histogram || real label histogram) in nats.
 
@@ -211,7 +208,6 @@ def classes_covered(labels, n_classes, min_count=1):
     return int(np.count_nonzero(counts >= min_count))
 
 
-@register("stacked_modes")
 def stacked_modes(labels):
     """Stacked-MNIST mode statistics for per-channel digit labels of shape (N, 3), values 0..9.
 
@@ -231,7 +227,6 @@ def stacked_modes(labels):
 
 # --- InfoGAN codes ------------------------------------------------------------------------
 
-@register("best_mapping_accuracy")
 def best_mapping_accuracy(codes, labels, n_codes, n_classes):
     """Accuracy of the best one-to-one map from categorical codes to classes.
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import optimize, sparse, stats
 from scipy.spatial.distance import cdist
 
-from . import as_numpy, register
+from . import as_numpy
 
 
 def _weights(w, name):
@@ -79,7 +79,6 @@ def lp_distance(p, q, cost):
     return float(res.fun)
 
 
-@register("lp_histogram")
 def histogram_distance(x, y, bins=16, range=None):  # `range` mirrors np.histogramdd
     """W1 between samples x and y after binning both on one regular grid.
 
@@ -117,7 +116,6 @@ def histogram_distance(x, y, bins=16, range=None):  # `range` mirrors np.histogr
     return lp_distance(hx[kx], hy[ky], cdist(centres[kx], centres[ky]))
 
 
-@register("emd")
 def emd(x, y, num_itermax=10_000_000):
     """Exact W1 (Euclidean ground cost) between equal-weight samples x (n, d) and y (m, d)."""
     import ot
@@ -138,7 +136,6 @@ def emd(x, y, num_itermax=10_000_000):
     return float(cost)
 
 
-@register("sliced")
 def sliced(x, y, n_projections=256, seed=0):
     """Sliced W1: mean over random unit directions of the 1-D W1 of the projections.
 
@@ -155,7 +152,6 @@ def sliced(x, y, n_projections=256, seed=0):
     return float(np.mean([stats.wasserstein_distance(px[:, j], py[:, j]) for j in range(n_projections)]))
 
 
-@register("w1_1d")
 def w1_1d(x, y):
     """Closed-form W1 in 1-D: the area between the two empirical CDFs."""
     x, y = _pair(x, y, dims={1})

@@ -72,10 +72,6 @@ def course_1d(snaps: dict, meta: dict, title: str, path: Path) -> None:
     _save(fig, path)
 
 
-GRID_TITLES = {"class_grid": "row = requested class (or categorical code), column = one noise vector",
-               "code_sweep_c": "row = categorical code, columns = one continuous code from -1 to 1 (others 0)"}
-
-
 def tile(images: np.ndarray) -> np.ndarray:
     """(rows, cols, C, H, W) in [-1, 1] -> one (rows*H, cols*W[, 3]) picture in [0, 1], with
     1-pixel gaps. Three channels are shown as RGB (stacked glyphs: one digit per colour)."""

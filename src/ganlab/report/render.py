@@ -24,39 +24,32 @@ import jinja2
 
 from ganlab import io
 from ganlab.report import claims as claims_mod
-from ganlab.report import translation
 from ganlab.report.format import fmt, pm
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# Published rows, shown beside ours only when a dataset has the papers' exact settings.
+# Published rows, shown beside ours only when a dataset has the papers' exact settings: values
+# by the metrics.json key of the column they belong under.
 REFERENCES = {
-    "ring": [("PacGAN (Lin et al. 2018), Table 1", "GAN", "6.3 ± 0.5", "98.2", "0.45"),
-             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "7.9", "–", "–"),
-             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "1", "–", "–")],
-    "grid": [("PacGAN (Lin et al. 2018), Table 1", "GAN", "17.3 ± 0.8", "94.8", "0.70"),
-             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "23.8", "–", "–"),
-             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "3.3", "–", "–")],
+    "ring": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "6.3 ± 0.5", "high_quality_pct": "98.2", "reverse_kl": "0.45"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "7.9"}),
+             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", {"modes_captured": "1"})],
+    "grid": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "17.3 ± 0.8", "high_quality_pct": "94.8", "reverse_kl": "0.70"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "23.8"}),
+             ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", {"modes_captured": "3.3"})],
 }
 # Stacked MNIST (1,000 modes, 26,000 samples scored): modes captured and KL to uniform.
-STACKED_REFERENCES = [("VEEGAN (Srivastava et al. 2017), Table 2", "DCGAN", "99", "3.4"),
-                      ("VEEGAN (Srivastava et al. 2017), Table 2", "Unrolled GAN", "48.7", "4.32"),
-                      ("VEEGAN (Srivastava et al. 2017), Table 2", "VEEGAN", "150", "2.95"),
-                      ("PacGAN (Lin et al. 2018), Table 2", "PacDCGAN2", "1000", "0.06")]
+STACKED_REFERENCES = [("VEEGAN (Srivastava et al. 2017), Table 2", "DCGAN", {"stacked_modes": "99", "stacked_kl": "3.4"}),
+                      ("VEEGAN (Srivastava et al. 2017), Table 2", "Unrolled GAN", {"stacked_modes": "48.7", "stacked_kl": "4.32"}),
+                      ("VEEGAN (Srivastava et al. 2017), Table 2", "VEEGAN", {"stacked_modes": "150", "stacked_kl": "2.95"}),
+                      ("PacGAN (Lin et al. 2018), Table 2", "PacDCGAN2", {"stacked_modes": "1000", "stacked_kl": "0.06"})]
 PAPER_SETTINGS = {"ring": {"modes": 8, "radius": 1.0, "std": 0.01},
                   "grid": {"side": 5, "spacing": 2.0, "std": 0.05}}
-HEADLINE = ["modes_captured", "high_quality_pct", "reverse_kl", "emd", "w_lp_hist", "w_sliced",
-            "w1_closed_form", "theta", "d_real", "d_fake", "d_accuracy",
-            "classes_covered", "label_kl", "stacked_modes", "stacked_kl", "fd", "precision", "recall", "density",
-            "coverage", "w_sliced_features", "cond_accuracy", "code_class_accuracy", "code_rotation_corr",
-            "code_thickness_corr", "l1", "psnr", "ssim", "accuracy", "target_accuracy", "cycle_l1_a", "cycle_l1_b",
-            "label_ab", "label_ba", "fd_a", "fd_b"]
-# Image leaderboards: (header, metric, decimals); the feature metrics show their noise floor.
-COVERAGE_COLUMNS = {False: [("classes covered", "classes_covered", 1), ("label KL", "label_kl", 3)],
-                    True: [("modes (of 1,000)", "stacked_modes", 1), ("KL to uniform", "stacked_kl", 3)]}
-FEATURE_COLUMNS = [("Fréchet distance", "fd", 2), ("precision", "precision", 3), ("recall", "recall", 3),
-                   ("density", "density", 3), ("coverage", "coverage", 3), ("sliced W1, features", "w_sliced_features", 3)]
-CONDITIONAL_COLUMNS = [("requested class %", "cond_accuracy", 1), ("code → class %", "code_class_accuracy", 1)]
+REFERENCE_NOTE = ("Published rows (italic) use the same dataset settings but larger networks and longer training: "
+                  "context, not a like-for-like comparison.")
+STACKED_NOTE = ("Modes are distinct class triples among the scored samples. Published rows (italic) are for Stacked MNIST; "
+                "our stacked set is three rendered glyphs, not MNIST digits, and our networks are smaller: context, "
+                "not a like-for-like comparison.")
 
 
 # Line breaks as str.splitlines sees them (CommonMark's are \r\n, \r and \n): a cell stays one line.
@@ -95,15 +88,6 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def options(cfg) -> str:
-    bits = []
-    for k in ("loss", "minibatch"):
-        v = getattr(cfg, k, None)
-        if v and v not in ("none", "non_saturating"):
-            bits.append(f"{k}={v}")
-    return ", ".join(bits) or "–"
-
-
 def paper_setting(ds_cfg) -> str | None:
     want = PAPER_SETTINGS.get(ds_cfg.recipe)
     if want and all(getattr(ds_cfg, k) == v for k, v in want.items()):
@@ -111,29 +95,65 @@ def paper_setting(ds_cfg) -> str | None:
     return None
 
 
-def image_board(ds_name: str, ds_cfg, rows: list[dict], params) -> dict:
-    """A leaderboard of image runs as plain header + cell strings (both templates loop over them)."""
-    stacked = rows[0].get("stacked_modes") is not None
-    rows = sorted(rows, key=lambda m: m.get("fd") if m.get("fd") is not None else math.inf)
-    cols = COVERAGE_COLUMNS[stacked] + FEATURE_COLUMNS
-    cols += [c for c in CONDITIONAL_COLUMNS if any(r.get(c[1]) is not None for r in rows)]
-    header = ["run", "family", "seeds", "status"] + [h for h, _, _ in cols] + ["train s"]
+def _sorted(rows: list[dict], order: list) -> list[dict]:
+    """Rows by the board's sort keys ((key, "asc" | "desc"), ...); a missing value sorts last."""
+    def key(m):
+        out = []
+        for k, how in order:
+            v = m.get(k)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                out.append((1, 0))
+            else:
+                out.append((0, -v if how == "desc" else v))
+        return out
+    return sorted(rows, key=key)
+
+
+def _cell(m: dict, c: dict, floors: bool) -> str:
+    k, nd, scale = c["key"], c["decimals"], c["scale"]
+    v = {**m, k: None if m.get(k) is None else scale * m[k], f"{k}_std": (m.get(f"{k}_std") or 0) * scale}
+    floor = m.get(f"{k}_floor")
+    return pm(v, k, nd) + (f" ({fmt(scale * floor, nd)})" if floors and floor is not None else "")
+
+
+def board(ds_name: str, ds_cfg, rows: list[dict]) -> dict:
+    """One dataset's leaderboard as header + cell strings, laid out as the runs' evaluation kind
+    declares it (metrics.json "board": columns, row order, baseline rows, note): a column shows
+    when any run has its metric, its noise floor in parentheses."""
+    spec = rows[0]["board"]
+    rows = _sorted(rows, spec["sort"])
+    cols = [c for c in spec["columns"] if any(r.get(c["key"]) is not None for r in rows)]
+    floors = {c["key"] for c in cols if any(r.get(f"{c['key']}_floor") is not None for r in rows)}
+    header = ["run", "variant", "seeds", "status"]
+    header += [c["header"].format(**rows[0]) + (" (floor)" if c["key"] in floors else "") for c in cols] + ["train s"]
     cells = []
     for m in rows:
-        line = [m["run"], m["family"], f"{len(m['seeds_evaluated'])}/{len(m['seeds'])}",
-                m["status"] + (f" at step {m['diverged_at_step']}" if m.get("diverged_at_step") else "")]
-        for _, k, nd in cols:
-            scale = 100 if k in ("cond_accuracy", "code_class_accuracy") else 1
-            v = {**m, k: None if m.get(k) is None else scale * m[k], f"{k}_std": (m.get(f"{k}_std") or 0) * scale}
-            floor = m.get(f"{k}_floor")
-            line.append(pm(v, k, nd) + (f" ({fmt(floor, nd)})" if floor is not None else ""))
-        line.append(fmt(m.get("train_seconds"), 1))
-        cells.append(line)
+        status = m["status"] + (f" at step {m['diverged_at_step']}" if m.get("diverged_at_step") else "")
+        cells.append([m["run"], m["variant"], f"{len(m['seeds_evaluated'])}/{len(m['seeds'])}", status]
+                     + [_cell(m, c, c["key"] in floors) for c in cols] + [fmt(m.get("train_seconds"), 1)])
+    m = rows[0]
+    for b in spec.get("baseline_rows", []):
+        src = b["from"]
+        if src and not any(m.get(f"{src}_{c['key']}") is not None for c in cols):
+            continue                       # e.g. no bicubic row where inputs and targets have one size
+        line = [b["run"], b["variant"], "", ""]
+        for c in cols:
+            k = b.get("values", {}).get(c["key"]) or (f"{src}_{c['key']}" if src else None)
+            line.append(b["fixed"][c["key"]] if c["key"] in b["fixed"] else
+                        fmt(None if k is None or m.get(k) is None else c["scale"] * m[k], c["decimals"]))
+        cells.append(line + [""])
     refs = []
-    if stacked:   # published Stacked-MNIST rows under our two coverage columns
-        refs = [[name, f"published: {src}", "", ""] + [modes, kl] + [""] * (len(cols) - 1) for src, name, modes, kl in STACKED_REFERENCES]
-    return {"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows, "kind": "images", "header": header,
-            "cells": cells, "references": refs, "stacked": stacked, "figure": None, "one_d": False}
+    if any(c["key"] == "stacked_modes" for c in cols):
+        refs = STACKED_REFERENCES
+    elif paper_setting(ds_cfg):
+        refs = REFERENCES.get(paper_setting(ds_cfg), [])
+    ref_cells = [[name, f"published: {src}", "", ""] + [vals.get(c["key"], "") for c in cols] + [""] for src, name, vals in refs]
+    notes = [spec["note"]] if spec.get("note") else []
+    if refs:
+        notes.append(STACKED_NOTE if refs is STACKED_REFERENCES else REFERENCE_NOTE)
+    modes = any(c["key"] == "modes_captured" for c in cols)
+    return {"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows, "header": header, "cells": cells,
+            "references": ref_cells, "notes": notes, "figure": f"figures/{ds_name}_modes.png" if modes else None}
 
 
 def _ends(res: dict | None, key: str, nd: int = 3) -> str:
@@ -199,23 +219,8 @@ def build_context(params, reports_dir: Path) -> dict:
     boards = []
     for ds_name, ds_cfg in params.datasets.items():
         names = [n for n, c in params.runs.items() if c.dataset == ds_name and n in runs]
-        if not names:
-            continue
-        if runs[names[0]].get("translation"):     # pix2pix, srgan, cyclegan: ganlab.report.translation
-            boards.append(translation.board(ds_name, ds_cfg, [runs[n] for n in names], params.runs))
-            continue
-        if runs[names[0]].get("kind") == "images":
-            boards.append(image_board(ds_name, ds_cfg, [runs[n] for n in names], params))
-            continue
-        rows = sorted((runs[n] for n in names),
-                      key=lambda m: (-(m.get("modes_captured") or -1), -(m.get("high_quality_pct") or -1)))
-        for r in rows:
-            r["_options"] = options(params.runs[r["run"]])
-        ref = paper_setting(ds_cfg)
-        boards.append({"dataset": ds_name, "recipe": ds_cfg.recipe, "rows": rows, "kind": "points",
-                       "one_d": rows[0].get("w1_closed_form") is not None,
-                       "references": REFERENCES.get(ref, []) if ref else [],
-                       "figure": f"figures/{ds_name}_modes.png" if not rows[0].get("w1_closed_form") else None})
+        if names:
+            boards.append(board(ds_name, ds_cfg, [runs[n] for n in names]))
     sections = []
     for name in params.runs:
         m = runs.get(name)
@@ -223,7 +228,7 @@ def build_context(params, reports_dir: Path) -> dict:
         figs = sorted(p.name for p in fig_dir.glob("*.png")) if fig_dir.exists() else []
         table = []
         if m:
-            for k in HEADLINE + sorted(k for k in m if k.startswith(("train_", "notebook_"))):
+            for k in m.get("headline", []) + sorted(k for k in m if k.startswith(("train_", "notebook_"))):
                 if k in m and m[k] is not None:
                     floor = m.get(f"{k}_floor")
                     table.append((k, pm(m, k, 4), fmt(floor, 4) if floor is not None else "", m.get("units", {}).get(k, "")))
@@ -243,7 +248,7 @@ def summary(ctx: dict) -> dict:
     out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0}.get(c["status"]) for c in ctx["claims"]}}
     for board in ctx["boards"]:
         for m in board["rows"]:
-            out["runs"][m["run"]] = {k: m[k] for k in HEADLINE if m.get(k) is not None}
+            out["runs"][m["run"]] = {k: m[k] for k in m.get("headline", []) if m.get(k) is not None}
             out["runs"][m["run"]]["diverged"] = int(m["status"] == "diverged")
             out["runs"][m["run"]]["train_seconds"] = m.get("train_seconds")
     return out

@@ -20,11 +20,9 @@ from __future__ import annotations
 def applicable(family: type, desc: dict) -> tuple[list[str], str]:
     """(studies, why): the studies a run of `family` on a dataset described by `desc` gets,
     and in words why (or why none)."""
-    from ganlab.families.base import Adversarial
-
-    if not issubclass(family, Adversarial) or family.latent is not Adversarial.latent:
+    if "z" not in family.latent_spaces:
         return [], f"family {family.name} has no latent noise (z, then codes) to truncate or interpolate"
-    if getattr(family, "needs_labels", False):
+    if family.conditioning == "class":
         return [], (f"family {family.name} is conditional: its class comes from the label, not the noise, "
                     "so truncation and interpolation would measure the label, not the latent space")
     if desc.get("kind") == "images":

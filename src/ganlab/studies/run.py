@@ -4,7 +4,8 @@
 runs the studies that `ganlab.studies.applicable` grants it, and returns one dict:
 {"truncation": ..., "truncation_psi": ... (StyleGAN), "interpolation": ..., "mixing": ...
 (StyleGAN)}, every number the mean over the run's finite seeds with the per-seed values
-beside it. StyleGAN is recognised by its interface (a `mapping` network), not by name.
+beside it. Models are asked only what the Family base declares: their `latent_spaces` (a "w"
+space gets the psi sweep and w paths), `render`, `truncate`, and `style_mixing`.
 """
 from __future__ import annotations
 
@@ -27,10 +28,6 @@ NOISE_SEED = 12345    # StyleGAN's per-pixel noise: the same at both ends of eve
 GRID_COLS = 10        # images per row of the truncation grid and of the interpolation strips
 STRIP_PAIRS = 4       # pairs shown per interpolation space
 MIX_GRID = 5          # coarse sources (rows) and fine sources (columns) in the mixing figure
-
-
-def is_stylegan(model) -> bool:
-    return hasattr(model, "mapping")
 
 
 def _mean(per_seed: list[float]) -> float:
@@ -139,20 +136,18 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
     res = _sweep(taus, sample_tau, score, keep)
     out["truncation"] = {"space": "z", "parameter": "tau", "unit": unit, "z_dist": model.cfg.z_dist, **res}
 
-    if is_stylegan(model):
+    if "w" in model.latent_spaces:
         def sample_psi(psi):
             z = model.latent(n, SeedRNG(cfg.seeds, offset=study.seed))
             with torch.no_grad():
-                return model.synthesis(model.truncate_w(model.mapping(z), psi), noise_seed=NOISE_SEED)
+                return model.render(model.truncate(model.to_space(z, "w"), "w", psi), "w", noise_seed=NOISE_SEED)
         res = _sweep(study.psi, sample_psi, score, keep)
         out["truncation_psi"] = {"space": "w", "parameter": "psi", "unit": "w = w_avg + psi (w - w_avg)", **res}
     return out
 
 
 def _generate(model, z: torch.Tensor) -> torch.Tensor:
-    if is_stylegan(model):
-        return model.synthesis(model.mapping(z), noise_seed=NOISE_SEED)
-    return model.generate(z)
+    return model.render(z, "z", noise_seed=NOISE_SEED)
 
 
 # --------------------------------------------------------------------------- interpolation
@@ -160,18 +155,12 @@ def _generate(model, z: torch.Tensor) -> torch.Tensor:
 def _spaces(model) -> list[tuple[str, str, str]]:
     """(name, latent space, interpolation) of every path the run gets."""
     spaces = [("z_slerp", "z", "slerp"), ("z_lerp", "z", "lerp")]
-    return spaces + [("w_lerp", "w", "lerp")] if is_stylegan(model) else spaces
+    return spaces + [("w_lerp", "w", "lerp")] if "w" in model.latent_spaces else spaces
 
 
 def _renderer(model, space: str, codes: torch.Tensor):
     """points (S, n, d) of `space` -> images; InfoGAN's codes stay fixed along each path."""
-    if is_stylegan(model):
-        if space == "w":
-            return lambda w: model.synthesis(w, noise_seed=NOISE_SEED)
-        return lambda z: model.synthesis(model.mapping(z), noise_seed=NOISE_SEED)
-    if codes.shape[-1] == 0:
-        return model.generate
-    return lambda z: model.generate(torch.cat([z, codes.to(z.dtype)], -1))
+    return lambda v: model.render(v, space, codes, noise_seed=NOISE_SEED)
 
 
 @torch.no_grad()
@@ -189,8 +178,8 @@ def interpolation_study(model, cfg, meta, clf, study) -> dict:
         a, b = z0[..., :zd], z1[..., :zd]
         a64, b64 = a.double(), b.double()
         if space == "w":
-            a, b = model.mapping(z0), model.mapping(z1)
-            a64, b64 = model64.mapping(z0.double()), model64.mapping(z1.double())
+            a, b = model.to_space(z0, "w"), model.to_space(z1, "w")
+            a64, b64 = model64.to_space(z0.double(), "w"), model64.to_space(z1.double(), "w")
         # path length, in float64 (images and features of points 1e-4 apart)
         d = interp.path_lengths(lambda tt: f(a64, b64, tt), _renderer(model64, space, codes.double()), features64,
                                 t, study.epsilon).numpy()
@@ -236,9 +225,9 @@ def mixing_study(model, cfg, clf, study) -> dict:
     if not 0 < c < L:
         raise ValueError(f"study.crossover: must be between 1 and {L - 1} (this run has {L} styles), got {c}")
     rng = SeedRNG(cfg.seeds, offset=study.seed + 2)
-    wa, wb = model.mapping(model.latent(study.n_mix, rng)), model.mapping(model.latent(study.n_mix, rng))
-    la, lb = _labels(clf, model.synthesis(wa, noise_seed=NOISE_SEED)), _labels(clf, model.synthesis(wb, noise_seed=NOISE_SEED))
-    lm = _labels(clf, model.synthesis(model.mix(wa, wb, c), noise_seed=NOISE_SEED))
+    wa, wb = model.to_space(model.latent(study.n_mix, rng), "w"), model.to_space(model.latent(study.n_mix, rng), "w")
+    la, lb = _labels(clf, model.render(wa, "w", noise_seed=NOISE_SEED)), _labels(clf, model.render(wb, "w", noise_seed=NOISE_SEED))
+    lm = _labels(clf, model.render(model.mix(wa, wb, c), "w", noise_seed=NOISE_SEED))
     per_seed = []
     for s in range(model.n_seeds):
         a, b, m = (x[s].reshape(study.n_mix, -1) for x in (la, lb, lm))
@@ -251,9 +240,9 @@ def mixing_study(model, cfg, clf, study) -> dict:
     k = MIX_GRID
     rows = wa[:1, :k, None].expand(1, k, k, wa.shape[-1]).reshape(1, k * k, -1)
     cols = wb[:1, None, :k].expand(1, k, k, wb.shape[-1]).reshape(1, k * k, -1)
-    mixed = model.synthesis(model.mix(rows, cols, c), noise_seed=NOISE_SEED)[0].float().numpy()
-    src_a = model.synthesis(wa[:1, :k], noise_seed=NOISE_SEED)[0].float().numpy()
-    src_b = model.synthesis(wb[:1, :k], noise_seed=NOISE_SEED)[0].float().numpy()
+    mixed = model.render(model.mix(rows, cols, c), "w", noise_seed=NOISE_SEED)[0].float().numpy()
+    src_a = model.render(wa[:1, :k], "w", noise_seed=NOISE_SEED)[0].float().numpy()
+    src_b = model.render(wb[:1, :k], "w", noise_seed=NOISE_SEED)[0].float().numpy()
     grid = np.full((k + 1, k + 1, *mixed.shape[1:]), -1.0, np.float32)
     grid[0, 1:], grid[1:, 0] = src_b, src_a
     grid[1:, 1:] = mixed.reshape(k, k, *mixed.shape[1:])
@@ -277,7 +266,8 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
         from ganlab.classifier import load_classifier
         clf = load_classifier(classifier_dir)
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "applicable": True,
-           "studies": list(studies), "seeds": cfg.seeds, "stylegan": is_stylegan(model)}
+           "studies": list(studies), "seeds": cfg.seeds,
+           "latent_spaces": list(model.latent_spaces), "style_mixing": model.style_mixing}
     t = time.perf_counter()
     if "truncation" in studies:
         out.update(truncation_study(model, cfg, meta, arrays, clf, study, ev))
@@ -287,7 +277,7 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
         out["interpolation"] = interpolation_study(model, cfg, meta, clf, study)
         out["seconds_interpolation"] = time.perf_counter() - t
     t = time.perf_counter()
-    if "interpolation" in studies and is_stylegan(model):
+    if "interpolation" in studies and model.style_mixing:
         out["mixing"] = mixing_study(model, cfg, clf, study)
         out["seconds_mixing"] = time.perf_counter() - t
     out["seconds"] = time.perf_counter() - start

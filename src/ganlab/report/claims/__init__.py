@@ -10,8 +10,8 @@ own runs are checked too.
 
 Each claim is a function from the evaluated runs (Context) to a Verdict, registered with
 `@claim(id, text, source)` in the module of its subject: points.py, images.py, studies.py,
-translation.py (the table lists them in that order, each in definition order). Adding a claim
-is one function in one of those files. `each` is the per-run loop most claims share. A claim
+translation.py (the table lists them in that order, each in definition order), then any other
+module of this package, found like families. Adding a claim is one function in one file. `each` is the per-run loop most claims share. A claim
 whose code raises is shown as `error` with the exception, never as a scientific `fail`.
 """
 from __future__ import annotations
@@ -100,8 +100,18 @@ def check_all(ctx: Context) -> list[dict]:
     return rows
 
 
-# Importing the subject modules registers their claims; this order is the table's order.
-from ganlab.report.claims import points  # noqa: E402,F401,I001
-from ganlab.report.claims import images  # noqa: E402,F401
-from ganlab.report.claims import studies  # noqa: E402,F401
-from ganlab.report.claims import translation  # noqa: E402,F401
+SUBJECTS = ("points", "images", "studies", "translation")   # the table's order; other modules follow by name
+
+
+def _discover() -> None:
+    """Import every module of this package (importing registers its claims): the course's
+    subjects first, in SUBJECTS order, then any other module (a user's own claims) by name."""
+    import importlib
+    import pkgutil
+
+    found = sorted(i.name for i in pkgutil.iter_modules(__path__) if not i.name.startswith("_"))
+    for name in [n for n in SUBJECTS if n in found] + [n for n in found if n not in SUBJECTS]:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+_discover()

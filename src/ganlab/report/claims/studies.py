@@ -79,7 +79,8 @@ def interpolation_smooth(ctx: Context) -> Verdict:
 
 
 def _stylegan_studies(ctx: Context, key: str) -> list[str]:
-    return [n for n in ctx.configs if (ctx.studies.get(n) or {}).get("stylegan") and key in ctx.studies[n]]
+    """Runs with a w space (StyleGAN's mapping output) whose study has `key`."""
+    return [n for n in ctx.configs if "w" in (ctx.studies.get(n) or {}).get("latent_spaces", []) and key in ctx.studies[n]]
 
 
 @claim("stylegan_w_smoother", "StyleGAN's paths in w are smoother (shorter perceptual path) than in z.",

@@ -1,0 +1,99 @@
+"""The metric registry: `@metric(kind, units=...)` adds a per-seed metric of one kind of data.
+
+A metric function takes one seed's sample (an object whose attributes the kind module
+documents) and the evaluation params, and returns {key: value}; it returns {} where it does
+not apply (e.g. the conditional accuracy of an unconditional run). Keys are unique across the
+metrics of a kind. The registry keeps registration order: metrics.json, the per-run table and
+summary.json list keys in that order.
+
+    @metric("images", units={"my_score": "fraction"})
+    def my_score(s, ev):
+        return {"my_score": float(...)}
+
+Options: `floor=True` also scores the kind's second real sample in place of the generated one
+(the noise floor, `<key>_floor`); `headline` lists the keys shown in tables and summary.json
+(default: every key in `units`); `optional` lists keys that exist only for some data (they get
+no null placeholder when no seed could be scored).
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    kind: str
+    fn: Callable
+    units: dict[str, str]
+    headline: tuple[str, ...]
+    floor: bool = False
+    optional: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A leaderboard column: header, the metrics.json key, decimals, and a display scale
+    (100 for fractions shown in %). The floor `<key>_floor` is shown beside it when present."""
+    header: str
+    key: str
+    decimals: int = 3
+    scale: float = 1.0
+
+
+_METRICS: dict[str, dict[str, Metric]] = {}      # kind -> name -> Metric, in registration order
+
+
+def metric(kind: str, units: dict[str, str], floor: bool = False, headline: tuple[str, ...] | None = None,
+           optional: tuple[str, ...] = (), name: str | None = None):
+    """Decorator: register fn(sample, ev) -> {key: value} as a metric of `kind` data."""
+    def deco(fn: Callable) -> Callable:
+        mname = name or fn.__name__
+        registered = _METRICS.setdefault(kind, {})
+        if mname in registered:
+            raise ValueError(f"{kind} metric {mname!r} is already registered")
+        taken = {k for m in registered.values() for k in m.units}
+        if taken & set(units):
+            raise ValueError(f"{kind} metric {mname!r}: keys {sorted(taken & set(units))} belong to another metric")
+        registered[mname] = Metric(mname, kind, fn, dict(units), tuple(units if headline is None else headline),
+                                   floor, tuple(optional))
+        return fn
+    return deco
+
+
+def unregister(kind: str, name: str) -> None:
+    """Remove a metric (tests register toy metrics at run time)."""
+    del _METRICS[kind][name]
+
+
+def kinds() -> dict:
+    """kind name -> its module (every module of this package that lists KINDS). A kind module
+    has KINDS, HEADLINE_INFO, prepare(model, cfg, meta, arrays, ev, classifier_dir) -> samples,
+    board(meta, ev) -> leaderboard layout, and figures(model, meta, arrays) -> {name: (grid, title)}."""
+    from ganlab import evaluation
+    out = {}
+    for info in pkgutil.iter_modules(evaluation.__path__):
+        if info.name.startswith("_") or info.name in ("registry", "run"):
+            continue
+        module = importlib.import_module(f"{evaluation.__name__}.{info.name}")
+        for kind in getattr(module, "KINDS", ()):
+            out[kind] = module
+    return out
+
+
+def metrics_of(kind: str) -> list[Metric]:
+    """The registered metrics of one kind of data, in registration order."""
+    kinds()                              # importing the kind modules registers their metrics
+    return list(_METRICS.get(kind, {}).values())
+
+
+def list_metrics() -> dict[str, list[str]]:
+    """{kind: [metric names]} of every registered metric."""
+    return {k: [m.name for m in metrics_of(k)] for k in sorted(kinds())}
+
+
+def units(kind: str) -> dict[str, str]:
+    return {k: u for m in metrics_of(kind) for k, u in m.units.items()}

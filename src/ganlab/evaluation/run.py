@@ -1,0 +1,154 @@
+"""evaluate@<run>: the driver, the same for every kind of data.
+
+1. load the run (model, config, status) and its dataset;
+2. the kind module (ganlab.evaluation.registry.kinds(): the family's `translation`, else the
+   dataset's kind) draws the samples: one per scorable seed, a second real sample for the
+   noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
+3. every registered metric of that kind scores every seed; metrics with a floor also score
+   the second real sample, and every metric scores the baselines (`<baseline>_<key>`);
+4. per key: mean and std over the scored seeds, and the per-seed values; the family's own
+   final numbers; early/late summaries of the training log; units, the headline keys and the
+   leaderboard layout (what the report reads, so it never imports this package);
+5. figures that need the model, then reports/runs/<run>/metrics.json.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ganlab import data as datasets
+from ganlab import io
+from ganlab.evaluation import registry
+
+EARLY = 0.1   # "early" and "late" in training: the first and last 10 % of logged points
+
+
+def _agg(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return float("nan"), float("nan")
+    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+
+
+def training_summary(history: list[dict]) -> dict[str, float]:
+    """Early/late means of logged curves: the evidence for claims about training dynamics."""
+    out: dict[str, float] = {}
+    if not history:
+        return out
+    k = max(1, int(round(EARLY * len(history))))
+    for key in ("w_sliced", "w_critic", "grad_g", "grad_g_nonsat", "d_real", "d_fake"):
+        vals = [r[key] for r in history if r.get(key) is not None and np.isfinite(r[key])]
+        if len(vals) >= 2:
+            kk = max(1, min(k, len(vals) // 2))
+            out[f"train_{key}_early"] = float(np.mean(vals[:kk]))
+            out[f"train_{key}_late"] = float(np.mean(vals[-kk:]))
+    return out
+
+
+def kind_of(model, meta: dict) -> str:
+    """The kind of data a run is evaluated as: its translation pairing, else the dataset's kind."""
+    return model.translation or meta["kind"]
+
+
+def score(metrics: list, sample, ev, only: tuple[str, ...] | None = None, floor: bool = False) -> dict[str, float]:
+    """Every metric (or those named in `only`; with floor=True those that have a floor) on one sample."""
+    out: dict[str, float] = {}
+    for m in metrics:
+        if (floor and not m.floor) or (only is not None and m.name not in only):
+            continue
+        out.update(m.fn(sample, ev))
+    return out
+
+
+def score_all(kind: str, batch, ev) -> dict:
+    """{"per_seed": {key: [value per scored seed]}, "keep": [seed indices], "floor": {key: value},
+    "baselines": {"<name>_<key>": value}} for one kind's samples."""
+    metrics = registry.metrics_of(kind)
+    keep = sorted(batch.seeds)
+    if batch.workers > 1:      # independent per seed: a thread pool where the work releases the GIL
+        with ThreadPoolExecutor(max_workers=batch.workers) as pool:
+            floor_job = pool.submit(score, metrics, batch.floor, ev, None, True)
+            jobs = [pool.submit(score, metrics, batch.seeds[i], ev) for i in keep]
+            results, floor = [j.result() for j in jobs], floor_job.result()
+    else:
+        floor = score(metrics, batch.floor, ev, floor=True)
+        results = [score(metrics, batch.seeds[i], ev) for i in keep]
+    per_seed: dict[str, list[float]] = {}
+    for m in results:
+        for k, v in m.items():
+            per_seed.setdefault(k, []).append(v)
+    if not keep:               # no seed could be scored: the keys exist, as null
+        for m in metrics:
+            for k in m.headline:
+                if k not in m.optional:
+                    per_seed.setdefault(k, [])
+    baselines = {f"{name}_{k}": v for name, (sample, only) in batch.baselines.items()
+                 for k, v in score(metrics, sample, ev, only).items()}
+    return {"per_seed": per_seed, "keep": keep, "floor": floor, "baselines": baselines}
+
+
+def measure(model, cfg, meta: dict, arrays: dict, ev, classifier_dir: Path | None = None) -> dict:
+    """Every registered metric of the run's kind on a model in memory (no files written):
+    {"kind", "per_seed", "keep", "floor", "baselines", "info", "not_scored"}."""
+    kind = kind_of(model, meta)
+    batch = registry.kinds()[kind].prepare(model, cfg, meta, arrays, ev, classifier_dir)
+    return {"kind": kind, **score_all(kind, batch, ev), "info": batch.info, "not_scored": batch.not_scored}
+
+
+def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = None) -> dict:
+    """What the report needs to show a run's metrics `out`, from the registry and the kind
+    module: "units" (of the keys scored per seed), "headline" (the keys of the per-run table
+    and summary.json: the metrics' in registration order, the family's final numbers, the
+    kind's facts) and "board" (its leaderboard layout)."""
+    metrics, module = registry.metrics_of(kind), registry.kinds()[kind]
+    final_units = final_units or {}
+    units = {**{k: u for m in metrics for k, u in m.units.items()}, **final_units}
+    board = module.board(meta, ev)
+    return {"units": {k: u for k, u in units.items() if k in out.get("per_seed", {})},
+            "headline": [k for m in metrics for k in m.headline if k in out] + [k for k in final_units if k in out]
+                        + [k for k in module.HEADLINE_INFO if k in out],
+            "board": {**board, "columns": [asdict(c) for c in board["columns"]]}}
+
+
+def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None) -> dict:
+    from ganlab.report import figures
+    from ganlab.training.loop import load_model
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    rebuild = f"dvc repro train@{model_dir.name}"
+    status = io.read_verified(model_dir / "status.json", rebuild, io.read_json)
+    model, cfg, _ = load_model(model_dir)
+    arrays, meta = datasets.load(data_dir)
+    res = measure(model, cfg, meta, arrays, ev, classifier_dir)
+    kind, module = res["kind"], registry.kinds()[res["kind"]]
+    per_seed, keep = res["per_seed"], res["keep"]
+    final = model.final_metrics()
+    for k, v in final.items():
+        if isinstance(v, list):
+            per_seed[k] = [v[i] for i in keep]
+
+    out = {"run": run, "family": cfg.family, "variant": model.variant(cfg), "dataset": cfg.dataset, "kind": meta["kind"],
+           "status": status["status"], "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
+           "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
+           # seeds left out, and why (e.g. ganlab.metrics.unscorable: non-finite or absurd samples)
+           "seeds_not_scored": {str(cfg.seeds[i]): why for i, why in sorted(res["not_scored"].items())},
+           **res["info"], **res["baselines"]}
+    for k, vals in per_seed.items():
+        out[k], out[f"{k}_std"] = _agg(vals)
+    out.update({k: v for k, v in final.items() if not isinstance(v, list)})
+    for k, v in res["floor"].items():
+        out[f"{k}_floor"] = v
+    out.update(training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json)))
+    out["per_seed"] = per_seed
+    out.update(describe(kind, meta, ev, out, model.final_units))
+
+    with io.atomic_dir(out_dir / "figures") as tmp:
+        figures.run_figures(run, model_dir, meta, tmp)
+        for name, (grid, title) in module.figures(model, meta, arrays).items():
+            figures.image_grid(grid, f"{run}: {title}", tmp / f"{name}.png")
+    io.write_json(out_dir / "metrics.json", out)
+    return out

@@ -1,0 +1,221 @@
+"""The house's rules, checked: shared code asks models only what the Family base declares, and
+a metric, a claim, a dataset recipe and a family are each one file that the registries find.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import yaml
+
+from conftest import run_stage
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "ganlab"
+
+
+def _code_strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """String constants that are not docstrings, with their line numbers."""
+    docs = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docs.add(id(first.value))
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+def test_no_family_names_or_attribute_probing_outside_families():
+    """Evaluation, studies, the CLI, the loop and the report branch on declared capabilities,
+    never on a family's name or on hasattr. Claims are exempt from the name rule only: a
+    lecture statement is about a named family (they find its runs by name, as data)."""
+    from ganlab.data import list_recipes
+    from ganlab.families import list_families
+
+    names = set(list_families()) - set(list_recipes())      # "toy1d" is also a dataset recipe
+    problems = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.startswith("families/"):
+            continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "hasattr":
+                problems.append(f"{rel}:{node.lineno}: hasattr")
+        if rel.startswith("report/claims/"):
+            continue
+        problems += [f"{rel}:{line}: family name {s!r}" for line, s in _code_strings(tree) if s in names]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_detector_finds_what_it_forbids():
+    """The two rules above on code that breaks them (a rule that cannot fail proves nothing)."""
+    tree = ast.parse(textwrap.dedent('''
+        """Docstrings may name pix2pix."""
+        def f(model, cfg):
+            if cfg.family == "pix2pix":
+                return hasattr(model, "mapping")
+    '''))
+    assert [s for _, s in _code_strings(tree)] == ["pix2pix", "mapping"]
+    assert any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "hasattr" for n in ast.walk(tree))
+
+
+def test_family_capabilities_are_declared():
+    """Every family answers the capability questions with values of the declared kinds."""
+    from ganlab.families import get_family, list_families
+    from ganlab.families.base import Family
+
+    for name in list_families():
+        fam = get_family(name)
+        assert issubclass(fam, Family)
+        assert fam.translation in ("", "paired", "unpaired"), name
+        assert fam.conditioning in ("", "class", "code"), name
+        assert bool(fam.directions) == bool(fam.translation), name
+        assert not (fam.translation and fam.latent_spaces), name
+        assert not fam.style_mixing or "w" in fam.latent_spaces, name
+        assert isinstance(fam.variant(fam.Config(family=name, dataset="d")), str)
+    assert get_family("stylegan").latent_spaces == ("z", "w")
+    assert get_family("cyclegan").directions == ("a2b", "b2a")
+    assert get_family("cgan").conditioning == "class" and get_family("infogan").conditioning == "code"
+    pix = get_family("pix2pix")
+    assert pix.variant(pix.Config(family="pix2pix", dataset="d", adv_weight=0.0)) == "pix2pix (L1 only)"
+    gan = get_family("gan")
+    assert gan.variant(gan.Config(family="gan", dataset="d")) == "gan"
+    assert gan.variant(gan.Config(family="gan", dataset="d", loss="saturating")) == "gan (loss=saturating)"
+
+
+def test_evaluation_registry_declares_each_kind():
+    from ganlab.evaluation import registry
+
+    kinds = registry.kinds()
+    assert set(kinds) == {"points", "images", "paired", "unpaired"}
+    for kind, module in kinds.items():
+        metrics = registry.metrics_of(kind)
+        assert metrics, kind
+        keys = [k for m in metrics for k in m.units]
+        assert len(keys) == len(set(keys)), kind           # a key belongs to one metric
+        for m in metrics:
+            assert set(m.headline) <= set(m.units)
+        for prop in ("prepare", "board", "figures", "HEADLINE_INFO"):
+            assert prop in vars(module), (kind, prop)
+    assert {"fd", "precision", "recall"} <= set(registry.units("images"))
+    assert [m.name for m in registry.metrics_of("points")] == ["coverage", "distances", "discriminator"]
+
+
+# --- one file each, found by the registries ------------------------------------------------
+
+TOY_RECIPE = '''
+"""A toy recipe added by the test: four Gaussians at the corners of a square."""
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ganlab.config import param
+
+
+@dataclass
+class SquareConfig:
+    recipe: Literal["square"] = param("square", "four Gaussians at (+-1, +-1)")
+    n_train: int = param(2000, "training points", ge=10)
+    n_test: int = param(500, "held-out points", ge=10)
+    std: float = param(0.05, "std of each Gaussian", gt=0)
+    seed: int = param(0, "seed", ge=0)
+
+
+CONFIGS = {"square": SquareConfig}
+
+
+def describe(cfg):
+    return {"kind": "points", "dim": 2}
+
+
+def make(cfg):
+    centres = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+    rng = np.random.default_rng(cfg.seed)
+    draw = lambda n: (centres[rng.integers(0, 4, n)] + cfg.std * rng.standard_normal((n, 2))).astype(np.float32)
+    meta = {"kind": "points", "dim": 2, "centres": centres.tolist(), "std": cfg.std, "weights": [0.25] * 4,
+            "range": [[-1.2, -1.2], [1.2, 1.2]]}
+    return {"train": draw(cfg.n_train), "test": draw(cfg.n_test)}, meta
+'''
+
+TOY_FAMILY = '''
+"""A toy family added by the test: the GAN, with one final number of its own."""
+from ganlab.families.gan import GAN
+
+
+class ToyGAN(GAN):
+    name = "toygan"
+    final_units = {"toy_bias": "a constant the family reports"}
+
+    def final_metrics(self):
+        return {"toy_bias": [0.25] * self.n_seeds}
+
+
+FAMILY = ToyGAN
+'''
+
+TOY_METRIC = '''
+"""A toy metric added by the test: the distance of the samples' mean from the data's."""
+import numpy as np
+
+from ganlab.evaluation.registry import metric
+
+
+@metric("points", units={"toy_mean_shift": "data units"}, floor=True)
+def toy_mean_shift(s, ev):
+    return {"toy_mean_shift": float(np.linalg.norm(s.fake.mean(0) - s.real.mean(0)))}
+'''
+
+TOY_CLAIM = '''
+"""A toy claim added by the test."""
+from ganlab.report.claims import Verdict, claim, each, num
+
+
+@claim("toy_shift_small", "The toy family's samples are centred where the data is.", "the test")
+def toy_shift_small(ctx):
+    return each(ctx, ctx.find("toygan"), "no toygan run",
+                lambda m: (m["toy_mean_shift"] < 10, f"mean shift {num(m['toy_mean_shift'], 3)}"))
+'''
+
+
+def test_a_toy_metric_claim_recipe_and_family_reach_metrics_and_report(tmp_path):
+    """One new file each in data/, families/, evaluation/ and report/claims/ of a copy of the
+    project: the stages find all four, and the numbers reach metrics.json, summary.json and
+    the report."""
+    for name in ("src", "stages"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    pkg = tmp_path / "src" / "ganlab"
+    (pkg / "data" / "square.py").write_text(TOY_RECIPE)
+    (pkg / "families" / "toygan.py").write_text(TOY_FAMILY)
+    (pkg / "evaluation" / "toy_metric.py").write_text(TOY_METRIC)
+    (pkg / "report" / "claims" / "toy_claim.py").write_text(TOY_CLAIM)
+    params = {"device": "cpu", "evaluation": {"n_samples": 200, "sliced_projections": 16},
+              "datasets": {"sq": {"recipe": "square"}},
+              "runs": {"toy-sq": {"family": "toygan", "dataset": "sq", "seeds": [0, 1], "steps": 20, "batch_size": 32,
+                                  "g_hidden": [8], "d_hidden": [8], "log_every": 5, "w_every": 10}}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run_stage(tmp_path, "stages/check.py")
+    run_stage(tmp_path, "stages/prepare.py", "sq")
+    run_stage(tmp_path, "stages/train.py", "toy-sq")
+    run_stage(tmp_path, "stages/evaluate.py", "toy-sq")
+    run_stage(tmp_path, "stages/report.py")
+
+    m = json.loads((tmp_path / "reports/runs/toy-sq/metrics.json").read_text())
+    assert len(m["per_seed"]["toy_mean_shift"]) == 2 and m["toy_mean_shift"] >= 0
+    assert m["toy_mean_shift_floor"] >= 0                       # floor=True: scored on real vs real
+    assert m["units"]["toy_mean_shift"] == "data units" and m["units"]["toy_bias"] == "a constant the family reports"
+    assert "toy_mean_shift" in m["headline"] and "toy_bias" in m["headline"] and m["toy_bias"] == 0.25
+    assert m["modes_captured"] is not None and m["n_modes"] == 4   # the kind's own metrics still there
+    summary = json.loads((tmp_path / "reports/summary.json").read_text())
+    assert summary["runs"]["toy-sq"]["toy_mean_shift"] == m["toy_mean_shift"]
+    assert summary["claims"]["toy_shift_small"] == 1
+    report = (tmp_path / "reports/README.md").read_text()
+    assert "The toy family's samples are centred where the data is." in report
+    assert f"| toy_mean_shift | {m['toy_mean_shift']:.4f}" in report.replace(" ± ", " ")[:10**6] or "toy_mean_shift" in report
+    assert "modes captured (of 4)" in report                    # the points board, for a recipe it never heard of
