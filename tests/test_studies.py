@@ -147,9 +147,11 @@ def test_study_params_are_checked(raw, message):
 # ----------------------------------------------------------------------------- StyleGAN interface
 
 class FakeStyleGAN(nn.Module):
-    """StyleGAN's interface on an 8x8 image: style layer l paints rows 2l and 2l + 1 linearly from
-    its w; the mapping is curved (tanh), so straight lines in z are curved paths in w."""
+    """StyleGAN's capabilities (ganlab.families.base.Family) on an 8x8 image: style layer l paints
+    rows 2l and 2l + 1 linearly from its w; the mapping is curved (tanh), so straight lines in z
+    are curved paths in w."""
     n_seeds, z_dim, n_cat, n_cont, n_styles, w_dim = 1, 4, 0, 0, 4, 4
+    latent_spaces, style_mixing, translation, conditioning = ("z", "w"), True, "", ""
 
     def __init__(self):
         super().__init__()
@@ -183,6 +185,15 @@ class FakeStyleGAN(nn.Module):
 
     def generate(self, z):
         return self.synthesis(self.mapping(z), noise_seed=0)
+
+    def to_space(self, z, space):
+        return self.mapping(z) if space == "w" else z
+
+    def render(self, v, space="z", codes=None, noise_seed=None):
+        return self.synthesis(v if space == "w" else self.mapping(v), noise_seed=noise_seed)
+
+    def truncate(self, v, space, psi):
+        return self.truncate_w(v, psi)
 
 
 class TopHalfNet(nn.Module):
@@ -276,7 +287,7 @@ def test_study_claims_pass_and_fail_on_known_numbers():
     def study(prec, rec, ppl_w, coarse):
         sweep = {"parameter": "tau", "values": [1.0, 0.5, 0.25], "metrics": {"precision": prec, "recall": rec, "coverage": rec}}
         space = {"ppl_mean": 10.0, "ppl_median": 9.0, "stretch": 1.5, "class_changes": 1.2, "excess_changes": 0.3, "ends_differ": 0.9}
-        return {"kind": "images", "stylegan": True, "truncation": sweep,
+        return {"kind": "images", "latent_spaces": ["z", "w"], "style_mixing": True, "truncation": sweep,
                 "interpolation": {"spaces": {"z_slerp": space, "z_lerp": space, "w_lerp": {**space, "ppl_mean": ppl_w}}},
                 "mixing": {"follows_coarse": coarse, "follows_fine": 1 - coarse, "crossover": 3, "n_styles": 6}}
     cfg = types.SimpleNamespace(family="stylegan", dataset="glyphs")
