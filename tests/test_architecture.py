@@ -53,6 +53,34 @@ def test_no_family_names_or_attribute_probing_outside_families():
     assert not problems, "\n".join(problems)
 
 
+def _imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_package_dependency_rules():
+    """What may depend on what (ganlab/__init__.py): families never import evaluation, studies
+    or report; report reads files and imports no model code; metrics is torch-free."""
+    rules = {"families/": ("ganlab.evaluation", "ganlab.studies", "ganlab.report", "ganlab.training"),
+             "report/": ("torch", "ganlab.families", "ganlab.evaluation", "ganlab.studies", "ganlab.training",
+                         "ganlab.nn", "ganlab.classifier"),
+             "metrics/": ("torch", "ganlab.families", "ganlab.evaluation", "ganlab.report"),
+             "nn/": ("ganlab.families", "ganlab.evaluation", "ganlab.report", "ganlab.training")}
+    problems = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        for prefix, banned in rules.items():
+            if rel.startswith(prefix):
+                problems += [f"{rel} imports {m}" for m in sorted(_imports(path))
+                             if any(m == b or m.startswith(b + ".") for b in banned)]
+    assert not problems, "\n".join(problems)
+
+
 def test_the_detector_finds_what_it_forbids():
     """The two rules above on code that breaks them (a rule that cannot fail proves nothing)."""
     tree = ast.parse(textwrap.dedent('''
