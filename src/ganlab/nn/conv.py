@@ -28,12 +28,11 @@ in one run beside other work, so wgan_gp defaults to the contiguous layout); a r
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd
+from ganlab.nn.sizes import n_doublings
 
 
 def dcgan_init_(module: nn.Module) -> None:
@@ -48,19 +47,12 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def n_doublings(size: int) -> int:
-    n = int(round(math.log2(size / 4)))
-    if size < 8 or 4 * 2 ** n != size:
-        raise ValueError(f"DCGAN networks need a square image side of 4 * 2^k >= 8, got {size}")
-    return n
-
-
 class DCGANGenerator(nn.Module):
     memory_format = torch.channels_last   # SeedStack sets the run's choice
     def __init__(self, z_dim: int, shape: list[int], width: int):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="DCGAN networks")
         top = width * 2 ** (n - 1)
         self.project = nn.Linear(z_dim, top * 16, bias=False)
         layers: list[nn.Module] = [nn.BatchNorm2d(top), nn.ReLU(True)]
@@ -87,7 +79,7 @@ class DCGANDiscriminator(nn.Module):
                  project: int = 0, minibatch: str = "none", mbd_kernels: int = 8, mbd_dim: int = 4):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="DCGAN networks")
         layers: list[nn.Module] = [nn.Conv2d(c + in_extra, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         ch = width
         for _ in range(n - 1):
