@@ -96,6 +96,15 @@ def test_minibatch_std_closed_form():
     torch.testing.assert_close(MinibatchStd(2)(x5)[:, 2], expected.expand(5, 2, 2), atol=1e-4, rtol=0)
 
 
+
+def test_minibatch_std_of_maps_and_of_seed_vectors_agree_on_the_whole_batch():
+    """ProGAN's grouped layer on maps (N, F, 1, 1) with one group of all N samples computes what
+    the seed-batched discriminators' SeedMinibatchStd computes on vectors (1, N, F)."""
+    from ganlab.nn.seeded import SeedMinibatchStd
+    f = torch.randn(1, 6, 5)
+    maps = MinibatchStd(group_size=6)(f[0][:, :, None, None])[:, :, 0, 0]
+    torch.testing.assert_close(maps, SeedMinibatchStd(5)(f)[0])
+
 def test_real_images_follow_the_phase():
     x = torch.rand(2, 3, 1, 16, 16)
     pooled8 = F.avg_pool2d(x.view(-1, 1, 16, 16), 2).view(2, 3, 1, 8, 8)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd
+from ganlab.nn.seeded import MinibatchDiscrimination, SeedMinibatchStd
 from ganlab.nn.sizes import n_doublings
 
 
@@ -93,7 +93,7 @@ class DCGANDiscriminator(nn.Module):
         # Minibatch layer on the flattened trunk features, before the logit (Salimans et al.
         # 2016 put minibatch discrimination there); auxiliary heads still get the plain features.
         self.minibatch = {"none": None, "mbd": lambda: MinibatchDiscrimination(self.n_features, mbd_kernels, mbd_dim),
-                          "mbstd": lambda: MinibatchStd(self.n_features)}[minibatch]
+                          "mbstd": lambda: SeedMinibatchStd(self.n_features)}[minibatch]
         self.minibatch = self.minibatch() if self.minibatch else None
         self.head = nn.Linear(self.minibatch.n_out if self.minibatch else self.n_features, n_out)
         self.in_extra = in_extra

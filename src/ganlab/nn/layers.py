@@ -69,7 +69,8 @@ class MinibatchStd(nn.Module):
 
     Samples i, i + N/G, i + 2N/G, ... form a group (as in the authors' code), G = min(group_size, N);
     a batch that G does not divide is one group (the first paper's whole-batch statistic).
-    A group of identical samples gets 0.
+    A group of identical samples gets 0. The seed-batched discriminators' option `mbstd` on
+    feature vectors is ganlab.nn.seeded.SeedMinibatchStd (always the whole batch).
     """
 
     def __init__(self, group_size: int = 4, eps: float = 1e-8):

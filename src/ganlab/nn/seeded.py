@@ -81,9 +81,17 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([f, o], dim=-1)
 
 
-class MinibatchStd(nn.Module):
+class SeedMinibatchStd(nn.Module):
     """Karras et al. (2018), sec. 3: the batch's mean feature standard deviation, appended
-    as one more feature. The lighter alternative to minibatch discrimination."""
+    as one more feature. The lighter alternative to minibatch discrimination.
+
+    On seed-batched feature vectors (S, N, F) -> (S, N, F + 1), one statistic per seed over its
+    whole batch: the option `minibatch: mbstd` of the MLP and DCGAN discriminators.
+    ganlab.nn.layers.MinibatchStd is ProGAN's and StyleGAN's layer: one network's feature maps
+    (N, C, H, W), samples in groups (4 by default), one statistic per group appended as a map.
+    With the whole batch as one group on (N, F, 1, 1) the two give the same numbers
+    (tests/test_progan.py); they stay two layers because layout and grouping differ.
+    """
 
     def __init__(self, n_in: int):
         super().__init__()
@@ -111,7 +119,7 @@ class SeedMLP(nn.Module):
             layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
             width = layers[-1].n_out
         elif minibatch == "mbstd":
-            layers.append(MinibatchStd(width))
+            layers.append(SeedMinibatchStd(width))
             width = layers[-1].n_out
         layers.append(SeedLinear(width, n_out, init))
         self.net = nn.Sequential(*layers)
