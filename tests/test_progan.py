@@ -13,7 +13,7 @@ from ganlab.config import ConfigError, build
 from ganlab.data.glyphs import GlyphsConfig
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
 from ganlab.nn.progan import real_at_phase, schedule
 from ganlab.nn.seeded import SeedRNG
 

@@ -2,7 +2,7 @@
 
 Networks, the growing schedule (`ganlab.nn.progan.schedule`) and the real-image blending are
 in ganlab.nn.progan; the layers (equalised learning rate, pixel norm, minibatch std) in
-ganlab.nn.layers. As in the paper: Adam with betas (0, 0.99), one D step per G step, each new
+ganlab.nn.equalised. As in the paper: Adam with betas (0, 0.99), one D step per G step, each new
 resolution faded in with alpha rising linearly from 0 to 1 over `fade_steps` steps, then
 stabilised for `phase_steps` steps (the target resolution keeps the rest of training); real
 images are average-pooled to the current resolution and blended by the same alpha during a

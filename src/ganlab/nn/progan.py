@@ -16,7 +16,7 @@ Discriminator, mirrored: a 1x1 fromRGB (+ LeakyReLU) per resolution; per resolut
 a block of two 3x3 convs and 2x average pooling; during a fade-in its input also goes through
 pooling and the previous fromRGB, blended with the new block's output by alpha; the final
 block is the minibatch standard-deviation layer, a 3x3 conv, a 4x4 -> `channels` linear layer
-and the logit. Every layer has an equalised learning rate (ganlab.nn.layers). Channels per
+and the logit. Every layer has an equalised learning rate (ganlab.nn.equalised). Channels per
 level (`level_channels`): `width` at the target resolution, doubling per halving of the
 resolution up to `max_width`, as in DCGAN (the paper has 512 up to 32x32, then halving).
 
@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
 from ganlab.nn.sizes import n_doublings
 
 

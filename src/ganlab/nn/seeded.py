@@ -87,7 +87,7 @@ class SeedMinibatchStd(nn.Module):
 
     On seed-batched feature vectors (S, N, F) -> (S, N, F + 1), one statistic per seed over its
     whole batch: the option `minibatch: mbstd` of the MLP and DCGAN discriminators.
-    ganlab.nn.layers.MinibatchStd is ProGAN's and StyleGAN's layer: one network's feature maps
+    ganlab.nn.equalised.MinibatchStd is ProGAN's and StyleGAN's layer: one network's feature maps
     (N, C, H, W), samples in groups (4 by default), one statistic per group appended as a map.
     With the whole batch as one group on (N, F, 1, 1) the two give the same numbers
     (tests/test_progan.py); they stay two layers because layout and grouping differ.

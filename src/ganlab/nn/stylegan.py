@@ -20,7 +20,7 @@ Generator = mapping network + synthesis network:
 - per-pixel noise: after each styled conv, one N(0, 1) map per sample (shared by the channels)
   times a learned per-layer strength (initialised at 0, as in StyleGAN2), then the bias and
   LeakyReLU(0.2) x sqrt(2).
-Activations use equalised learning rate everywhere (ganlab.nn.layers).
+Activations use equalised learning rate everywhere (ganlab.nn.equalised).
 
 Discriminator (StyleGAN2's residual D, reduced): fromRGB 1x1, then per resolution two 3x3 convs
 and a 2x average-pool with a pooled 1x1 skip, (x + skip) / sqrt(2); at 4x4 the minibatch std
@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
 from ganlab.nn.sizes import n_doublings
 
 SQRT2 = math.sqrt(2)

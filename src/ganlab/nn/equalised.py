@@ -1,4 +1,5 @@
-"""Layers of ProGAN (Karras et al., 2018) shared by the progressive and style-based families.
+"""ProGAN's layers (Karras et al., 2018), shared by the progressive and style-based families:
+the equalised-learning-rate linear and conv layers, pixel norm, and minibatch std.
 
 Equalised learning rate (sec. 4.1): weights are drawn from N(0, 1) and multiplied at run time
 by He's constant c = sqrt(2 / fan_in) (times `lr_mul`, and the stored weight is divided by
