@@ -23,8 +23,8 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack
-from ganlab.nn.seeded import SeedMLP, SeedRNG
+from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator
+from ganlab.nn.seeded import SeedMLP, SeedRNG, SeedStack
 from ganlab.nn.sizes import n_doublings
 
 RealFn = Callable[[int], torch.Tensor]   # n -> a real batch of shape (S, n, ...)

@@ -45,8 +45,8 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError, param
 from ganlab.families.base import Adversarial, AdversarialConfig
-from ganlab.nn.conv import SeedStack
 from ganlab.nn.progan import ProDiscriminator, ProGenerator, real_at_phase, schedule, to_full
+from ganlab.nn.seeded import SeedStack
 from ganlab.nn.sizes import n_doublings
 
 

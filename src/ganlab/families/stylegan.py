@@ -42,8 +42,8 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError, param
 from ganlab.families.base import Adversarial, AdversarialConfig
-from ganlab.nn.conv import DCGANDiscriminator, SeedStack, dcgan_init_
-from ganlab.nn.seeded import SeedRNG
+from ganlab.nn.conv import DCGANDiscriminator
+from ganlab.nn.seeded import SeedRNG, SeedStack, dcgan_init_
 from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
 
 NOISE_SEED = 0      # the per-pixel noise of generate(): fixed, so evaluation is deterministic

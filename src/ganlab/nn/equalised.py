@@ -11,7 +11,7 @@ channels. Minibatch standard deviation (sec. 3): the standard deviation of every
 pixel over a group of samples, averaged to one number per group, appended as one more
 feature map.
 
-All layers act on one network's tensors, (N, C, H, W) or (N, F); ganlab.nn.conv.SeedStack
+All layers act on one network's tensors, (N, C, H, W) or (N, F); ganlab.nn.seeded.SeedStack
 runs one network per seed.
 """
 from __future__ import annotations

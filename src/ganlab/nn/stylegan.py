@@ -170,7 +170,7 @@ class StyleGenerator(nn.Module):
         return self.synthesis.memory_format
 
     @memory_format.setter
-    def memory_format(self, fmt) -> None:   # set by ganlab.nn.conv.SeedStack
+    def memory_format(self, fmt) -> None:   # set by ganlab.nn.seeded.SeedStack
         self.synthesis.memory_format = fmt
 
     def forward(self, z: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
