@@ -84,6 +84,16 @@ def seed_grad_norm(module: nn.Module) -> torch.Tensor:
     return seed_norm(module, [p.grad for p in module.parameters()])
 
 
+def step(opt: torch.optim.Optimizer, modules: tuple[nn.Module, ...], loss: torch.Tensor) -> torch.Tensor:
+    """One update of every family: backward the per-seed losses (S,), step `opt`, and return the
+    per-seed gradient norm (S,) over `modules`, the modules `opt` updates. No sync."""
+    opt.zero_grad(set_to_none=True)
+    loss.sum().backward()
+    norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
+    opt.step()
+    return norm
+
+
 class Family(nn.Module):
     name = ""
     Config = RunConfig
@@ -311,11 +321,6 @@ class Adversarial(Family):
     def update(self, opt: torch.optim.Optimizer, module: nn.Module | tuple[nn.Module, ...],
                loss: torch.Tensor) -> torch.Tensor:
         """Backward the per-seed losses, step, and return the per-seed gradient norm of the
-        module (or modules) that `opt` updates."""
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        modules = module if isinstance(module, tuple) else (module,)
-        norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
-        opt.step()
-        return norm
+        module (or modules) that `opt` updates (`step`)."""
+        return step(opt, module if isinstance(module, tuple) else (module,), loss)
 
