@@ -25,7 +25,7 @@ if not studies:
     io.write_json(summary_file, marker)
     print(f"[{run}] no study: {why}")
 else:
-    from ganlab.studies.report import summarise, write_study  # noqa: E402  (loads models: applicable runs only)
+    from ganlab.studies.results import summarise, write_study  # noqa: E402  (loads models: applicable runs only)
     from ganlab.studies.run import study_run  # noqa: E402
 
     res = study_run(run, studies, params.study, params.evaluation, model_dir=Path("models") / run,

@@ -81,3 +81,21 @@ def test_prepare_is_byte_deterministic(tmp_path, tiny_params):
     data.prepare(cfg, tmp_path / "b")
     for name in ("data.npz", "meta.json", "checksums.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_recipes_are_discovered_from_their_modules(monkeypatch):
+    """Every public module's CONFIGS is registered (no table to keep in step); a name that two
+    modules define stops the registry with both modules named."""
+    import importlib
+    import pkgutil
+    modules = [importlib.import_module(f"ganlab.data.{m.name}") for m in pkgutil.iter_modules(data.__path__)
+               if not m.name.startswith("_")]
+    assert data.list_recipes() == sorted(n for m in modules for n in getattr(m, "CONFIGS", {}))
+    assert {"toy1d", "ring", "glyphs", "sr_glyphs", "mnist"} <= set(data.list_recipes())
+    with pytest.raises(KeyError, match="unknown dataset recipe 'nope'; known: cifar10, digits"):
+        data.get_recipe("nope")
+    from ganlab.data import glyphs, mixtures
+    monkeypatch.setattr(data, "_REGISTRY", {})
+    monkeypatch.setattr(glyphs, "CONFIGS", {**glyphs.CONFIGS, "ring": mixtures.RingConfig})
+    with pytest.raises(RuntimeError, match="'ring' is defined twice: in CONFIGS of ganlab.data.glyphs and of ganlab.data.mixtures"):
+        data.list_recipes()

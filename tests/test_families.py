@@ -12,7 +12,7 @@ from ganlab.config import build
 from ganlab.families import get_family, list_families
 from ganlab.families.base import RealBatches
 from ganlab.families.toy1d import notebook_initial_losses
-from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd, SeedMLP, SeedRNG
+from ganlab.nn.seeded import MinibatchDiscrimination, SeedMinibatchStd, SeedMLP, SeedRNG
 
 META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
         2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]},
@@ -207,12 +207,12 @@ def test_minibatch_discrimination_sees_other_samples():
 
 def test_minibatch_std_feature():
     f = torch.randn(2, 6, 3)
-    out = MinibatchStd(3)(f)
+    out = SeedMinibatchStd(3)(f)
     assert out.shape == (2, 6, 4)
     torch.testing.assert_close(out[:, 0, 3], f.std(1, unbiased=False).mean(-1))
     assert torch.equal(out[:, 0, 3], out[:, 5, 3])
     same = torch.ones(1, 4, 3, requires_grad=True)        # a collapsed batch: std 0, gradient finite
-    MinibatchStd(3)(same)[..., 3].sum().backward()
+    SeedMinibatchStd(3)(same)[..., 3].sum().backward()
     assert torch.isfinite(same.grad).all()
 
 

@@ -13,7 +13,7 @@ from ganlab.config import ConfigError, build
 from ganlab.data.glyphs import GlyphsConfig
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
 from ganlab.nn.progan import real_at_phase, schedule
 from ganlab.nn.seeded import SeedRNG
 
@@ -95,6 +95,15 @@ def test_minibatch_std_closed_form():
     expected = torch.tensor([0.0, 0.0, 1.0, 3.0, 0.0]).std(unbiased=False)
     torch.testing.assert_close(MinibatchStd(2)(x5)[:, 2], expected.expand(5, 2, 2), atol=1e-4, rtol=0)
 
+
+
+def test_minibatch_std_of_maps_and_of_seed_vectors_agree_on_the_whole_batch():
+    """ProGAN's grouped layer on maps (N, F, 1, 1) with one group of all N samples computes what
+    the seed-batched discriminators' SeedMinibatchStd computes on vectors (1, N, F)."""
+    from ganlab.nn.seeded import SeedMinibatchStd
+    f = torch.randn(1, 6, 5)
+    maps = MinibatchStd(group_size=6)(f[0][:, :, None, None])[:, :, 0, 0]
+    torch.testing.assert_close(maps, SeedMinibatchStd(5)(f)[0])
 
 def test_real_images_follow_the_phase():
     x = torch.rand(2, 3, 1, 16, 16)

@@ -1,16 +1,20 @@
 """Dataset recipes, registered by name, and the on-disk contract of `data/<dataset>/`.
 
-A recipe module has a `Config` dataclass (its `recipe` field names it), `describe(cfg)`
-(kind and shape, known before anything is generated: validation uses it) and
-`make(cfg) -> (arrays, meta)`. `prepare` writes `data/<name>/data.npz` (plain arrays: train,
-test, ...), `meta.json` (kind, dim, value range, mode centres and std, split sizes, recipe
-params) and their `checksums.json` atomically; `load` verifies both files against it
-(ganlab.io) and names `dvc repro prepare@<name>` when one is missing or corrupt.
+A recipe module is a public module of this package with `CONFIGS = {recipe name: Config
+dataclass}` (each Config's `recipe` field names it), `describe(cfg)` (kind and shape, known
+before anything is generated: validation uses it) and `make(cfg) -> (arrays, meta)`. The
+registry finds the modules as the family registry does (ganlab.families): adding a recipe is
+adding a file, or a name to an existing module's CONFIGS. `prepare` writes
+`data/<name>/data.npz` (plain arrays: train, test, ...), `meta.json` (kind, dim, value range,
+mode centres and std, split sizes, recipe params) and their `checksums.json` atomically;
+`load` verifies both files against it (ganlab.io) and names `dvc repro prepare@<name>` when
+one is missing or corrupt.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import pkgutil
 from pathlib import Path
 from types import ModuleType
 
@@ -18,12 +22,26 @@ import numpy as np
 
 from ganlab import io
 
-_RECIPES = {"toy1d": "mixtures", "ring": "mixtures", "grid": "mixtures", "mixture": "mixtures", "glyphs": "glyphs",
-            "digits": "digits", "stacked": "stacked",
-            # image-to-image translation: paired (input, target) and unpaired (domain A, domain B)
-            "edges2glyphs": "translation", "sr_glyphs": "translation", "glyphs2styled": "translation",
-            # real files, read (or downloaded) only when a params entry uses them
-            "mnist": "real", "fashion_mnist": "real", "cifar10": "real", "image_folder": "real"}
+_REGISTRY: dict[str, ModuleType] = {}
+
+
+def _discover() -> dict[str, ModuleType]:
+    """Recipe name -> its module: every module of this package not starting with `_` that has
+    CONFIGS (importing them is cheap: numpy and ganlab.config; torch and the real-data readers
+    load inside make)."""
+    if not _REGISTRY:
+        found: dict[str, ModuleType] = {}
+        for info in pkgutil.iter_modules(__path__):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for name in getattr(module, "CONFIGS", {}):
+                if name in found:
+                    raise RuntimeError(f"dataset recipe {name!r} is defined twice: in CONFIGS of "
+                                       f"{found[name].__name__} and of {module.__name__}")
+                found[name] = module
+        _REGISTRY.update(found)
+    return _REGISTRY
 
 
 class Recipe:
@@ -37,13 +55,14 @@ class Recipe:
 
 
 def list_recipes() -> list[str]:
-    return sorted(_RECIPES)
+    return sorted(_discover())
 
 
 def get_recipe(name: str) -> Recipe:
-    if name not in _RECIPES:
+    recipes = _discover()
+    if name not in recipes:
         raise KeyError(f"unknown dataset recipe {name!r}; known: {', '.join(list_recipes())}")
-    return Recipe(name, importlib.import_module(f"ganlab.data.{_RECIPES[name]}"))
+    return Recipe(name, recipes[name])
 
 
 def prepare(cfg, out_dir: str | Path) -> dict:

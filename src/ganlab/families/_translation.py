@@ -22,7 +22,7 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.families.base import Family, RealBatches, seed_grad_norm
+from ganlab.families.base import Family, RealBatches, step
 from ganlab.nn.seeded import SeedRNG
 
 
@@ -96,13 +96,8 @@ class Translation(Family):
         return {"g": self._opts[0], "d": self._opts[1]}
 
     def update(self, which: str, modules: tuple[nn.Module, ...], loss: torch.Tensor) -> torch.Tensor:
-        """Backward the per-seed losses, step optimiser `which`, return the per-seed gradient norm."""
-        opt = self.optimizers()[which]
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
-        opt.step()
-        return norm
+        """Backward the per-seed losses, step optimiser `which`, return the per-seed gradient norm (`step`)."""
+        return step(self.optimizers()[which], modules, loss)
 
 
 def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

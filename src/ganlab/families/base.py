@@ -24,8 +24,9 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator, SeedStack, n_doublings
-from ganlab.nn.seeded import SeedMLP, SeedRNG
+from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator
+from ganlab.nn.seeded import SeedMLP, SeedRNG, SeedStack
+from ganlab.nn.sizes import n_doublings
 
 RealFn = Callable[[int], torch.Tensor]   # n -> a real batch of shape (S, n, ...)
 
@@ -82,6 +83,16 @@ def seed_norm(module: nn.Module, grads: list[torch.Tensor | None]) -> torch.Tens
 def seed_grad_norm(module: nn.Module) -> torch.Tensor:
     """Per-seed L2 norm of the gradients of a seed-batched module: shape (S,). No sync."""
     return seed_norm(module, [p.grad for p in module.parameters()])
+
+
+def step(opt: torch.optim.Optimizer, modules: tuple[nn.Module, ...], loss: torch.Tensor) -> torch.Tensor:
+    """One update of every family: backward the per-seed losses (S,), step `opt`, and return the
+    per-seed gradient norm (S,) over `modules`, the modules `opt` updates. No sync."""
+    opt.zero_grad(set_to_none=True)
+    loss.sum().backward()
+    norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
+    opt.step()
+    return norm
 
 
 class Family(nn.Module):
@@ -387,11 +398,6 @@ class Adversarial(Family):
     def update(self, opt: torch.optim.Optimizer, module: nn.Module | tuple[nn.Module, ...],
                loss: torch.Tensor) -> torch.Tensor:
         """Backward the per-seed losses, step, and return the per-seed gradient norm of the
-        module (or modules) that `opt` updates."""
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        modules = module if isinstance(module, tuple) else (module,)
-        norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
-        opt.step()
-        return norm
+        module (or modules) that `opt` updates (`step`)."""
+        return step(opt, module if isinstance(module, tuple) else (module,), loss)
 

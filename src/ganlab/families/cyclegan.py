@@ -25,8 +25,7 @@ from torch import nn
 from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, l1
-from ganlab.nn.conv import SeedStack
-from ganlab.nn.seeded import SeedRNG
+from ganlab.nn.seeded import SeedRNG, SeedStack
 from ganlab.nn.translation import PatchGAN, ResnetGenerator, patchgan_problem
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from ganlab import losses
 from ganlab.config import param
 from ganlab.families.dcgan import DCGAN, DCGANConfig
-from ganlab.nn.conv import SeedStack
+from ganlab.nn.seeded import SeedStack
 
 
 @dataclass

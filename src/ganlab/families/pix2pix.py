@@ -19,7 +19,7 @@ import torch
 from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, l1
-from ganlab.nn.conv import SeedStack
+from ganlab.nn.seeded import SeedStack
 from ganlab.nn.translation import PatchGAN, UNet, patchgan_problem, unet_levels
 
 

@@ -2,7 +2,7 @@
 
 Networks, the growing schedule (`ganlab.nn.progan.schedule`) and the real-image blending are
 in ganlab.nn.progan; the layers (equalised learning rate, pixel norm, minibatch std) in
-ganlab.nn.layers. As in the paper: Adam with betas (0, 0.99), one D step per G step, each new
+ganlab.nn.equalised. As in the paper: Adam with betas (0, 0.99), one D step per G step, each new
 resolution faded in with alpha rising linearly from 0 to 1 over `fade_steps` steps, then
 stabilised for `phase_steps` steps (the target resolution keeps the rest of training); real
 images are average-pooled to the current resolution and blended by the same alpha during a
@@ -45,8 +45,9 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError, param
 from ganlab.families.base import Adversarial, AdversarialConfig
-from ganlab.nn.conv import SeedStack
-from ganlab.nn.progan import ProDiscriminator, ProGenerator, n_levels, real_at_phase, schedule, to_full
+from ganlab.nn.progan import ProDiscriminator, ProGenerator, real_at_phase, schedule, to_full
+from ganlab.nn.seeded import SeedStack
+from ganlab.nn.sizes import n_doublings
 
 
 @dataclass
@@ -83,7 +84,7 @@ class ProGAN(Adversarial):
     def check_image_side(cls, h: int, w: int) -> str | None:
         ok = h == w
         try:
-            n_levels(h)
+            n_doublings(h, smallest=4)
         except ValueError:
             ok = False
         return None if ok else f"family progan needs square images of side 4 * 2^k (4, 8, 16, 32, ...), got {h}x{w}"
@@ -93,9 +94,9 @@ class ProGAN(Adversarial):
         why = super().check_dataset(desc, cfg)
         if why is None and cfg is not None and "shape" in desc:
             side = int(desc["shape"][1])
-            need = n_levels(side) * (cfg.phase_steps + cfg.fade_steps)
+            need = n_doublings(side, smallest=4) * (cfg.phase_steps + cfg.fade_steps)
             if cfg.steps <= need:
-                return (f"steps: progan reaches {side}x{side} with alpha 1 after {n_levels(side)} x (phase_steps + fade_steps) "
+                return (f"steps: progan reaches {side}x{side} with alpha 1 after {n_doublings(side, smallest=4)} x (phase_steps + fade_steps) "
                         f"= {need} steps; steps must be larger, got {cfg.steps} (lower phase_steps {cfg.phase_steps} "
                         f"or fade_steps {cfg.fade_steps}, or raise steps)")
         return why
@@ -144,7 +145,7 @@ class ProGAN(Adversarial):
         ones (of all but the previous one during a fade-in), and the new level at alpha 0."""
         step = max(self.n_step - 1, 0) if step is None else step
         res, alpha = self.phase(step)
-        level = n_levels(res)
+        level = n_doublings(res, smallest=4)
         fading = alpha < 1.0
         rgb_used = {level, level - 1} if fading else {level}
         rgb_used -= {level} if alpha == 0 else set()

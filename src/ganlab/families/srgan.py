@@ -40,7 +40,7 @@ import torch
 from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, mse
-from ganlab.nn.conv import SeedStack
+from ganlab.nn.seeded import SeedStack
 from ganlab.nn.translation import SRDiscriminator, SRResNet
 
 

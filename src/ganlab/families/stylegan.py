@@ -25,7 +25,7 @@ features, lr decaying to 0; scratch runs of ganlab.training.loop.Trainer + image
   lr_d 0.001 FD 218, with lr_d 0.002 FD 129 (10/10 classes, precision 0.50, recall 0.49);
   2,000 steps did no better (FD 137).
 - Minibatch std in the DCGAN D (`minibatch: mbstd`): FD 116, 10/10 classes, precision 0.46,
-  recall 0.57 after 1,500 steps (without: 129). Not the default: ganlab.nn.seeded.MinibatchStd
+  recall 0.57 after 1,500 steps (without: 129). Not the default: ganlab.nn.seeded.SeedMinibatchStd
   takes a plain std, whose gradient is NaN when a feature is constant over the batch (it
   happens in tests/test_families.py's tiny run).
 - Speed (/tmp/h/quick.py, 100 steps with start-up, 1 thread, a busy machine): width 32 with
@@ -42,8 +42,8 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError, param
 from ganlab.families.base import Adversarial, AdversarialConfig
-from ganlab.nn.conv import DCGANDiscriminator, SeedStack, dcgan_init_
-from ganlab.nn.seeded import SeedRNG
+from ganlab.nn.conv import DCGANDiscriminator
+from ganlab.nn.seeded import SeedRNG, SeedStack, dcgan_init_
 from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
 
 NOISE_SEED = 0      # the per-pixel noise of generate(): fixed, so evaluation is deterministic

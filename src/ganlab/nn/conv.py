@@ -1,4 +1,4 @@
-"""Convolutional networks of DCGAN (Radford et al., 2016) at reduced width, and `SeedStack`.
+"""Convolutional networks of DCGAN (Radford et al., 2016) at reduced width.
 
 Generator: z -> linear projection to a 4x4 map of `width * 2**(n-1)` channels -> n
 fractionally strided convolutions (kernel 4, stride 2) that halve the channels and double the
@@ -15,44 +15,21 @@ the image) and/or by projection (`project`: an inner product of a class embeddin
 features added to the logit, Miyato & Koyama 2018). It returns its flattened trunk features
 beside the logit, so auxiliary heads (ACGAN's classifier, InfoGAN's Q) share its convolutions.
 
-`SeedStack` runs one independent network per seed under the seed-batched convention of
-ganlab.nn.seeded: input (S, N, ...) -> output (S, N, ...). Convolutions are compute-bound
-(31-45 % of the matmul peak in bench/bench_images.py), so batching the seeds into grouped
-convolutions would save little, and a loop works for any architecture. Each seed's network is initialised
-from its own generator, so seed s's weights do not depend on the other seeds.
+The families run them one per seed (ganlab.nn.seeded.SeedStack), initialised by its default,
+DCGAN's N(0, 0.02) (ganlab.nn.seeded.dcgan_init_).
 
-Memory layout: channels_last by default (bench/bench_images.py on 2 CPU cores, 3 seeds: 1.1-1.5x
-faster for the DCGAN-family steps; for WGAN-GP's double backward 0.97x in a quiet run and 0.55x
-in one run beside other work, so wgan_gp defaults to the contiguous layout); a run's
-`channels_last` param chooses.
+Memory layout (SeedStack's `channels_last`): channels_last by default (bench/bench_images.py on
+2 CPU cores, 3 seeds: 1.1-1.5x faster for the DCGAN-family steps; for WGAN-GP's double backward
+0.97x in a quiet run and 0.55x in one run beside other work, so wgan_gp defaults to the
+contiguous layout); a run's `channels_last` param chooses.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
-from ganlab.nn.seeded import MinibatchDiscrimination, MinibatchStd
-
-
-def dcgan_init_(module: nn.Module) -> None:
-    """Radford et al.: all weights from N(0, 0.02); batch-norm scales from N(1, 0.02)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-
-def n_doublings(size: int) -> int:
-    n = int(round(math.log2(size / 4)))
-    if size < 8 or 4 * 2 ** n != size:
-        raise ValueError(f"DCGAN networks need a square image side of 4 * 2^k >= 8, got {size}")
-    return n
+from ganlab.nn.seeded import MinibatchDiscrimination, SeedMinibatchStd
+from ganlab.nn.sizes import n_doublings
 
 
 class DCGANGenerator(nn.Module):
@@ -60,7 +37,7 @@ class DCGANGenerator(nn.Module):
     def __init__(self, z_dim: int, shape: list[int], width: int):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="DCGAN networks")
         top = width * 2 ** (n - 1)
         self.project = nn.Linear(z_dim, top * 16, bias=False)
         layers: list[nn.Module] = [nn.BatchNorm2d(top), nn.ReLU(True)]
@@ -87,7 +64,7 @@ class DCGANDiscriminator(nn.Module):
                  project: int = 0, minibatch: str = "none", mbd_kernels: int = 8, mbd_dim: int = 4):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="DCGAN networks")
         layers: list[nn.Module] = [nn.Conv2d(c + in_extra, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         ch = width
         for _ in range(n - 1):
@@ -101,7 +78,7 @@ class DCGANDiscriminator(nn.Module):
         # Minibatch layer on the flattened trunk features, before the logit (Salimans et al.
         # 2016 put minibatch discrimination there); auxiliary heads still get the plain features.
         self.minibatch = {"none": None, "mbd": lambda: MinibatchDiscrimination(self.n_features, mbd_kernels, mbd_dim),
-                          "mbstd": lambda: MinibatchStd(self.n_features)}[minibatch]
+                          "mbstd": lambda: SeedMinibatchStd(self.n_features)}[minibatch]
         self.minibatch = self.minibatch() if self.minibatch else None
         self.head = nn.Linear(self.minibatch.n_out if self.minibatch else self.n_features, n_out)
         self.in_extra = in_extra
@@ -116,29 +93,3 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:
             out = out + (self.embed(extra) * f).sum(1, keepdim=True)
         return out, f
-
-
-class SeedStack(nn.Module):
-    """One network per seed; forward maps (S, N, ...) inputs to (S, N, ...) outputs.
-
-    Extra positional inputs are split by seed too; tuple outputs are stacked element-wise.
-    """
-
-    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003,
-                 channels_last: bool = True):
-        super().__init__()
-        nets = []
-        for s in seeds:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(s) + offset)
-                net = make()
-                init(net)
-            net.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-            nets.append(net.to(memory_format=net.memory_format))
-        self.nets = nn.ModuleList(nets)
-
-    def forward(self, x: torch.Tensor, *extra: torch.Tensor | None):
-        outs = [net(x[s], *(e if e is None else e[s] for e in extra)) for s, net in enumerate(self.nets)]
-        if isinstance(outs[0], tuple):
-            return tuple(torch.stack(parts) for parts in zip(*outs))
-        return torch.stack(outs)

@@ -16,7 +16,7 @@ Discriminator, mirrored: a 1x1 fromRGB (+ LeakyReLU) per resolution; per resolut
 a block of two 3x3 convs and 2x average pooling; during a fade-in its input also goes through
 pooling and the previous fromRGB, blended with the new block's output by alpha; the final
 block is the minibatch standard-deviation layer, a 3x3 conv, a 4x4 -> `channels` linear layer
-and the logit. Every layer has an equalised learning rate (ganlab.nn.layers). Channels per
+and the logit. Every layer has an equalised learning rate (ganlab.nn.equalised). Channels per
 level (`level_channels`): `width` at the target resolution, doubling per halving of the
 resolution up to `max_width`, as in DCGAN (the paper has 512 up to 32x32, then halving).
 
@@ -31,15 +31,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
-
-
-def n_levels(side: int) -> int:
-    """Number of doublings from 4x4 to `side` (side = 4 * 2^k, k >= 0)."""
-    k = int(round(math.log2(max(side, 1) / 4))) if side >= 4 else -1
-    if k < 0 or 4 * 2 ** k != side:
-        raise ValueError(f"progressive growing needs a square image side of 4 * 2^k (4, 8, 16, 32, ...), got {side}")
-    return k
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.sizes import n_doublings
 
 
 def schedule(step: int, phase_steps: int, fade_steps: int, target: int) -> tuple[int, float]:
@@ -48,7 +41,7 @@ def schedule(step: int, phase_steps: int, fade_steps: int, target: int) -> tuple
     Level j (resolution 4 * 2^j, j >= 1) fades in over steps [j(P+F) - F, j(P+F)) with
     alpha = (step - fade start) / F, then holds alpha = 1. Stabilised phases have alpha 1.
     """
-    k, P, F_ = n_levels(target), phase_steps, fade_steps
+    k, P, F_ = n_doublings(target, smallest=4, networks="ProGAN networks"), phase_steps, fade_steps
     for j in range(1, k + 1):
         fade_start = j * (P + F_) - F_
         if step < fade_start:
@@ -60,7 +53,7 @@ def schedule(step: int, phase_steps: int, fade_steps: int, target: int) -> tuple
 
 def level_channels(side: int, width: int, max_width: int) -> list[int]:
     """Channels of levels 0 (4x4) .. k (side x side): width * 2^(k - j), at most max_width."""
-    k = n_levels(side)
+    k = n_doublings(side, smallest=4, networks="ProGAN networks")
     return [min(width * 2 ** (k - j), max_width) for j in range(k + 1)]
 
 
@@ -89,7 +82,7 @@ class ProGenerator(nn.Module):
         return self.norm(F.leaky_relu(h, 0.2))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        level = n_levels(self.res)
+        level = n_doublings(self.res, smallest=4)
         h = self.act(self.project(self.norm(z)).view(len(z), self.C, 4, 4).contiguous(memory_format=self.memory_format))
         h = self.act(self.base(h))
         prev = None
@@ -124,7 +117,7 @@ class ProDiscriminator(nn.Module):
         self.out = EqualLinear(C, 1, gain=1.0)
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        level = n_levels(self.res)
+        level = n_doublings(self.res, smallest=4)
         x = x.contiguous(memory_format=self.memory_format)
         h = F.leaky_relu(self.from_rgb[level](x), 0.2)
         for j in range(level, 0, -1):

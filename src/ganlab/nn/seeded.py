@@ -8,6 +8,14 @@ same numbers as seed s trained alone (tests/test_families.py checks it). Adam an
 are element-wise, and losses are summed over seeds, so the seeds never interact.
 
 Tensors flowing through these layers have shape (S, N, features).
+
+`SeedStack` keeps the convention for networks that are not seed-batched (every image network):
+one independent network per seed, input (S, N, ...) -> output (S, N, ...). Convolutions are
+compute-bound (31-45 % of the matmul peak in bench/bench_images.py), so batching the seeds into
+grouped convolutions would save little, and a loop works for any architecture. Each seed's
+network is initialised from its own generator, so seed s's weights do not depend on the other
+seeds; by default with DCGAN's initialisation (`dcgan_init_`), which the image-to-image papers
+use too.
 """
 from __future__ import annotations
 
@@ -81,9 +89,17 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([f, o], dim=-1)
 
 
-class MinibatchStd(nn.Module):
+class SeedMinibatchStd(nn.Module):
     """Karras et al. (2018), sec. 3: the batch's mean feature standard deviation, appended
-    as one more feature. The lighter alternative to minibatch discrimination."""
+    as one more feature. The lighter alternative to minibatch discrimination.
+
+    On seed-batched feature vectors (S, N, F) -> (S, N, F + 1), one statistic per seed over its
+    whole batch: the option `minibatch: mbstd` of the MLP and DCGAN discriminators.
+    ganlab.nn.equalised.MinibatchStd is ProGAN's and StyleGAN's layer: one network's feature maps
+    (N, C, H, W), samples in groups (4 by default), one statistic per group appended as a map.
+    With the whole batch as one group on (N, F, 1, 1) the two give the same numbers
+    (tests/test_progan.py); they stay two layers because layout and grouping differ.
+    """
 
     def __init__(self, n_in: int):
         super().__init__()
@@ -111,10 +127,48 @@ class SeedMLP(nn.Module):
             layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
             width = layers[-1].n_out
         elif minibatch == "mbstd":
-            layers.append(MinibatchStd(width))
+            layers.append(SeedMinibatchStd(width))
             width = layers[-1].n_out
         layers.append(SeedLinear(width, n_out, init))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+def dcgan_init_(module: nn.Module) -> None:
+    """Radford et al.: all weights from N(0, 0.02); batch-norm scales from N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class SeedStack(nn.Module):
+    """One network per seed; forward maps (S, N, ...) inputs to (S, N, ...) outputs.
+
+    Extra positional inputs are split by seed too; tuple outputs are stacked element-wise.
+    """
+
+    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003,
+                 channels_last: bool = True):
+        super().__init__()
+        nets = []
+        for s in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(s) + offset)
+                net = make()
+                init(net)
+            net.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+            nets.append(net.to(memory_format=net.memory_format))
+        self.nets = nn.ModuleList(nets)
+
+    def forward(self, x: torch.Tensor, *extra: torch.Tensor | None):
+        outs = [net(x[s], *(e if e is None else e[s] for e in extra)) for s, net in enumerate(self.nets)]
+        if isinstance(outs[0], tuple):
+            return tuple(torch.stack(parts) for parts in zip(*outs))
+        return torch.stack(outs)

@@ -20,7 +20,7 @@ Generator = mapping network + synthesis network:
 - per-pixel noise: after each styled conv, one N(0, 1) map per sample (shared by the channels)
   times a learned per-layer strength (initialised at 0, as in StyleGAN2), then the bias and
   LeakyReLU(0.2) x sqrt(2).
-Activations use equalised learning rate everywhere (ganlab.nn.layers).
+Activations use equalised learning rate everywhere (ganlab.nn.equalised).
 
 Discriminator (StyleGAN2's residual D, reduced): fromRGB 1x1, then per resolution two 3x3 convs
 and a 2x average-pool with a pooled 1x1 skip, (x + skip) / sqrt(2); at 4x4 the minibatch std
@@ -38,16 +38,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.layers import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.sizes import n_doublings
 
 SQRT2 = math.sqrt(2)
-
-
-def n_doublings(size: int) -> int:
-    n = int(round(math.log2(max(size, 1) / 4)))
-    if size < 8 or 4 * 2 ** n != size:
-        raise ValueError(f"StyleGAN networks need a square image side of 4 * 2^k >= 8, got {size}")
-    return n
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -137,7 +131,7 @@ class SynthesisNetwork(nn.Module):
     def __init__(self, shape: list[int], w_dim: int, width: int, fused: bool = False):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="StyleGAN networks")
         ch = [width * 2 ** (n - i) for i in range(n + 1)]          # channels at 4x4, 8x8, ...
         self.const = nn.Parameter(torch.randn(1, ch[0], 4, 4))
         self.convs = nn.ModuleList([StyledConv(ch[0], ch[0], w_dim, fused=fused)])
@@ -176,7 +170,7 @@ class StyleGenerator(nn.Module):
         return self.synthesis.memory_format
 
     @memory_format.setter
-    def memory_format(self, fmt) -> None:   # set by ganlab.nn.conv.SeedStack
+    def memory_format(self, fmt) -> None:   # set by ganlab.nn.seeded.SeedStack
         self.synthesis.memory_format = fmt
 
     def forward(self, z: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -191,7 +185,7 @@ class ResidualDiscriminator(nn.Module):
     def __init__(self, shape: list[int], width: int, mbstd_group: int = 4):
         super().__init__()
         c, h, _ = shape
-        n = n_doublings(h)
+        n = n_doublings(h, networks="StyleGAN networks")
         ch = [width * 2 ** i for i in range(n + 1)]                # channels at full res, /2, ... 4x4
         self.from_rgb = EqualConv2d(c, ch[0], 1)
         self.blocks = nn.ModuleList(nn.ModuleDict({"conv0": EqualConv2d(ch[i], ch[i], 3),

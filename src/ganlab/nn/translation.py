@@ -34,6 +34,8 @@ import math
 import torch
 from torch import nn
 
+from ganlab.nn.sizes import n_doublings
+
 
 def _norm(kind: str, ch: int) -> nn.Module:
     return nn.BatchNorm2d(ch) if kind == "batch" else nn.InstanceNorm2d(ch)
@@ -63,10 +65,8 @@ class _UNetLevel(nn.Module):
 
 
 def unet_levels(size: int) -> int:
-    levels = int(round(math.log2(max(size, 1))))
-    if 2 ** levels != size or size < 4:
-        raise ValueError(f"the U-Net needs a power-of-two image side >= 4, got {size}")
-    return levels
+    """log2(size): the U-Net's levels from size x size down to 1x1 (a power-of-two side >= 4)."""
+    return n_doublings(size, smallest=4, networks="U-Nets") + 2
 
 
 class UNet(nn.Module):

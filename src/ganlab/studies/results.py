@@ -1,5 +1,6 @@
 """Write a run's study: results.json (every number), its figures, and the flat summary that
-reports/runs/<run>/study.json holds (what dvc metrics and the report's claims read)."""
+reports/runs/<run>/study.json holds (what dvc metrics and the report's claims read). The study
+stage writes these files; ganlab.report only reads them."""
 from __future__ import annotations
 
 from pathlib import Path

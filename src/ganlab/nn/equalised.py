@@ -1,4 +1,5 @@
-"""Layers of ProGAN (Karras et al., 2018) shared by the progressive and style-based families.
+"""ProGAN's layers (Karras et al., 2018), shared by the progressive and style-based families:
+the equalised-learning-rate linear and conv layers, pixel norm, and minibatch std.
 
 Equalised learning rate (sec. 4.1): weights are drawn from N(0, 1) and multiplied at run time
 by He's constant c = sqrt(2 / fan_in) (times `lr_mul`, and the stored weight is divided by
@@ -10,7 +11,7 @@ channels. Minibatch standard deviation (sec. 3): the standard deviation of every
 pixel over a group of samples, averaged to one number per group, appended as one more
 feature map.
 
-All layers act on one network's tensors, (N, C, H, W) or (N, F); ganlab.nn.conv.SeedStack
+All layers act on one network's tensors, (N, C, H, W) or (N, F); ganlab.nn.seeded.SeedStack
 runs one network per seed.
 """
 from __future__ import annotations
@@ -69,7 +70,8 @@ class MinibatchStd(nn.Module):
 
     Samples i, i + N/G, i + 2N/G, ... form a group (as in the authors' code), G = min(group_size, N);
     a batch that G does not divide is one group (the first paper's whole-batch statistic).
-    A group of identical samples gets 0.
+    A group of identical samples gets 0. The seed-batched discriminators' option `mbstd` on
+    feature vectors is ganlab.nn.seeded.SeedMinibatchStd (always the whole batch).
     """
 
     def __init__(self, group_size: int = 4, eps: float = 1e-8):
