@@ -8,7 +8,7 @@ family's `train_step` asks `real.paired(n)` for (inputs, targets) of the same ro
 snapshots real inputs (the first training rows), so the samples figure shows translations.
 `latent(n, rng)` draws uniform noise images of the input shape, only so that generic code
 (the registry tests, `ganlab sample`) can run the generator; figures and metrics use real
-inputs (ganlab.evaluation_translation).
+inputs (ganlab.evaluation.translation).
 
 Networks are one per seed (SeedStack, DCGAN's N(0, 0.02) initialisation, which pix2pix and
 CycleGAN also use); losses are per seed, shape (S,).

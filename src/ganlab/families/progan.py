@@ -18,7 +18,7 @@ resolution (the current phase's output, nearest-upsampled), clipped to [-1, 1].
 Choices measured on glyphs 16x16 (seed 0, 1,500 steps, lr decaying to 0, phase_steps =
 fade_steps = 100 unless noted; FD on the evaluation classifier's features, 2,500 samples;
 dcgan-glyphs: FD 52, 10/10 classes). Trained with ganlab.training.loop.Trainer on glyphs
-16x16 and scored with ganlab.evaluation_images.image_metrics from a scratch script outside the
+16x16 and scored with ganlab.evaluation (image metrics) from a scratch script outside the
 repo (the default run progan-glyphs reproduces the last line through `dvc repro`); CPU seconds
 of one thread (process time; wall time was inflated by other work on the machine):
 

@@ -26,7 +26,7 @@ targets) with the defaults: 138 Adam steps, about 13 s of train@srgan-sr on one 
 
 Baselines: `content: pixel, adv_weight: 0` is SRResNet (the same generator trained on pixel
 MSE only, the paper's SRResNet-MSE); bicubic upsampling is computed at evaluation time
-(ganlab.evaluation_translation). Scaled down (ganlab.nn.translation): 32 channels and 4
+(ganlab.evaluation.translation). Scaled down (ganlab.nn.translation): 32 channels and 4
 residual blocks instead of 64 and 16; D 16-64 channels and a 256-unit dense layer; lr 1e-3
 decaying to 0 over a few hundred steps in the default runs instead of 1e-4 for 10^5 updates.
 """

@@ -25,9 +25,8 @@ features, lr decaying to 0; scratch runs of ganlab.training.loop.Trainer + image
   lr_d 0.001 FD 218, with lr_d 0.002 FD 129 (10/10 classes, precision 0.50, recall 0.49);
   2,000 steps did no better (FD 137).
 - Minibatch std in the DCGAN D (`minibatch: mbstd`): FD 116, 10/10 classes, precision 0.46,
-  recall 0.57 after 1,500 steps (without: 129). Not the default: ganlab.nn.seeded.SeedMinibatchStd
-  takes a plain std, whose gradient is NaN when a feature is constant over the batch (it
-  happens in tests/test_families.py's tiny run).
+  recall 0.57 after 1,500 steps (without: 129). An option, not the default (the measurements
+  above were made without it).
 - Speed (/tmp/h/quick.py, 100 steps with start-up, 1 thread, a busy machine): width 32 with
   the residual D 1.9 steps/s, the same with `fused: true` 1.2 steps/s, width 32 with the DCGAN
   D 5.4 steps/s; DCGAN 18.6 steps/s.
