@@ -4,7 +4,8 @@ and every templated argument of a command is quoted.
 The import closure is static (ast): from `stages/<stage>.py`, every `import` / `from ... import`
 statement anywhere in a module (inside functions too: the stages import torch-heavy code lazily),
 relative imports resolved, each package's `__init__` counted when anything under it is imported,
-and dynamic discovery (`importlib.import_module` of a computed name, `pkgutil.iter_modules`)
+and dynamic discovery (`importlib.import_module` of a computed name, `pkgutil.iter_modules`,
+`ganlab.plugins.modules(package, path)`: the registries' one discovery helper)
 counted as importing every module of the package it names. Modules outside src/ganlab (torch,
 numpy, ...) are the environment's business, not the DAG's.
 """
@@ -92,6 +93,8 @@ def direct_imports(name: str, path: Path, src: Path = SRC) -> set[str]:
         elif isinstance(node, ast.Call):
             fn = node.func
             fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+            if name == "ganlab.plugins":
+                continue          # the discovery helper: its callers' calls (below) say which package
             if fname == "import_module" and node.args:
                 if isinstance(node.args[0], ast.Constant):
                     found.add(str(node.args[0].value))
@@ -99,6 +102,12 @@ def direct_imports(name: str, path: Path, src: Path = SRC) -> set[str]:
                     found |= package_modules(_dynamic_package(node, package or name), src)
             elif fname == "iter_modules" and package:
                 found |= package_modules(package, src)
+            elif fname == "modules" and node.args:    # ganlab.plugins.modules(pkg, path)
+                arg = node.args[0]
+                if isinstance(arg, ast.Name) and arg.id == "__name__":
+                    found |= package_modules(package or name, src)
+                elif isinstance(arg, ast.Attribute) and arg.attr == "__name__" and isinstance(arg.value, ast.Name):
+                    found |= package_modules(f"ganlab.{arg.value.id}", src)
     out = set()
     for mod in found:
         for m in with_parents(mod):

@@ -13,14 +13,12 @@ one is missing or corrupt.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
-from ganlab import io
+from ganlab import io, plugins
 
 _REGISTRY: dict[str, ModuleType] = {}
 
@@ -31,10 +29,7 @@ def _discover() -> dict[str, ModuleType]:
     load inside make)."""
     if not _REGISTRY:
         found: dict[str, ModuleType] = {}
-        for info in pkgutil.iter_modules(__path__):
-            if info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{__name__}.{info.name}")
+        for module in plugins.modules(__name__, __path__):
             for name in getattr(module, "CONFIGS", {}):
                 if name in found:
                     raise RuntimeError(f"dataset recipe {name!r} is defined twice: in CONFIGS of "

@@ -17,8 +17,6 @@ no null placeholder when no seed could be scored).
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -73,12 +71,9 @@ def kinds() -> dict:
     """kind name -> its module (every module of this package that lists KINDS). A kind module
     has KINDS, HEADLINE_INFO, prepare(model, cfg, meta, arrays, ev, classifier_dir) -> samples,
     board(meta, ev) -> leaderboard layout, and figures(model, meta, arrays) -> {name: (grid, title)}."""
-    from ganlab import evaluation
+    from ganlab import evaluation, plugins
     out = {}
-    for info in pkgutil.iter_modules(evaluation.__path__):
-        if info.name.startswith("_") or info.name in ("registry", "run"):
-            continue
-        module = importlib.import_module(f"{evaluation.__name__}.{info.name}")
+    for module in plugins.modules(evaluation.__name__, evaluation.__path__, skip=("registry", "run")):
         for kind in getattr(module, "KINDS", ()):
             out[kind] = module
     return out

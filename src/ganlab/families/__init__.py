@@ -7,18 +7,14 @@ Adding a family is adding a file; the registry finds it, and the tests parametri
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from ganlab import plugins
 
 _REGISTRY: dict[str, type] = {}
 
 
 def _discover() -> dict[str, type]:
     if not _REGISTRY:
-        for info in pkgutil.iter_modules(__path__):
-            if info.name.startswith("_") or info.name == "base":
-                continue
-            module = importlib.import_module(f"{__name__}.{info.name}")
+        for module in plugins.modules(__name__, __path__, skip=("base",)):
             family = getattr(module, "FAMILY", None)
             if family is not None:
                 _REGISTRY[family.name] = family

@@ -106,12 +106,9 @@ SUBJECTS = ("points", "images", "studies", "translation")   # the table's order;
 def _discover() -> None:
     """Import every module of this package (importing registers its claims): the course's
     subjects first, in SUBJECTS order, then any other module (a user's own claims) by name."""
-    import importlib
-    import pkgutil
+    from ganlab import plugins
 
-    found = sorted(i.name for i in pkgutil.iter_modules(__path__) if not i.name.startswith("_"))
-    for name in [n for n in SUBJECTS if n in found] + [n for n in found if n not in SUBJECTS]:
-        importlib.import_module(f"{__name__}.{name}")
+    plugins.modules(__name__, __path__, first=SUBJECTS)
 
 
 _discover()
