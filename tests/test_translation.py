@@ -244,6 +244,19 @@ def test_translation_pipeline_end_to_end(tmp_path, monkeypatch):
     # four steps of training: the claims are decided (pass or fail), not n/a
     assert all(claims[k] in (0, 1) for k in ("pix2pix_closer_than_l1", "srgan_perception_distortion", "cyclegan_keeps_digit"))
 
+    # `ganlab sample` on a translation run translates the dataset's held-out inputs (not noise)
+    from ganlab import cli
+    from ganlab.training.loop import load_model
+    cli.main(["sample", "g", "--n", "5", "--out", "g.npy"])
+    model, _, meta = load_model(Path("models/g"))
+    arrays, _ = data.load(Path("data/s"))
+    with torch.no_grad():
+        want = model.translate(data.to_model(torch.from_numpy(arrays["test_input"][:5]))[None])[0].numpy()
+    got = np.load("g.npy")
+    assert got.shape == (5, *meta["shape"]) and np.array_equal(got, want)
+    cli.main(["sample", "c", "--n", "4", "--out", "c.png"])
+    assert Path("c.png").stat().st_size > 0
+
 
 def test_translation_claims_follow_the_numbers(tiny_params):
     from ganlab.config import validate
