@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -61,11 +62,18 @@ def main(argv=None) -> int:
         new += [f"{rel}: {k}" for k in b if k not in a]
     print(f"{len(files)} files, {compared} numbers compared: {len(differ)} differ, {len(lost)} gone, "
           f"{len(new)} new, {len(missing)} files missing")
-    for title, items in (("differ", differ), ("gone", lost), ("files missing", missing), ("new", new)):
+    for title, items in (("differ", differ), ("gone", lost), ("files missing", missing)):
         for line in items[:200]:
             print(f"  {title}: {line}")
         if len(items) > 200:
             print(f"  ... {len(items) - 200} more {title}")
+    # new keys, by pattern (file and list indices left out): how many files gained each
+    patterns: dict[str, int] = {}
+    for line in new:
+        key = re.sub(r"\[\d+\]", "[]", line.split(": ", 1)[1])
+        patterns[key] = patterns.get(key, 0) + 1
+    for key, n in sorted(patterns.items()):
+        print(f"  new: {key} ({n}x)")
     return 1 if differ or lost or missing else 0
 
 

@@ -248,3 +248,25 @@ def test_a_toy_metric_claim_recipe_and_family_reach_metrics_and_report(tmp_path)
     assert f"| toy_mean_shift | {m['toy_mean_shift']:.4f} ± " in report        # the run's table, with its unit
     assert "| data units |" in report and "| toy_bias | 0.2500" in report
     assert "modes captured (of 4)" in report                    # the points board, for a recipe it never heard of
+
+
+def test_compare_metrics_finds_every_changed_number(tmp_path, capsys):
+    """scripts/compare_metrics.py: the refactor's witness. Equal trees pass; a changed,
+    a lost and a new number are each reported, and the first two fail it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_metrics", ROOT / "scripts" / "compare_metrics.py")
+    cmp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cmp)
+    m = {"fd": 1.5, "per_seed": {"fd": [1.5, float("nan")]}, "status": "completed", "ok": True}
+    for side in ("a", "b"):
+        (tmp_path / side / "runs" / "r").mkdir(parents=True)
+        (tmp_path / side / "summary.json").write_text(json.dumps({"runs": {"r": {"fd": 1.5}}}))
+        (tmp_path / side / "runs" / "r" / "metrics.json").write_text(json.dumps(m))
+    assert cmp.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert "2 files, 4 numbers compared: 0 differ, 0 gone, 0 new" in capsys.readouterr().out
+    (tmp_path / "b" / "runs" / "r" / "metrics.json").write_text(json.dumps(
+        {**m, "fd": 1.5000001, "per_seed": {"fd": [1.5]}, "new_key": 2}))
+    assert cmp.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    out = capsys.readouterr().out
+    assert "1 differ, 1 gone, 1 new" in out and "fd: 1.5 -> 1.5000001" in out and "per_seed.fd[1]" in out
