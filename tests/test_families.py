@@ -220,7 +220,7 @@ def test_minibatch_std_feature():
 def test_conv_discriminator_minibatch_layer(minibatch):
     """On images the minibatch layer sits before D's logit: a sample's logit depends on the
     rest of its batch, the trunk features given to auxiliary heads do not."""
-    from ganlab.nn.conv import DCGANDiscriminator
+    from ganlab.nn.dcgan import DCGANDiscriminator
     torch.manual_seed(0)
     d = DCGANDiscriminator([1, 16, 16], 8, minibatch=minibatch, mbd_kernels=4, mbd_dim=3).eval()
     assert d.head.in_features == d.n_features + (4 if minibatch == "mbd" else 1)

@@ -8,7 +8,7 @@ its conditional variants): it builds the networks for the data kind, draws laten
 the helpers every update step uses (d_batch, g_out, update); each family only writes its
 update step. On point data the networks are seed-batched MLPs (ganlab.nn.seeded) with the
 discriminator options (minibatch discrimination, minibatch std); on images they are DCGAN's
-convolutional networks, one per seed (ganlab.nn.conv).
+convolutional networks, one per seed (ganlab.nn.dcgan).
 
 Latents are one tensor (S, N, z_dim + n_cat + n_cont): noise, then a one-hot class (the
 condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes (InfoGAN).
@@ -24,7 +24,7 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.nn.conv import DCGANDiscriminator, DCGANGenerator
+from ganlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlab.nn.seeded import SeedMLP, SeedRNG, SeedStack
 from ganlab.nn.sizes import n_doublings
 

@@ -5,7 +5,7 @@ resolution with fractionally strided convolutions, batch norm and ReLU, tanh out
 discriminator is strided convolutions with LeakyReLU(0.2) and batch norm (none on its first
 layer) ending in one logit; Adam with lr 2e-4 and beta1 0.5; weights from N(0, 0.02);
 the non-saturating generator loss. Scaled down: width 32 instead of 128 (G 64-32 channels and
-D 32-64 at 16x16), batch 64 instead of 128. Networks: ganlab.nn.conv.
+D 32-64 at 16x16), batch 64 instead of 128. Networks: ganlab.nn.dcgan.
 """
 from __future__ import annotations
 

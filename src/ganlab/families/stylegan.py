@@ -41,7 +41,7 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError, param
 from ganlab.families.base import Adversarial, AdversarialConfig
-from ganlab.nn.conv import DCGANDiscriminator
+from ganlab.nn.dcgan import DCGANDiscriminator
 from ganlab.nn.seeded import SeedRNG, SeedStack, dcgan_init_
 from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
 

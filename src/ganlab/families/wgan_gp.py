@@ -3,7 +3,7 @@ penalty lambda * E(||grad f(x_hat)||_2 - 1)^2 on per-sample random interpolates 
 and generated points (Algorithm 1: lambda = 10, n_critic = 5, Adam lr 1e-4, betas (0, 0.9);
 we default beta1 = 0.5, which trains these small MLPs faster). No normalisation layers in the
 critic, as the paper requires: on images the critic is DCGAN's discriminator without batch
-norm (ganlab.nn.conv). The critic's estimate E f(x) - E f(G(z)) is logged as `w_critic`.
+norm (ganlab.nn.dcgan). The critic's estimate E f(x) - E f(G(z)) is logged as `w_critic`.
 
 On the 2-D mixtures the default runs set gp_weight 0.1, as the authors' own toy script does
 (gan_toy.py: "LAMBDA = .1  # Smaller lambda seems to help for toy tasks specifically"); measured

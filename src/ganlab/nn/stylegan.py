@@ -25,7 +25,7 @@ Activations use equalised learning rate everywhere (ganlab.nn.equalised).
 Discriminator (StyleGAN2's residual D, reduced): fromRGB 1x1, then per resolution two 3x3 convs
 and a 2x average-pool with a pooled 1x1 skip, (x + skip) / sqrt(2); at 4x4 the minibatch std
 layer (groups of 4 samples), a 3x3 conv, and two dense layers to one logit. It returns (logits (N, 1), features) like
-ganlab.nn.conv.DCGANDiscriminator.
+ganlab.nn.dcgan.DCGANDiscriminator.
 
 Channels: `width` at the finest resolution, doubling per halving of the side (16x16 and
 width 16: 64 at 4x4, 32 at 8x8, 16 at 16x16); the papers use 512 at every coarse level.
@@ -179,7 +179,7 @@ class StyleGenerator(nn.Module):
 
 
 class ResidualDiscriminator(nn.Module):
-    """Returns (logits (N, 1), features (N, F)) like ganlab.nn.conv.DCGANDiscriminator."""
+    """Returns (logits (N, 1), features (N, F)) like ganlab.nn.dcgan.DCGANDiscriminator."""
     memory_format = torch.contiguous_format
 
     def __init__(self, shape: list[int], width: int, mbstd_group: int = 4):
