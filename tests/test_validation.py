@@ -149,8 +149,8 @@ def test_cuda_without_cuda_is_a_params_error(built, tiny_params, device):
 
 def _meta(fam, side: int) -> dict:
     base = {"kind": "images", "dim": side * side, "classes": 10}
-    if getattr(fam, "translation", False):
-        if fam.pairing == "paired":
+    if fam.translation:
+        if fam.translation == "paired":
             inner = max(side // 4, 1) if fam.name == "srgan" else side
             return {**base, "shape": [1, side, side], "input_shape": [1, inner, inner], "pairing": "paired"}
         return {**base, "shape": [3, side, side], "a_shape": [3, side, side], "pairing": "unpaired"}
