@@ -11,8 +11,9 @@ own runs are checked too.
 Each claim is a function from the evaluated runs (Context) to a Verdict, registered with
 `@claim(id, text, source)` in the module of its subject: points.py, images.py, studies.py,
 translation.py (the table lists them in that order, each in definition order), then any other
-module of this package, found like families. Adding a claim is one function in one file. `each` is the per-run loop most claims share. A claim
-whose code raises is shown as `error` with the exception, never as a scientific `fail`.
+module of this package, found like families. Adding a claim is one function in one file. `each` is
+the per-run loop every claim over runs, pairs of runs or study results shares. A claim whose
+code raises is shown as `error` with the exception, never as a scientific `fail`.
 """
 from __future__ import annotations
 
@@ -76,13 +77,25 @@ def pct(x) -> str:
     return num(None if x is None else 100 * x, 1)
 
 
-def each(ctx: Context, names: list[str], missing: str, judge) -> Verdict:
-    """Pass if `judge(metrics)` -> (ok, evidence) holds for every run in `names`; n/a if none."""
-    if not names:
+def each(ctx: Context, items: list, missing: str, judge, source: str = "runs", head: str = "") -> Verdict:
+    """The per-run loop of a claim: pass if every judgement holds, fail if any does not, n/a
+    (evidence `missing`) if `items` is empty.
+
+    An item is a run name, or a tuple (name, *extra), e.g. a run and its baseline's name.
+    `judge(data, *extra)` gets the name's entry in ctx.<source> (ctx.runs: the metrics;
+    source="studies": the study results) and returns (ok, text), written "name: text", or a
+    list of (part, ok, text), written "name part: text" each. The evidence is `head`, then the
+    lines joined by "; "."""
+    if not items:
         return Verdict("n/a", missing)
-    results = [(n, *judge(ctx.runs[n])) for n in names]
-    ok = all(good for _, good, _ in results)
-    return Verdict("pass" if ok else "fail", "; ".join(f"{n}: {text}" for n, _, text in results))
+    table, lines, ok = getattr(ctx, source), [], True
+    for item in items:
+        name, *extra = item if isinstance(item, tuple) else (item,)
+        result = judge(table[name], *extra)
+        for part, good, text in result if isinstance(result, list) else [("", *result)]:
+            ok = ok and bool(good)
+            lines.append(f"{name}{' ' + part if part else ''}: {text}")
+    return Verdict("pass" if ok else "fail", head + "; ".join(lines))
 
 
 def check_all(ctx: Context) -> list[dict]:

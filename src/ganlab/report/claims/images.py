@@ -47,20 +47,16 @@ def dcgan_stacked(ctx: Context) -> Verdict:
 def mbd_stacked(ctx: Context) -> Verdict:
     """Minibatch discrimination on stacked: more of the 1,000 modes than the plain run on the
     same dataset (the mode count decides; KL and recall are shown beside it)."""
+    def judge(ma: dict, b: str):
+        mb_ = ctx.runs[b]
+        return (ma["stacked_modes"] > mb_["stacked_modes"],
+                f"{num(ma['stacked_modes'], 1)} modes, KL {num(ma.get('stacked_kl'), 3)}, recall {num(ma.get('recall'))} "
+                f"vs {b}: {num(mb_['stacked_modes'], 1)} modes, KL {num(mb_.get('stacked_kl'), 3)}, recall {num(mb_.get('recall'))}")
     runs = _image_runs(ctx, "dcgan", stacked=True)
     mb = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "mbd"]
     plain = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "none"]
     pairs = [(a, b) for a in mb for b in plain if ctx.configs[a].dataset == ctx.configs[b].dataset]
-    if not pairs:
-        return Verdict("n/a", "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset")
-    parts, ok = [], True
-    for a, b in pairs:
-        ma, mb_ = ctx.runs[a], ctx.runs[b]
-        good = ma["stacked_modes"] > mb_["stacked_modes"]
-        ok &= good
-        parts.append(f"{a}: {num(ma['stacked_modes'], 1)} modes, KL {num(ma.get('stacked_kl'), 3)}, recall {num(ma.get('recall'))} "
-                     f"vs {b}: {num(mb_['stacked_modes'], 1)} modes, KL {num(mb_.get('stacked_kl'), 3)}, recall {num(mb_.get('recall'))}")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+    return each(ctx, pairs, "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset", judge)
 
 
 def _requested_class(family: str):

@@ -2,7 +2,7 @@
 minibatch discrimination on the PacGAN/VEEGAN 2-D mixtures."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, num
+from ganlab.report.claims import Context, Verdict, claim, each, num
 
 
 CHANCE_TOL = 0.1     # |D's accuracy - 0.5| below this counts as "near chance"
@@ -20,30 +20,22 @@ def toy_chance(ctx: Context) -> Verdict:
     """Chance = 50 % accuracy at telling real from generated (a constant D of any level is at
     chance). The mean outputs are shown too: with the notebook's step 0.01 on the summed loss,
     D's level cycles instead of settling at 0.5 (see the toy1d family docstring)."""
-    names = ctx.find("toy1d")
-    if not names:
-        return Verdict("n/a", "no toy1d run")
-    parts, ok = [], True
-    for n in names:
-        m, mean = ctx.runs[n], ctx.datasets[ctx.configs[n].dataset].mean
-        good = (m.get("d_accuracy") is not None and abs(m["d_accuracy"] - 0.5) < CHANCE_TOL
-                and m.get("theta") is not None and abs(m["theta"] - mean) < THETA_TOL)
-        ok &= good
-        parts.append(f"{n}: D's accuracy {num(m.get('d_accuracy'))} (chance 0.5 ± {CHANCE_TOL}; mean D(real) "
-                     f"{num(m.get('d_real'))}, D(generated) {num(m.get('d_fake'))}); theta {num(m.get('theta'))} ± "
-                     f"{num(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+    def judge(m: dict, mean: float):
+        return (m.get("d_accuracy") is not None and abs(m["d_accuracy"] - 0.5) < CHANCE_TOL
+                and m.get("theta") is not None and abs(m["theta"] - mean) < THETA_TOL,
+                f"D's accuracy {num(m.get('d_accuracy'))} (chance 0.5 ± {CHANCE_TOL}; mean D(real) "
+                f"{num(m.get('d_real'))}, D(generated) {num(m.get('d_fake'))}); theta {num(m.get('theta'))} ± "
+                f"{num(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
+    names = [(n, ctx.datasets[ctx.configs[n].dataset].mean) for n in ctx.find("toy1d")]
+    return each(ctx, names, "no toy1d run", judge)
 
 
 @claim("gan_drops_grid", "The vanilla GAN drops modes on the 25-mode grid.",
        "course; VEEGAN Table 1, PacGAN Table 1")
 def gan_drops_grid(ctx: Context) -> Verdict:
-    names = ctx.find("gan", "grid", minibatch="none")
-    if not names:
-        return Verdict("n/a", "no vanilla gan run on a grid dataset")
-    ok = all(ctx.runs[n]["modes_captured"] is not None and ctx.runs[n]["modes_captured"] < ctx.runs[n]["n_modes"] for n in names)
-    return Verdict("pass" if ok else "fail",
-                   "; ".join(f"{n}: {_modes(ctx.runs[n])} modes captured" for n in names))
+    return each(ctx, ctx.find("gan", "grid", minibatch="none"), "no vanilla gan run on a grid dataset",
+                lambda m: (m["modes_captured"] is not None and m["modes_captured"] < m["n_modes"],
+                           f"{_modes(m)} modes captured"))
 
 
 def _best(ctx: Context, names: list[str], key: str = "modes_captured") -> str:
@@ -52,12 +44,12 @@ def _best(ctx: Context, names: list[str], key: str = "modes_captured") -> str:
 
 def _more_modes(ctx: Context, better: list[str], worse: list[str], needs: str) -> Verdict:
     """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`."""
-    if not better or not worse:
-        return Verdict("n/a", f"needs {needs}")
-    a, b = _best(ctx, better), _best(ctx, worse)
-    ma, mb = ctx.runs[a]["modes_captured"], ctx.runs[b]["modes_captured"]
-    ok = ma is not None and mb is not None and ma > mb
-    return Verdict("pass" if ok else "fail", f"{a}: {_modes(ctx.runs[a])}; {b}: {_modes(ctx.runs[b])}")
+    def judge(ma: dict, b: str):
+        mb = ctx.runs[b]
+        return (ma["modes_captured"] is not None and mb["modes_captured"] is not None
+                and ma["modes_captured"] > mb["modes_captured"], f"{_modes(ma)}; {b}: {_modes(mb)}")
+    pair = [(_best(ctx, better), _best(ctx, worse))] if better and worse else []
+    return each(ctx, pair, f"needs {needs}", judge)
 
 
 @claim("wgan_gp_beats_gan_grid", "WGAN-GP covers more grid modes than the vanilla GAN.",
@@ -70,19 +62,11 @@ def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
 @claim("wgan_gp_w_falls", "The Wasserstein estimate falls during WGAN-GP training.",
        "course; Gulrajani et al. 2017, Fig. 3 / Arjovsky et al. 2017")
 def wgan_gp_w_falls(ctx: Context) -> Verdict:
-    names = ctx.find("wgan_gp")
-    if not names:
-        return Verdict("n/a", "no wgan_gp run")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
-        keys = [("sliced W1 of samples", "train_w_sliced"), ("critic estimate", "train_w_critic")]
-        for label, k in keys:
-            e, l = m.get(f"{k}_early"), m.get(f"{k}_late")
-            good = e is not None and l is not None and l < e
-            ok &= good
-            parts.append(f"{n} {label}: first 10 % of training {num(e, 3)} → last 10 % {num(l, 3)}")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+    def falls(m: dict, label: str, k: str):
+        e, l = m.get(f"{k}_early"), m.get(f"{k}_late")
+        return label, e is not None and l is not None and l < e, f"first 10 % of training {num(e, 3)} → last 10 % {num(l, 3)}"
+    return each(ctx, ctx.find("wgan_gp"), "no wgan_gp run",
+                lambda m: [falls(m, "sliced W1 of samples", "train_w_sliced"), falls(m, "critic estimate", "train_w_critic")])
 
 
 @claim("saturating_starves", "The saturating (minimax) loss starves the generator of gradient early on.",
@@ -90,20 +74,14 @@ def wgan_gp_w_falls(ctx: Context) -> Verdict:
 def saturating_starves(ctx: Context) -> Verdict:
     """Within each saturating run: the generator's gradient norm early in training against the
     non-saturating loss's gradient norm at the same states (logged as grad_g_nonsat)."""
-    sat = ctx.find("gan", loss="saturating")
-    if not sat:
-        return Verdict("n/a", "no gan run with loss: saturating")
-    parts, ok = [], True
-    for s in sat:
-        m = ctx.runs[s]
+    def judge(m: dict):
         gs, gn = m.get("train_grad_g_early"), m.get("train_grad_g_nonsat_early")
-        good = gs is not None and gn is not None and gs <= STARVE_RATIO * gn
-        ok &= good
         ratio = gs / gn if gs is not None and gn else None
-        parts.append(f"{s}: first 10 % of training, mean generator gradient norm {num(gs, 4)} with the saturating loss vs "
-                     f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(ratio, 3)} "
-                     f"(claim holds at ≤ {STARVE_RATIO}); mean D(generated) early {num(m.get('train_d_fake_early'), 3)}")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (gs is not None and gn is not None and gs <= STARVE_RATIO * gn,
+                f"first 10 % of training, mean generator gradient norm {num(gs, 4)} with the saturating loss vs "
+                f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(ratio, 3)} "
+                f"(claim holds at ≤ {STARVE_RATIO}); mean D(generated) early {num(m.get('train_d_fake_early'), 3)}")
+    return each(ctx, ctx.find("gan", loss="saturating"), "no gan run with loss: saturating", judge)
 
 
 @claim("mbd_beats_gan_grid", "Minibatch discrimination covers more grid modes than the vanilla GAN.",

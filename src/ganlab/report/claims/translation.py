@@ -1,7 +1,7 @@
 """Claims about image-to-image translation (Pix2Pix, SRGAN, CycleGAN), each against its baseline."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, num, pct
+from ganlab.report.claims import Context, Verdict, claim, each, num, pct
 
 
 COMPARABLE_L1 = 1.25  # "comparable L1": the GAN's L1 at most 25 % above the L1-only baseline's
@@ -24,54 +24,40 @@ def _pairs(ctx: Context, family: str, base: dict) -> list[tuple[str, str]]:
 @claim("pix2pix_closer_than_l1", "Pix2Pix's outputs are closer to the target distribution (lower Fréchet distance) than the L1-only model's, at comparable L1.",
        "course: image-to-image translation; Isola et al. 2017, Table 1 and Fig. 4")
 def pix2pix_fd(ctx: Context) -> Verdict:
-    pairs = _pairs(ctx, "pix2pix", {"adv_weight": 0.0})
-    if not pairs:
-        return Verdict("n/a", "needs a pix2pix run and an L1-only one (adv_weight: 0) on the same dataset")
-    parts, ok = [], True
-    for a, b in pairs:
-        ma, mb = ctx.runs[a], ctx.runs[b]
-        good = (None not in (ma.get("fd"), mb.get("fd"), ma.get("l1"), mb.get("l1"))
-                and ma["fd"] < mb["fd"] and ma["l1"] <= COMPARABLE_L1 * mb["l1"])
-        ok &= good
-        parts.append(f"{a}: Fréchet distance {num(ma.get('fd'))} at L1 {num(ma.get('l1'), 4)} vs {b} (L1 only): "
-                     f"{num(mb.get('fd'))} at L1 {num(mb.get('l1'), 4)} (floor {num(mb.get('fd_floor'))}; claim holds if the "
-                     f"GAN's FD is lower and its L1 at most {COMPARABLE_L1}x the baseline's)")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+    def judge(ma: dict, b: str):
+        mb = ctx.runs[b]
+        return (None not in (ma.get("fd"), mb.get("fd"), ma.get("l1"), mb.get("l1"))
+                and ma["fd"] < mb["fd"] and ma["l1"] <= COMPARABLE_L1 * mb["l1"],
+                f"Fréchet distance {num(ma.get('fd'))} at L1 {num(ma.get('l1'), 4)} vs {b} (L1 only): "
+                f"{num(mb.get('fd'))} at L1 {num(mb.get('l1'), 4)} (floor {num(mb.get('fd_floor'))}; claim holds if the "
+                f"GAN's FD is lower and its L1 at most {COMPARABLE_L1}x the baseline's)")
+    return each(ctx, _pairs(ctx, "pix2pix", {"adv_weight": 0.0}),
+                "needs a pix2pix run and an L1-only one (adv_weight: 0) on the same dataset", judge)
 
 
 @claim("srgan_perception_distortion", "SRGAN trades PSNR for realism against SRResNet (the perception–distortion trade-off).",
        "course: super-resolution; Ledig et al. 2017, Table 2; Blau & Michaeli 2018")
 def srgan_tradeoff(ctx: Context) -> Verdict:
-    pairs = _pairs(ctx, "srgan", {"adv_weight": 0.0, "content": "pixel"})
-    if not pairs:
-        return Verdict("n/a", "needs an srgan run and an SRResNet one (content: pixel, adv_weight: 0) on the same dataset")
-    parts, ok = [], True
-    for a, b in pairs:
-        ma, mb = ctx.runs[a], ctx.runs[b]
-        good = (None not in (ma.get("fd"), mb.get("fd"), ma.get("psnr"), mb.get("psnr"))
-                and ma["psnr"] < mb["psnr"] and ma["fd"] < mb["fd"])
-        ok &= good
-        parts.append(f"{a}: PSNR {num(ma.get('psnr'))} dB, Fréchet distance {num(ma.get('fd'))} vs {b} (SRResNet): PSNR "
-                     f"{num(mb.get('psnr'))} dB, FD {num(mb.get('fd'))}; bicubic: PSNR {num(mb.get('bicubic_psnr'))} dB, FD "
-                     f"{num(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
-                     f"loss uses its own feature net, not the classifier whose features the FD reads)")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+    def judge(ma: dict, b: str):
+        mb = ctx.runs[b]
+        return (None not in (ma.get("fd"), mb.get("fd"), ma.get("psnr"), mb.get("psnr"))
+                and ma["psnr"] < mb["psnr"] and ma["fd"] < mb["fd"],
+                f"PSNR {num(ma.get('psnr'))} dB, Fréchet distance {num(ma.get('fd'))} vs {b} (SRResNet): PSNR "
+                f"{num(mb.get('psnr'))} dB, FD {num(mb.get('fd'))}; bicubic: PSNR {num(mb.get('bicubic_psnr'))} dB, FD "
+                f"{num(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
+                f"loss uses its own feature net, not the classifier whose features the FD reads)")
+    return each(ctx, _pairs(ctx, "srgan", {"adv_weight": 0.0, "content": "pixel"}),
+                "needs an srgan run and an SRResNet one (content: pixel, adv_weight: 0) on the same dataset", judge)
 
 
 @claim("cyclegan_keeps_digit", "CycleGAN keeps the digit (label preservation ≥ 90 % both ways) and cycles back with low error.",
        "course: unpaired translation; Zhu et al. 2017")
 def cyclegan_keeps_digit(ctx: Context) -> Verdict:
-    names = _runs(ctx, "cyclegan")
-    if not names:
-        return Verdict("n/a", "no cyclegan run")
-    parts, ok = [], True
-    for n in names:
-        m = ctx.runs[n]
+    def judge(m: dict):
         vals = [m.get(k) for k in ("label_ab", "label_ba", "cycle_l1_a", "cycle_l1_b")]
-        good = None not in vals and min(vals[:2]) >= LABEL_MIN and max(vals[2:]) <= CYCLE_MAX
-        ok &= good
-        parts.append(f"{n}: digit kept {pct(m.get('label_ab'))} % A→B and {pct(m.get('label_ba'))} % B→A (claim: ≥ "
-                     f"{100 * LABEL_MIN:.0f} % both ways); cycle L1 {num(m.get('cycle_l1_a'), 4)} (A→B→A) and "
-                     f"{num(m.get('cycle_l1_b'), 4)} (B→A→B) of the [0, 1] range (claim: ≤ {CYCLE_MAX}); FD to B "
-                     f"{num(m.get('fd_b'))} (floor {num(m.get('fd_b_floor'))}, untranslated A {num(m.get('identity_fd_b'))})")
-    return Verdict("pass" if ok else "fail", "; ".join(parts))
+        return (None not in vals and min(vals[:2]) >= LABEL_MIN and max(vals[2:]) <= CYCLE_MAX,
+                f"digit kept {pct(m.get('label_ab'))} % A→B and {pct(m.get('label_ba'))} % B→A (claim: ≥ "
+                f"{100 * LABEL_MIN:.0f} % both ways); cycle L1 {num(m.get('cycle_l1_a'), 4)} (A→B→A) and "
+                f"{num(m.get('cycle_l1_b'), 4)} (B→A→B) of the [0, 1] range (claim: ≤ {CYCLE_MAX}); FD to B "
+                f"{num(m.get('fd_b'))} (floor {num(m.get('fd_b_floor'))}, untranslated A {num(m.get('identity_fd_b'))})")
+    return each(ctx, _runs(ctx, "cyclegan"), "no cyclegan run", judge)
