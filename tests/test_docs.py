@@ -105,6 +105,16 @@ def test_every_path_in_the_readme_layout_exists():
     assert not missing, f"README.md's Layout names paths that do not exist: {missing}"
 
 
+def test_the_readme_layout_names_every_module_and_stage():
+    """The converse: a module added to src/ganlab (package __init__ files aside) or a stage
+    script added to stages/ is missing from the Layout until it is written there."""
+    named = set(layout_paths(layout_block(README.read_text())))
+    files = [p for p in sorted((ROOT / "src" / "ganlab").rglob("*.py")) if p.name != "__init__.py"]
+    files += sorted((ROOT / "stages").glob("*.py"))
+    missing = [p.relative_to(ROOT).as_posix() for p in files if p.relative_to(ROOT).as_posix() not in named]
+    assert not missing, f"README.md's Layout does not name: {missing}"
+
+
 @pytest.mark.parametrize("doc", [README] + sorted((ROOT / "docs").glob("*.md")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_point_to_existing_files(doc):
     broken = [t for t in relative_links(doc.read_text()) if t and not (doc.parent / t).exists()]
