@@ -161,6 +161,7 @@ class RunConfig:
     snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
+    processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1)
 
 
 # ---------------------------------------------------------------------------- checking
@@ -342,6 +343,9 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
             field_name = problem.partition(": ")[0]
             where = field_name if field_name in {f.name for f in dataclasses.fields(cfg)} else "dataset"
             raise ConfigError(f"{path}.{where}: {problem.removeprefix(where + ': ')}")
+        if cfg.batch_size % cfg.processes:
+            raise ConfigError(f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
+                              f"(the batch is shared out equally); use a multiple of {cfg.processes}")
         if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
             raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
         runs[name] = cfg

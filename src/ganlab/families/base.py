@@ -22,6 +22,7 @@ from typing import Callable, Literal
 import torch
 from torch import nn
 
+from ganlab import distributed
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
 from ganlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -90,6 +91,8 @@ def step(opt: torch.optim.Optimizer, modules: tuple[nn.Module, ...], loss: torch
     per-seed gradient norm (S,) over `modules`, the modules `opt` updates. No sync."""
     opt.zero_grad(set_to_none=True)
     loss.sum().backward()
+    # data-parallel runs: every gradient `opt` steps is the mean over the processes (a no-op in one)
+    distributed.average_gradients([p for group in opt.param_groups for p in group["params"]])
     norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()
     opt.step()
     return norm

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganlab import losses
+from ganlab import distributed, losses
 from ganlab.config import RunConfig, param
 from ganlab.families.base import Family
 
@@ -122,11 +122,11 @@ class Toy1d(Family):
         x_real = real(c.d_steps * B).view(self.n_seeds, c.d_steps, B)
         z_d = rng.randn(c.d_steps, B)
         for i in range(c.d_steps):
-            grad_d = self.d_grad(x_real[:, i], z_d[:, i] + self.theta[:, None])
+            grad_d = distributed.sum_(self.d_grad(x_real[:, i], z_d[:, i] + self.theta[:, None]))  # summed loss: sum over ranks
             self.phi.sub_(lr_d * grad_d)
         z_g = rng.randn(c.g_steps, B)
         for i in range(c.g_steps):
-            grad_g = self.g_grad(z_g[:, i])
+            grad_g = distributed.sum_(self.g_grad(z_g[:, i]))
             self.theta.sub_(lr_g * grad_g)
         x = real(B)[..., 0]
         xs = z_g[:, -1] + self.theta[:, None]

@@ -26,20 +26,34 @@ from torch import nn
 
 
 class SeedRNG:
-    """One torch.Generator per seed; draws are stacked along a leading seed dimension."""
+    """One torch.Generator per seed; draws are stacked along a leading seed dimension.
 
-    def __init__(self, seeds: list[int], device: torch.device | str = "cpu", offset: int = 0):
+    Data parallel (ganlab.distributed): with shard=(rank, world), a draw of n rows (the first
+    size) draws n * world rows from the same streams on every rank and keeps rows
+    [rank * n, (rank + 1) * n): the ranks' shares of a batch are exactly the rows one process
+    would draw for the whole batch, so N processes x batch b see the data and latents of one
+    process x batch N * b. With world 1 the draws are the plain ones."""
+
+    def __init__(self, seeds: list[int], device: torch.device | str = "cpu", offset: int = 0,
+                 shard: tuple[int, int] = (0, 1)):
         self.gens = [torch.Generator(device=device).manual_seed(int(s) + offset) for s in seeds]
         self.device = device
+        self.rank, self.world = shard
 
-    def randn(self, *shape: int) -> torch.Tensor:
-        return torch.stack([torch.randn(*shape, generator=g, device=self.device) for g in self.gens])
+    def _share(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        return x if self.world == 1 else x[:, self.rank * n:(self.rank + 1) * n]
 
-    def rand(self, *shape: int) -> torch.Tensor:
-        return torch.stack([torch.rand(*shape, generator=g, device=self.device) for g in self.gens])
+    def randn(self, n: int, *shape: int) -> torch.Tensor:
+        return self._share(torch.stack([torch.randn(n * self.world, *shape, generator=g, device=self.device)
+                                        for g in self.gens]), n)
 
-    def randint(self, high: int, *shape: int) -> torch.Tensor:
-        return torch.stack([torch.randint(high, shape, generator=g, device=self.device) for g in self.gens])
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self._share(torch.stack([torch.rand(n * self.world, *shape, generator=g, device=self.device)
+                                        for g in self.gens]), n)
+
+    def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
+        return self._share(torch.stack([torch.randint(high, (n * self.world, *shape), generator=g, device=self.device)
+                                        for g in self.gens]), n)
 
     def get_state(self) -> list[torch.Tensor]:
         return [g.get_state() for g in self.gens]

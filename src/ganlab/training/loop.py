@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from ganlab import data as datasets
-from ganlab import io
+from ganlab import distributed, io
 from ganlab.config import resolve_device
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
@@ -49,6 +49,14 @@ def config_hash(cfg) -> str:
 
 def snapshot_steps(steps: int, n: int) -> list[int]:
     return sorted({0, steps} | {round(k * steps / n) for k in range(1, n)})
+
+
+def _to_cpu(v):
+    if isinstance(v, torch.Tensor):
+        return v.detach().cpu()
+    if isinstance(v, dict):
+        return {k: _to_cpu(x) for k, x in v.items()}
+    return v
 
 
 def display_grid(meta: dict, n1d: int = 200, n2d: int = 64) -> np.ndarray:
@@ -89,7 +97,14 @@ class Trainer:
                  device: str = "auto", progress: bool | None = None):
         self.run, self.cfg = run, cfg
         self.model_dir, self.live_dir, self.ckpt_path = Path(model_dir), Path(live_dir), Path(ckpt_dir) / CKPT_NAME
-        self.device = resolve_device(device)
+        # Data parallel (ganlab.distributed): under torchrun, join the process group; the model in
+        # this process sees batch_size / processes of every batch; cfg (saved, hashed) keeps the run's.
+        self.device = distributed.init(resolve_device(device))
+        self.rank, self.world = distributed.rank(), distributed.world()
+        if self.world != cfg.processes:
+            raise ValueError(f"runs.{run}.processes is {cfg.processes}, but {self.world} processes were started "
+                             f"(torchrun --nproc-per-node x --nnodes): start {cfg.processes}, or set processes: {self.world}")
+        self.main = self.rank == 0
         if cfg.cpu_threads and self.device.type == "cpu":
             torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
@@ -100,8 +115,11 @@ class Trainer:
         labels = arrays.get("train_labels")
         labels = torch.from_numpy(labels).to(self.device) if labels is not None and labels.ndim == 1 else None
         torch.manual_seed(cfg.seeds[0])
-        self.model = get_family(cfg.family)(cfg, self.meta, self.device)
-        self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET)
+        local = dataclasses.replace(cfg, batch_size=cfg.batch_size // self.world) if self.world > 1 else cfg
+        self.model = get_family(cfg.family)(local, self.meta, self.device)
+        distributed.broadcast_module(self.model)      # the same start on every rank
+        # every rank draws from the same streams and keeps its share of each batch (SeedRNG shard)
+        self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET, shard=(self.rank, self.world))
         # Translation data: the input of each target (paired) or domain A (unpaired), resident too.
         extra = {k: torch.from_numpy(arrays[k]).to(self.device) for k in ("train_input", "a_train") if k in arrays}
         self.batches = RealBatches(self.data, labels, self.rng, inputs=extra.get("train_input"), domain_a=extra.get("a_train"))
@@ -140,12 +158,19 @@ class Trainer:
                 for i, f in enumerate(fake)]
 
     # ------------------------------------------------------------------ checkpoints
-    def save_checkpoint(self, state: dict) -> None:
-        # checkpoints/<run>/ is replaced whole: ckpt.pt and its checksums.json appear together.
-        with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
-            torch.save({"hash": self.hash, "model": self.model.state_dict(),
-                        "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
-                        "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(), **state}, tmp / CKPT_NAME)
+    def save_checkpoint(self, state: dict, local: dict) -> None:
+        """`state`: the same on every rank; `local`: this rank's own (its random streams, its
+        partial log sums), gathered so that rank 0 saves every rank's. Rank 0 writes; the
+        others wait, so a checkpoint on disk is one all ranks reached."""
+        local = {**local, "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state()}
+        ranks = distributed.gather({k: _to_cpu(v) for k, v in local.items()})
+        if self.main:
+            # checkpoints/<run>/ is replaced whole: ckpt.pt and its checksums.json appear together.
+            with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
+                torch.save({"hash": self.hash, "world": self.world, "model": self.model.state_dict(),
+                            "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
+                            "ranks": ranks, **state}, tmp / CKPT_NAME)
+        distributed.barrier()
 
     def load_checkpoint(self) -> dict | None:
         if not self.ckpt_path.exists():
@@ -155,15 +180,17 @@ class Trainer:
         except io.FileError as err:  # corrupt, torn or foreign: start over, never resume from garbage
             print(f"[{self.run}] ignoring checkpoint {err}; starting from step 0", file=sys.stderr)
             return None
-        if ck.get("hash") != self.hash:
+        if ck.get("hash") != self.hash or ck.get("world", 1) != self.world:
+            # the hash covers `processes`: a checkpoint of another process count is not resumed
             print(f"[{self.run}] checkpoint is for other params; starting from step 0", file=sys.stderr)
             return None
         self.model.load_state_dict(ck["model"])
         for k, o in self.model.optimizers().items():
             o.load_state_dict(ck["optim"][k])
-        self.rng.set_state(ck["rng"])
-        torch.set_rng_state(ck["torch_rng"])
-        return ck
+        mine = ck["ranks"][self.rank]
+        self.rng.set_state(mine["rng"])
+        torch.set_rng_state(mine["torch_rng"])
+        return {**ck, **mine}
 
     # ------------------------------------------------------------------ the loop
     def fit(self) -> dict:
@@ -174,14 +201,23 @@ class Trainer:
         dvclive writes into a temporary folder that replaces live_dir whole at the end, so a
         kill leaves the previous complete log in place; whatever the outcome, the new folder
         has metrics.json and plots/metrics/ (the outputs dvc.yaml declares)."""
+        if not self.main:                 # data parallel: rank 0 alone writes
+            history, snaps, status_rec, host = self._fit(None)
+            distributed.check_in_sync(self.model)
+            distributed.average_buffers(self.model)
+            distributed.barrier()
+            return {**status_rec, **host}
         with io.atomic_dir(self.live_dir) as live_dir:
             history, snaps, status_rec, host = self._fit(live_dir)
             complete_live_dir(live_dir, status_rec["steps_done"])
+        distributed.check_in_sync(self.model)
+        distributed.average_buffers(self.model)      # batch-norm statistics of every rank's share
         self._write_outputs(history, snaps, status_rec)
         shutil.rmtree(self.ckpt_path.parent, ignore_errors=True)
+        distributed.barrier()
         return {**status_rec, **host}
 
-    def _fit(self, live_dir: Path) -> tuple[list[dict], dict[int, dict], dict, dict]:
+    def _fit(self, live_dir: Path | None) -> tuple[list[dict], dict[int, dict], dict, dict]:
         from dvclive import Live
         from tqdm import tqdm
 
@@ -201,16 +237,16 @@ class Trainer:
             n_acc, first_bad = ck["n_acc"], ck["first_bad"].to(self.device)
             print(f"[{self.run}] resuming from checkpoint at step {start} of {cfg.steps}", file=sys.stderr)
 
-        live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=False)
+        live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False, report=None, resume=False) if self.main else None
         for rec in history:                          # replay what the checkpoint already logged
             self._log(live, rec)
 
         t0 = time.perf_counter()
         status, bad_step = "completed", None
-        bar = tqdm(total=cfg.steps, initial=start, desc=self.run, disable=not self.progress, mininterval=1.0)
+        bar = tqdm(total=cfg.steps, initial=start, desc=self.run, disable=not (self.progress and self.main), mininterval=1.0)
         step = start
         for step in range(start, cfg.steps):
-            if step in snap_at and step not in snaps:
+            if self.main and step in snap_at and step not in snaps:
                 snaps[step] = self.snapshot()
             self.set_lr(step)
             out = self.model.train_step(self.batches, self.rng)
@@ -222,14 +258,15 @@ class Trainer:
             done = step + 1
             if done % cfg.log_every == 0 or done == cfg.steps:
                 rec = {"step": done}
+                distributed.max_(first_bad)           # every rank stops at the same step
                 for k, v in acc.items():
-                    per_seed = (v / n_acc).float().cpu().tolist()
+                    per_seed = (distributed.average_(v) / n_acc).float().cpu().tolist()   # mean over ranks
                     rec[k] = float(np.mean(per_seed))
                     rec[f"{k}_seeds"] = per_seed
                 acc, n_acc = {}, 0
                 if int(first_bad) >= 0:
                     status, bad_step = "diverged", int(first_bad)
-                elif done % cfg.w_every == 0 or done == cfg.steps:
+                elif self.main and (done % cfg.w_every == 0 or done == cfg.steps):
                     rec["w_sliced_seeds"] = self.w_now()
                     rec["w_sliced"] = float(np.mean(rec["w_sliced_seeds"]))
                 history.append(rec)
@@ -241,12 +278,13 @@ class Trainer:
                 break
             if done % cfg.checkpoint_every == 0 and done < cfg.steps:
                 self.save_checkpoint({"step": done, "history": history, "seconds": seconds_before + time.perf_counter() - t0,
-                                      "snaps": {k: {n: torch.from_numpy(v) for n, v in s.items()} for k, s in snaps.items()},
-                                      "acc": acc, "n_acc": n_acc, "first_bad": first_bad})
+                                      "snaps": {k: {n: torch.from_numpy(v) for n, v in s.items()} for k, s in snaps.items()}},
+                                     {"acc": acc, "n_acc": n_acc, "first_bad": first_bad})
         bar.close()
-        if status == "completed":
+        if status == "completed" and self.main:
             snaps[cfg.steps] = self.snapshot()
-        live.end()
+        if live is not None:
+            live.end()
 
         seconds = seconds_before + time.perf_counter() - t0
         # models/<run>/status.json holds only what the same params give on any host: evaluate@
@@ -257,10 +295,13 @@ class Trainer:
         status_rec = {"status": status, "diverged_at_step": bad_step,
                       "steps_done": (bad_step if status == "diverged" else cfg.steps), "steps": cfg.steps,
                       "seeds": cfg.seeds}
-        host = {"seconds": round(seconds, 3), "resumed_from_step": start or None, "device": str(self.device)}
+        host = {"seconds": round(seconds, 3), "resumed_from_step": start or None, "device": str(self.device),
+                "processes": self.world}
         return history, snaps, status_rec, host
 
     def _log(self, live, rec: dict) -> None:
+        if live is None:
+            return
         live.step = rec["step"]
         for k, v in rec.items():
             if k != "step" and not k.endswith("_seeds") and np.isfinite(v):
