@@ -90,3 +90,53 @@ def test_train_stage_launches_torchrun_and_rank0_writes_the_same_outputs(tmp_pat
     assert [r["step"] for r in h1] == [r["step"] for r in h2]
     assert abs(h1[-1]["loss_d"] - h2[-1]["loss_d"]) < 1e-3      # logged: the mean over ranks
     assert not (root / "checkpoints/two").exists()
+
+
+def test_kill_9_of_one_rank_then_rerun_ends_where_an_uninterrupted_run_ends(tmp_path):
+    """SIGKILL on rank 1 after the step-4 checkpoint: torchrun ends the job (no hang); the rerun
+    resumes from step 4 with every rank's random streams and ends bit-equal to a run never killed."""
+    root = _project(tmp_path, {"ref": {**RUN, "processes": 2}, "hit": {**RUN, "processes": 2}})
+    run_stage(root, "stages/train.py", "ref")
+    killed = subprocess.run([sys.executable, "stages/train.py", "hit"], cwd=root, capture_output=True, text=True,
+                            timeout=600, env={**env(root), "GANLAB_FAULT": "kill:1:6"})
+    assert killed.returncode != 0 and (root / "checkpoints/hit/ckpt.pt").exists()
+    assert not (root / "models/hit").exists()
+    proc = run_stage(root, "stages/train.py", "hit")
+    assert "resuming from checkpoint at step 4" in proc.stderr
+    ref, hit = torch.load(root / "models/ref/weights.pt"), torch.load(root / "models/hit/weights.pt")
+    assert all(torch.equal(ref[k], hit[k]) for k in ref)
+    assert json.loads((root / "models/ref/history.json").read_text()) == json.loads((root / "models/hit/history.json").read_text())
+
+
+def test_a_failing_rank_ends_the_job_with_its_error_and_other_counts_start_over(tmp_path):
+    root = _project(tmp_path, {"r": {**RUN, "processes": 2}})
+    proc = subprocess.run([sys.executable, "stages/train.py", "r"], cwd=root, capture_output=True, text=True,
+                          timeout=600, env={**env(root), "GANLAB_FAULT": "raise:1:5"})
+    assert proc.returncode != 0
+    assert "injected fault (GANLAB_FAULT) on rank 1 at step 5" in proc.stderr and "rank" in proc.stderr
+    # the step-4 checkpoint was made by 2 processes: a 1-process run of the same name starts over
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["runs"]["r"]["processes"] = 1
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    proc = run_stage(root, "stages/train.py", "r")
+    assert "checkpoint is for other params; starting from step 0" in proc.stderr
+
+
+def test_two_nodes_on_one_machine_train_one_run(tmp_path):
+    """Two torchrun launches with --nnodes 2 and a c10d rendezvous on 127.0.0.1: one job of two
+    ranks, the same weights as the job started by the stage on one node."""
+    root = _project(tmp_path, {"r": {**RUN, "processes": 2}, "one_node": {**RUN, "processes": 2}})
+    run_stage(root, "stages/train.py", "one_node")
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = lambda rank: [sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1",  # noqa: E731
+                        f"--node-rank={rank}", "--rdzv-backend=c10d", f"--rdzv-endpoint=127.0.0.1:{port}",
+                        "--rdzv-id=ganlab-test", "stages/train.py", "r"]
+    nodes = [subprocess.Popen(cmd(r), cwd=root, env=env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for r in (0, 1)]
+    outs = [n.communicate(timeout=600) for n in nodes]
+    assert all(n.returncode == 0 for n in nodes), [o[1][-2000:] for o in outs]
+    a, b = torch.load(root / "models/one_node/weights.pt"), torch.load(root / "models/r/weights.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -105,6 +107,10 @@ class Trainer:
             raise ValueError(f"runs.{run}.processes is {cfg.processes}, but {self.world} processes were started "
                              f"(torchrun --nproc-per-node x --nnodes): start {cfg.processes}, or set processes: {self.world}")
         self.main = self.rank == 0
+        # Fault injection for the tests of data-parallel failure handling: "kill:<rank>:<step>"
+        # (SIGKILL, as a crashed node) or "raise:<rank>:<step>" before that step's update.
+        how, _, where = os.environ.get("GANLAB_FAULT", "").partition(":")
+        self.fault = (how, *map(int, where.split(":"))) if how else None
         if cfg.cpu_threads and self.device.type == "cpu":
             torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
@@ -248,6 +254,10 @@ class Trainer:
         for step in range(start, cfg.steps):
             if self.main and step in snap_at and step not in snaps:
                 snaps[step] = self.snapshot()
+            if self.fault and self.fault[1:] == (self.rank, step):
+                if self.fault[0] == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise RuntimeError(f"injected fault (GANLAB_FAULT) on rank {self.rank} at step {step}")
             self.set_lr(step)
             out = self.model.train_step(self.batches, self.rng)
             for k, v in out.items():
