@@ -140,3 +140,23 @@ def test_two_nodes_on_one_machine_train_one_run(tmp_path):
     assert all(n.returncode == 0 for n in nodes), [o[1][-2000:] for o in outs]
     a, b = torch.load(root / "models/one_node/weights.pt"), torch.load(root / "models/r/weights.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_dvc_repro_with_a_two_process_run(tmp_path, tiny_params):
+    """A tiny pipeline in which one run trains on 2 processes: dvc repro runs it like any other
+    (same outputs as its single-process twin), and the report says how it trained."""
+    from conftest import make_repo
+
+    ring = {"family": "gan", "dataset": "ring8", "seeds": [0], "steps": 20, "batch_size": 32, "g_hidden": [8],
+            "d_hidden": [8], "log_every": 5, "w_every": 10, "cpu_threads": 1}
+    tiny_params["datasets"] = {"ring8": tiny_params["datasets"]["ring8"]}
+    tiny_params["runs"] = {"single": ring, "double": {**ring, "processes": 2}}
+    repo = make_repo(tmp_path, tiny_params)
+    for out in ("models/{}/weights.pt", "reports/runs/{}/metrics.json", "reports/runs/{}/train/metrics.json",
+                "reports/runs/{}/figures"):
+        assert (repo / out.format("double")).exists() and (repo / out.format("single")).exists(), out
+    files = lambda r: sorted(p.name for p in (repo / "models" / r).iterdir())  # noqa: E731
+    assert files("double") == files("single")
+    report = (repo / "reports/README.md").read_text()
+    assert "s of training on 2 processes" in report
+    assert json.loads((repo / "reports/summary.json").read_text())["runs"]["double"]["train_processes"] == 2

@@ -208,7 +208,9 @@ def build_context(params, reports_dir: Path) -> dict:
             # Wall time is the train stage's own file, not in metrics.json: evaluate@ never
             # reads anything host-dependent (a rerun elsewhere would change its output).
             timing = reports_dir / "runs" / name / "train_time.json"
-            runs[name]["train_seconds"] = io.read_json(timing)["seconds"] if timing.exists() else None
+            t = io.read_json(timing) if timing.exists() else {}
+            runs[name]["train_seconds"] = t.get("seconds")
+            runs[name]["train_processes"] = t.get("processes", 1)      # data-parallel processes (torchrun)
         else:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
@@ -251,6 +253,7 @@ def summary(ctx: dict) -> dict:
             out["runs"][m["run"]] = {k: m[k] for k in m.get("headline", []) if m.get(k) is not None}
             out["runs"][m["run"]]["diverged"] = int(m["status"] == "diverged")
             out["runs"][m["run"]]["train_seconds"] = m.get("train_seconds")
+            out["runs"][m["run"]]["train_processes"] = m.get("train_processes")
     return out
 
 
