@@ -124,6 +124,10 @@ class Trainer:
         local = dataclasses.replace(cfg, batch_size=cfg.batch_size // self.world) if self.world > 1 else cfg
         self.model = get_family(cfg.family)(local, self.meta, self.device)
         distributed.broadcast_module(self.model)      # the same start on every rank
+        if self.world > 1 and self.device.type == "cuda":
+            # batch norm over the whole batch where the backend has it (SyncBatchNorm is CUDA-only);
+            # on CPU each rank normalises its share (docs/scaling.md). Not yet run on a GPU.
+            torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         # every rank draws from the same streams and keeps its share of each batch (SeedRNG shard)
         self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET, shard=(self.rank, self.world))
         # Translation data: the input of each target (paired) or domain A (unpaired), resident too.
