@@ -1,4 +1,5 @@
-"""Compare every number of two pipeline outputs: summary.json, every metrics.json and study.json.
+"""Compare every number of two pipeline outputs: summary.json, every metrics.json and study.json
+(wall-clock seconds, the host's and not a result, are counted apart).
 
 Usage: python scripts/compare_metrics.py BEFORE AFTER [--rtol 0]
 
@@ -31,6 +32,9 @@ def numbers(obj, prefix: str = ""):
         yield prefix, float(obj)
 
 
+TIMING = re.compile(r"(^|[._])seconds(_[a-z]+)?$|seconds$")   # wall time: the host's, not a result
+
+
 def same(a: float, b: float, rtol: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
@@ -45,7 +49,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     roots = [r / "reports" if (r / "reports").is_dir() else r for r in (args.before, args.after)]
     files = sorted({p.relative_to(roots[0]) for pat in PATTERNS for p in roots[0].glob(pat)})
-    compared, differ, lost, new, missing = 0, [], [], [], []
+    compared, differ, lost, new, missing, timing = 0, [], [], [], [], 0
     for rel in files:
         if not (roots[1] / rel).exists():
             missing.append(str(rel))
@@ -55,13 +59,15 @@ def main(argv=None) -> int:
         for k, v in a.items():
             if k not in b:
                 lost.append(f"{rel}: {k}")
+            elif TIMING.search(k):
+                timing += 1                      # wall seconds differ run to run: counted, not compared
             else:
                 compared += 1
                 if not same(v, b[k], args.rtol):
                     differ.append(f"{rel}: {k}: {v!r} -> {b[k]!r}")
         new += [f"{rel}: {k}" for k in b if k not in a]
     print(f"{len(files)} files, {compared} numbers compared: {len(differ)} differ, {len(lost)} gone, "
-          f"{len(new)} new, {len(missing)} files missing")
+          f"{len(new)} new, {len(missing)} files missing ({timing} wall-time values not compared)")
     for title, items in (("differ", differ), ("gone", lost), ("files missing", missing)):
         for line in items[:200]:
             print(f"  {title}: {line}")
