@@ -203,9 +203,8 @@ def test_trained_model_loads_in_its_final_phase_and_resume_matches(tmp_path):
     t.model.train_step(t.batches, t.rng)
     t.model.train_step(t.batches, t.rng)
     assert t.model.phase() == (8, 0.5)
-    state = {"step": 3, "history": [], "seconds": 0.0, "snaps": {}, "acc": {}, "n_acc": 0,
-             "first_bad": torch.tensor(-1)}
-    t.save_checkpoint(state)
+    t.save_checkpoint({"step": 3, "history": [], "seconds": 0.0, "snaps": {}},
+                      {"acc": {}, "n_acc": 0, "first_bad": torch.tensor(-1)})     # shared state, this rank's
     t2 = train("resumed")
     assert t2.model.n_step == 0
     t2.fit()

@@ -114,8 +114,8 @@ def test_resume_after_kill_matches_uninterrupted(project, tiny_params):
 def test_checkpoint_for_other_params_is_ignored(project, tiny_params, capsys):
     run_stage(project, "stages/prepare.py", "ring8")
     t = trainer(project, "gan-ring", progress=False)
-    t.save_checkpoint({"step": 10, "history": [], "seconds": 0.0, "snaps": {}, "acc": {}, "n_acc": 0,
-                       "first_bad": torch.tensor(-1)})
+    t.save_checkpoint({"step": 10, "history": [], "seconds": 0.0, "snaps": {}},
+                      {"acc": {}, "n_acc": 0, "first_bad": torch.tensor(-1)})
     tiny_params["runs"]["gan-ring"]["lr_g"] = 0.5
     (project / "params.yaml").write_text(yaml.safe_dump(tiny_params))
     t2 = trainer(project, "gan-ring", progress=False)
