@@ -62,11 +62,6 @@ def metric(kind: str, units: dict[str, str], floor: bool = False, headline: tupl
     return deco
 
 
-def unregister(kind: str, name: str) -> None:
-    """Remove a metric (tests register toy metrics at run time)."""
-    del _METRICS[kind][name]
-
-
 def kinds() -> dict:
     """kind name -> its module (every module of this package that lists KINDS). A kind module
     has KINDS, HEADLINE_INFO, prepare(model, cfg, meta, arrays, ev, classifier_dir) -> samples,
