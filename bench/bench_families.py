@@ -26,11 +26,11 @@ META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range":
         2: {"kind": "points", "dim": 2, "centres": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
 
 
-def matmul_peak(n: int = 1024, reps: int = 20, device: torch.device | str = "cpu") -> float:
-    """Achieved fp32 FLOP/s of an n x n matrix product: this machine's practical peak."""
+def matmul_peak(n: int = 1024, reps: int = 20, device: torch.device | str = "cpu", dtype=torch.float32) -> float:
+    """Achieved FLOP/s of an n x n matrix product in `dtype`: this machine's practical peak."""
     if torch.device(device).type == "cuda":
         n, reps = 8192, 50
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     a @ b
     sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     sync()

@@ -79,3 +79,14 @@ def make_repo(root: Path, params: dict) -> Path:
     sh(root, "git", "commit", "-qm", "init")
     sh(root, "dvc", "repro")
     return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `cuda` skip on a machine without a CUDA device (this project's CPU CI)."""
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device (run bench/gpu_check.py on a GPU machine)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

@@ -44,23 +44,28 @@ def kinds_of(family: str) -> list:
 CASES = [(f, k) for f in list_families() for k in kinds_of(f)]
 
 
-def make(family: str, seeds=(0, 1), kind=None, **over):
+def make(family: str, seeds=(0, 1), kind=None, device: str = "cpu", **over):
     fam = get_family(family)
     kind = kind or kinds_of(family)[0]
     small = SMALL_IMAGES if kind == "images" else SMALL.get(family, {})
     if kind in TRANSLATION_KINDS:
         small = {k: v for k, v in SMALL_TRANSLATION.items() if not isinstance(v, dict)} | SMALL_TRANSLATION.get(family, {})
     cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **small, **over}, "t")
-    return fam(cfg, META[kind], torch.device("cpu")), kind
+    return fam(cfg, META[kind], torch.device(device)), kind
 
 
-def real_fn(kind, rng: SeedRNG):
-    """Real batches like the trainer's: callable, and `.labeled(n)` with class labels."""
+def real_fn(kind, rng: SeedRNG, distinct: bool = False):
+    """Real batches like the trainer's: callable, and `.labeled(n)` with class labels.
+    Images: 30 copies of three squares; `distinct`: 30 images of uniform random pixels instead,
+    no two alike at any resolution (a group of nearly equal samples makes the minibatch std's
+    gradient, 1 / (2 std), ill-conditioned: tests of arithmetic precision use `distinct`)."""
     if kind == "images" or kind in TRANSLATION_KINDS:   # three "classes": a bright square in one of three places
         images = torch.zeros(3, 1, 8, 8, dtype=torch.uint8)
         for k in range(3):
             images[k, 0, 2 * k:2 * k + 3, 2 * k:2 * k + 3] = 255
         images, labels = images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10)
+        if distinct:
+            images = torch.randint(0, 256, images.shape, generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
         if kind == "paired":       # input: the inverted square; target: the square
             return RealBatches(images, labels, rng, inputs=255 - images)
         if kind == "sr":           # input: the 2x area-averaged square

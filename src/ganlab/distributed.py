@@ -51,10 +51,16 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def under_launcher() -> bool:
+    """True in a process that torchrun (or srun with its variables) started, even alone."""
+    return "WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ
+
+
 def init(device: torch.device) -> torch.device:
     """Join the process group torchrun describes (env://): nccl on CUDA, gloo on CPU, with a
-    timeout. On CUDA each process takes the device LOCAL_RANK. Returns the process's device."""
-    if not launched() or active():
+    timeout; also a group of one (torchrun --nproc-per-node=1), which is how a single GPU checks
+    that NCCL starts. On CUDA each process takes the device LOCAL_RANK. Returns the process's device."""
+    if not under_launcher() or active():
         return device
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -147,3 +153,32 @@ def gather(obj) -> list:
     out = [None] * world()
     torch.distributed.all_gather_object(out, obj)
     return out
+
+
+def self_test(device: torch.device) -> str:
+    """Collectives on this job's backend: the all-reduce, broadcast and gather that training uses,
+    checked against their closed forms. Returns a one-line summary; raises on a wrong value."""
+    device = init(device)
+    r, n = rank(), world()
+    x = torch.full((1000,), float(r + 1), device=device)
+    torch.distributed.all_reduce(x)
+    if not torch.all(x == n * (n + 1) / 2):
+        raise RuntimeError(f"rank {r}: all_reduce gave {x[0].item()}, expected {n * (n + 1) / 2}")
+    y = torch.full((3,), float(r), device=device)
+    torch.distributed.broadcast(y, 0)
+    if not torch.all(y == 0):
+        raise RuntimeError(f"rank {r}: broadcast from rank 0 gave {y.tolist()}")
+    got = gather(r)
+    if got != list(range(n)):
+        raise RuntimeError(f"rank {r}: gather gave {got}")
+    barrier()
+    return f"rank {r} of {n}: {torch.distributed.get_backend()} on {device}: all_reduce, broadcast, gather ok"
+
+
+if __name__ == "__main__":
+    # torchrun --nproc-per-node=N -m ganlab.distributed [cpu|cuda]: check a machine's (or a SLURM
+    # allocation's) process group before training on it.
+    import sys
+    wanted = sys.argv[1] if len(sys.argv) > 1 else ("cuda" if torch.cuda.is_available() else "cpu")
+    print(self_test(torch.device(wanted)), flush=True)
+    shutdown()

@@ -48,6 +48,13 @@ def g_wasserstein(fake: torch.Tensor) -> torch.Tensor:
     return -_reduce(fake)
 
 
+def twice_differentiated():
+    """The context of a forward pass whose graph a penalty differentiates twice (the gradient
+    penalty, R1): there, networks compiled by `runs.<name>.compile` run eagerly, because
+    torch.compile's AOTAutograd has no double backward. Outside a compiled run it changes nothing."""
+    return torch.compiler.set_stance("force_eager")
+
+
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """E (||grad f(x_hat)||_2 - 1)^2 on per-sample interpolates x_hat = eps*x + (1-eps)*G(z).
 
@@ -55,7 +62,8 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
     penalty itself is differentiated when the critic is updated.
     """
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    out = critic(x_hat)
+    with twice_differentiated():
+        out = critic(x_hat)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
     norms = grad.reshape(grad.shape[0], grad.shape[1], -1).norm(dim=-1)   # (S, N)
     return ((norms - 1) ** 2).mean(1)
@@ -63,7 +71,8 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
 
 def r1_penalty(d_real: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 over real images x (S, N, ...) that
-    require grad, from D's logits d_real (S, N); one value per seed, differentiable."""
+    require grad, from D's logits d_real (S, N); one value per seed, differentiable. Compute
+    d_real inside `twice_differentiated()`."""
     (grad,) = torch.autograd.grad(d_real.sum(), x, create_graph=True)
     return grad.pow(2).flatten(2).sum(2).mean(1)
 

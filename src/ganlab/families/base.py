@@ -90,7 +90,8 @@ def step(opt: torch.optim.Optimizer, modules: tuple[nn.Module, ...], loss: torch
     """One update of every family: backward the per-seed losses (S,), step `opt`, and return the
     per-seed gradient norm (S,) over `modules`, the modules `opt` updates. No sync."""
     opt.zero_grad(set_to_none=True)
-    loss.sum().backward()
+    with torch.autocast(loss.device.type, enabled=False):   # precision bf16: backward outside autocast
+        loss.sum().backward()
     # data-parallel runs: every gradient `opt` steps is the mean over the processes (a no-op in one)
     distributed.average_gradients([p for group in opt.param_groups for p in group["params"]])
     norm = torch.stack([seed_grad_norm(m) for m in modules]).pow(2).sum(0).sqrt()

@@ -179,7 +179,9 @@ class ProGAN(Adversarial):
         if c.r1_weight == 0 or self.n_step % c.r1_every:
             return torch.zeros_like(d_real[:, 0])
         x = x.detach().requires_grad_(True)
-        return 0.5 * c.r1_weight * c.r1_every * losses.r1_penalty(self.critic(x), x)
+        with losses.twice_differentiated():
+            d_real = self.critic(x)
+        return 0.5 * c.r1_weight * c.r1_every * losses.r1_penalty(d_real, x)
 
     def train_step(self, real, rng):
         res, alpha = self.set_phase()

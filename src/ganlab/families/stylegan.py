@@ -33,6 +33,7 @@ features, lr decaying to 0; scratch runs of ganlab.training.loop.Trainer + image
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -180,7 +181,7 @@ class StyleGAN(Adversarial):
     @torch.no_grad()
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg <- beta w_avg + (1 - beta) mean of the batch's w (S, n, w_dim), per seed."""
-        for net, w_mean in zip(self.G.nets, w.mean(1)):
+        for net, w_mean in zip(self.G.nets, w.float().mean(1)):     # fp32 also under bf16 autocast
             net.w_avg.lerp_(w_mean, 1 - self.cfg.w_avg_beta)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -202,7 +203,9 @@ class StyleGAN(Adversarial):
         x = real(cfg.batch_size)
         lazy_r1 = cfg.r1_gamma > 0 and self.steps_done % cfg.r1_every == 0
         x.requires_grad_(lazy_r1)
-        d_real, d_fake = self.critic(x), self.critic(fake)
+        with losses.twice_differentiated() if lazy_r1 else contextlib.nullcontext():
+            d_real = self.critic(x)
+        d_fake = self.critic(fake)
         loss_d = losses.d_bce(d_real, d_fake)          # logged without the R1 term
         penalty = cfg.r1_gamma / 2 * cfg.r1_every * losses.r1_penalty(d_real, x) if lazy_r1 else 0
         grad_d = self.update(self.opt_d, self.D, loss_d + penalty)

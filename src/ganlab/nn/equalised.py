@@ -16,6 +16,7 @@ runs one network per seed.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -61,7 +62,17 @@ class PixelNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + self.eps)
+        return x * torch.rsqrt(x.float().pow(2).mean(dim=1, keepdim=True) + self.eps).to(x.dtype)   # fp32 sums
+
+
+@contextlib.contextmanager
+def fp32_epilogue(x: torch.Tensor):
+    """A discriminator's last (4x4) block in fp32 even under bf16 autocast (runs.<name>.precision),
+    as stylegan2-ada runs its b4 block and epilogue: the minibatch std is sqrt(var + eps), whose
+    gradient, 1 / (2 std), turns bf16's rounding of nearly equal samples into large errors in R1
+    and the gradient penalty. Yields x as fp32; a no-op in an fp32 run."""
+    with torch.autocast(x.device.type, enabled=False):
+        yield x.float()
 
 
 class MinibatchStd(nn.Module):
@@ -83,7 +94,7 @@ class MinibatchStd(nn.Module):
         G = min(self.group_size, N)
         if N % G:
             G = N
-        y = x.reshape(G, N // G, C, H, W)
+        y = x.float().reshape(G, N // G, C, H, W)    # fp32 under bf16 autocast too: var cancels
         std = (y.var(dim=0, unbiased=False) + self.eps).sqrt()       # (N/G, C, H, W)
         std = std.mean(dim=(1, 2, 3))                                 # (N/G,)
         std = std.view(1, -1, 1, 1, 1).expand(G, -1, 1, H, W).reshape(N, 1, H, W)

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm, fp32_epilogue
 from ganlab.nn.sizes import n_doublings
 
 
@@ -127,9 +127,10 @@ class ProDiscriminator(nn.Module):
             if j == level and self.alpha < 1.0:
                 skip = F.leaky_relu(self.from_rgb[level - 1](F.avg_pool2d(x, 2)), 0.2)
                 h = lerp(skip, h, self.alpha)
-        h = F.leaky_relu(self.final_conv(self.mbstd(h)), 0.2)
-        f = h.contiguous().flatten(1)
-        return self.out(F.leaky_relu(self.dense(f), 0.2)), f
+        with fp32_epilogue(h) as h:      # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
+            h = F.leaky_relu(self.final_conv(self.mbstd(h)), 0.2)
+            f = h.contiguous().flatten(1)
+            return self.out(F.leaky_relu(self.dense(f), 0.2)), f
 
 
 def real_at_phase(x: torch.Tensor, res: int, alpha: float) -> torch.Tensor:

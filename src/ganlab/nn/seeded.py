@@ -121,8 +121,8 @@ class SeedMinibatchStd(nn.Module):
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         # sqrt(var + 1e-8) as Karras et al.: a plain std has a NaN gradient where a feature is constant
-        std = (f.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(-1, keepdim=True)    # (S, 1)
-        return torch.cat([f, std.unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
+        std = (f.float().var(dim=1, unbiased=False) + 1e-8).sqrt().mean(-1, keepdim=True)    # (S, 1), fp32 (bf16 cancels)
+        return torch.cat([f, std.to(f.dtype).unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
 
 
 class SeedMLP(nn.Module):

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm
+from ganlab.nn.equalised import EqualConv2d, EqualLinear, MinibatchStd, PixelNorm, fp32_epilogue
 from ganlab.nn.sizes import n_doublings
 
 SQRT2 = math.sqrt(2)
@@ -205,6 +205,7 @@ class ResidualDiscriminator(nn.Module):
             x = F.avg_pool2d(lrelu(b["conv1"](lrelu(b["conv0"](x)))), 2)
             x = (x + skip) / SQRT2
         # groups of gcd(group, N) samples, so any batch size works (d_display's last chunk)
-        x = lrelu(self.conv(MinibatchStd(math.gcd(self.mbstd_group, len(x)))(x)))
-        f = lrelu(self.fc(x.flatten(1)))
-        return self.out(f), f
+        with fp32_epilogue(x) as x:      # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
+            x = lrelu(self.conv(MinibatchStd(math.gcd(self.mbstd_group, len(x)))(x)))
+            f = lrelu(self.fc(x.flatten(1)))
+            return self.out(f), f

@@ -38,6 +38,7 @@ from ganlab.config import resolve_device
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
+from ganlab.training import speed
 
 CKPT_NAME = "ckpt.pt"
 N_FIXED = 1000        # samples per seed in snapshots and in-loop Wasserstein estimates
@@ -128,6 +129,7 @@ class Trainer:
             # batch norm over the whole batch where the backend has it (SyncBatchNorm is CUDA-only);
             # on CPU each rank normalises its share (docs/scaling.md). Not yet run on a GPU.
             torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        self.compiled = speed.configure(self.model, cfg, self.device)   # compile, tf32, cudnn (precision: in fit)
         # every rank draws from the same streams and keeps its share of each batch (SeedRNG shard)
         self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET, shard=(self.rank, self.world))
         # Translation data: the input of each target (paired) or domain A (unpaired), resident too.
@@ -263,7 +265,8 @@ class Trainer:
                     os.kill(os.getpid(), signal.SIGKILL)
                 raise RuntimeError(f"injected fault (GANLAB_FAULT) on rank {self.rank} at step {step}")
             self.set_lr(step)
-            out = self.model.train_step(self.batches, self.rng)
+            with speed.autocast(cfg, self.device):
+                out = self.model.train_step(self.batches, self.rng)
             for k, v in out.items():
                 acc[k] = acc[k] + v if k in acc else v.clone()
             n_acc += 1
