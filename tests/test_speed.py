@@ -135,11 +135,11 @@ def test_cuda_flags_follow_the_run():
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("family,kind", [("dcgan", "images"), ("wgan_gp", "images"), ("stylegan", "images")])
-def test_cuda_steps_match_cpu_and_bf16_compile_stay_close(family, kind):
+def test_cuda_steps_match_cpu_and_bf16_stays_close(family, kind):
     """The same steps on the GPU (fp32, TF32 off) as on the CPU: different kernels, same numbers to
-    1e-3; bf16 + compile on the GPU within the CPU bf16 bound."""
+    1e-3; bf16 on the GPU (compiled for dcgan: a compile costs ~30 s) within the CPU bf16 bound."""
     cpu, _ = losses_over_steps(family, kind)
     gpu, _ = losses_over_steps(family, kind, device=torch.device("cuda"))
     assert gap(cpu, gpu) < 1e-3
-    fast, _ = losses_over_steps(family, kind, device=torch.device("cuda"), precision="bf16", compile=True)
+    fast, _ = losses_over_steps(family, kind, device=torch.device("cuda"), precision="bf16", compile=family == "dcgan")
     assert torch.isfinite(fast).all() and gap(gpu, fast) < 0.1
