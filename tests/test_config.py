@@ -44,7 +44,7 @@ BAD = [
     ("runs.gan-ring.steps", "ten", r"^runs\.gan-ring\.steps: expected an integer, got 'ten'"),
     ("runs.gan-ring.steps", 2.5, r"^runs\.gan-ring\.steps: expected an integer, got 2\.5"),
     ("runs.gan-ring.lr_g", -0.001, r"^runs\.gan-ring\.lr_g: must be > 0, got -0\.001"),
-    ("runs.gan-ring.loss", "minimax", r"^runs\.gan-ring\.loss: expected one of 'non_saturating', 'saturating', got 'minimax'"),
+    ("runs.gan-ring.loss", "minimax", r"^runs\.gan-ring\.loss: expected one of 'non_saturating', 'saturating', 'rpgan', got 'minimax'"),
     ("runs.gan-ring.g_hidden", [16, "x"], r"^runs\.gan-ring\.g_hidden\[1\]: expected an integer"),
     ("runs.gan-ring.seeds", [1, 1], r"^runs\.gan-ring\.seeds: expected a non-empty list of distinct integers"),
     ("runs.gan-ring.family", "dcgan2", r"^runs\.gan-ring\.family: unknown family 'dcgan2'; allowed: acgan, cgan, cyclegan, dcgan, gan, infogan, pix2pix, progan, srgan, stylegan, toy1d, wgan, wgan_gp$"),

@@ -77,6 +77,26 @@ def r1_penalty(d_real: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return grad.pow(2).flatten(2).sum(2).mean(1)
 
 
+def d_rpgan(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Relativistic pairing (Jolicoeur-Martineau 2019; RpGAN of Huang et al. 2024, R3GAN's
+    Trainer.py): E softplus(D(fake_i) - D(real_i)), each real paired with one generated sample."""
+    return _reduce(F.softplus(fake - real))
+
+
+def g_rpgan(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The generator's side of RpGAN: E softplus(D(real_i) - D(fake_i)), D(real) held fixed."""
+    return _reduce(F.softplus(real.detach() - fake))
+
+
+def zero_centred_penalty(d_out: torch.Tensor, x: torch.Tensor, pack: int = 1) -> torch.Tensor:
+    """R1 (on real samples) or R2 (on generated ones), Mescheder et al. 2018, Huang et al. 2024:
+    E ||grad_x D||^2 of D's outputs d_out (S, N) at samples x (S, N * pack, ...) that require grad,
+    per D input: a packed input's squared gradient norm is the sum over its `pack` samples.
+    One value per seed, differentiable (compute d_out inside `twice_differentiated()`)."""
+    (grad,) = torch.autograd.grad(d_out.sum(), x, create_graph=True)
+    return grad.pow(2).flatten(2).sum(2).mean(1) * pack
+
+
 def class_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of class logits (S, N, K) against labels (S, N), one loss per seed: (S,).
     ACGAN's class loss L_C and InfoGAN's categorical part of L_I."""

@@ -25,6 +25,7 @@ class ACGANConfig(DCGANConfig):
 
 
 class ACGAN(DCGAN):
+    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "acgan"
     Config = ACGANConfig
     needs_labels = True

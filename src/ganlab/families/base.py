@@ -15,6 +15,7 @@ condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Literal
@@ -22,7 +23,7 @@ from typing import Callable, Literal
 import torch
 from torch import nn
 
-from ganlab import distributed
+from ganlab import distributed, losses
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
 from ganlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -239,12 +240,17 @@ class AdversarialConfig(RunConfig):
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
     beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
     d_steps: int = param(1, "discriminator (critic) updates per generator update", ge=1)
+    pack: int = param(1, "PacGAN (Lin et al. 2018): the discriminator judges m samples at once (points: coordinates concatenated; images: channels), and every D and G step draws m x batch_size samples, so D still sees batch_size packed examples; 1 = no packing", ge=1, le=16)
+    d_act: Literal["leaky_relu", "maxout"] = param("leaky_relu", "point data: the discriminator's hidden units: LeakyReLU(0.2), or maxout of `maxout_pieces` linear pieces (VEEGAN's and PacGAN's 2-D discriminators)")
+    maxout_pieces: int = param(5, "point data, d_act maxout: linear pieces per unit (PacGAN: 5)", ge=2)
+    g_batch_norm: bool = param(False, "point data: batch norm before each hidden ReLU of the generator (PacGAN's 2-D generator)")
 
 
 class Adversarial(Family):
     Config = AdversarialConfig
     latent_spaces = ("z",)
-    variant_options = ("minibatch",)
+    variant_options = ("minibatch", "pack")
+    packable = True         # D may judge packed samples (False where D sees labels or feeds a Q head)
     kinds: tuple[str, ...] = ("points", "images")   # data kinds the family trains on
     needs_labels = False    # trains on class labels (cGAN, ACGAN)
     d_in_class = ""         # how D sees the class: "", "concat", "projection" or "both" (cGAN)
@@ -253,6 +259,16 @@ class Adversarial(Family):
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+        if cfg is not None and cfg.pack > 1:
+            if not cls.packable:
+                from ganlab.families import get_family, list_families
+                able = [f for f in list_families() if getattr(get_family(f), "packable", False)]
+                return (f"pack: family {cls.name} cannot pack (its discriminator sees class labels or feeds "
+                        f"another head); families that can: {', '.join(able)}")
+        if cfg is not None and desc["kind"] != "points":
+            for key, default in (("d_act", "leaky_relu"), ("g_batch_norm", False)):
+                if getattr(cfg, key) != default:
+                    return f"{key}: applies to the MLPs of point data only; leave it at {default!r} for {desc['kind']}"
         if desc["kind"] not in cls.kinds:
             names = {"points": "point datasets (toy1d, ring, grid, mixture)",
                      "images": "image datasets (glyphs, digits, stacked, mnist, ...)"}
@@ -290,7 +306,8 @@ class Adversarial(Family):
         if self.images:
             zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
             G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
-            D = SeedStack(lambda: DCGANDiscriminator(shape, cfg.width, self.d_batch_norm,
+            d_shape = [shape[0] * cfg.pack, *shape[1:]]      # packed: m images' channels side by side
+            D = SeedStack(lambda: DCGANDiscriminator(d_shape, cfg.width, self.d_batch_norm,
                                                      in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
                                                      n_out=1 + (self.n_cat if self.d_aux_class else 0),
                                                      project=self.n_cat if self.d_in_class in ("projection", "both") else 0,
@@ -298,9 +315,9 @@ class Adversarial(Family):
                           cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
             return G, D
         init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others
-        G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu")
-        D = SeedMLP(meta["dim"], cfg.d_hidden, 1, init, act="leaky_relu", minibatch=cfg.minibatch,
-                    mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim)
+        G = SeedMLP(self.z_dim, cfg.g_hidden, meta["dim"], init, act="relu", norm="batch" if cfg.g_batch_norm else "none")
+        D = SeedMLP(meta["dim"] * cfg.pack, cfg.d_hidden, 1, init, act=cfg.d_act, minibatch=cfg.minibatch,
+                    mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim, maxout_pieces=cfg.maxout_pieces)
         return G, D
 
     def latent_codes(self, cfg, meta: dict) -> tuple[int, int]:
@@ -373,31 +390,48 @@ class Adversarial(Family):
             extra = torch.nn.functional.one_hot(labels, self.n_cat).to(x.dtype)
         return self.D(x, extra)
 
+    def packed(self, x: torch.Tensor) -> torch.Tensor:
+        """PacGAN's packing: consecutive groups of m samples (S, m N, ...) become one input of the
+        discriminator (S, N, m * features) (images: m * channels). m = 1: x itself."""
+        m = self.cfg.pack
+        if m == 1:
+            return x
+        S, N = x.shape[:2]
+        return x.reshape(S, N // m, m * x.shape[2], *x.shape[3:])
+
     def critic(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.discriminate(x, labels)
+        """D's logit (S, N / pack): of each sample, or of each packed group of `pack` samples."""
+        out = self.discriminate(self.packed(x), labels)
         return (out[0] if self.images else out)[..., 0]
 
     def d_display(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # A minibatch layer makes D(x) depend on the rest of its batch, so D is evaluated on
-        # batches of the training size (and never on one huge batch of grid points).
-        B = self.cfg.batch_size
+        # batches of the training size (and never on one huge batch of grid points). A packed D
+        # is shown on m copies of each point: D(x, x, ..., x).
+        B, m = self.cfg.batch_size, self.cfg.pack
+        x = x.repeat_interleave(m, dim=1) if m > 1 else x
         chunks = [self.critic(c, None if labels is None else labels[:, i * B:(i + 1) * B])
-                  for i, c in enumerate(x.split(B, dim=1))]
+                  for i, c in enumerate(x.split(B * m, dim=1))]
         out = torch.cat(chunks, dim=1)
         return torch.sigmoid(out) if self.d_is_probability else out
 
-    def d_batch(self, real: RealFn, rng: SeedRNG):
+    def d_batch(self, real: RealFn, rng: SeedRNG, grad_real: bool = False, grad_fake: bool = False):
         """For a discriminator step: a real batch, a generated batch (no generator graph), and
-        the critic's outputs on both. Returns (x_real, x_fake, d_real, d_fake)."""
-        B = self.cfg.batch_size
+        the critic's outputs on both. Returns (x_real, x_fake, d_real, d_fake). Packed: m x
+        batch_size samples of each, batch_size critic outputs. grad_real / grad_fake: the samples
+        require grad for a zero-centred penalty (R1 on real, R2 on generated samples)."""
+        B = self.cfg.batch_size * self.cfg.pack
         with torch.no_grad():
             fake = self.G(self.latent(B, rng))
         x = real(B)
-        return x, fake, self.critic(x), self.critic(fake)
+        with losses.twice_differentiated() if grad_real or grad_fake else contextlib.nullcontext():
+            d_real = self.critic(x.requires_grad_(True) if grad_real else x)
+            d_fake = self.critic(fake.requires_grad_(True) if grad_fake else fake)
+        return x, fake, d_real, d_fake
 
     def g_out(self, rng: SeedRNG) -> torch.Tensor:
         """For a generator step: the critic's output on a fresh generated batch (with graph)."""
-        return self.critic(self.G(self.latent(self.cfg.batch_size, rng)))
+        return self.critic(self.G(self.latent(self.cfg.batch_size * self.cfg.pack, rng)))
 
     def update(self, opt: torch.optim.Optimizer, module: nn.Module | tuple[nn.Module, ...],
                loss: torch.Tensor) -> torch.Tensor:

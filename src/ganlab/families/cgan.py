@@ -24,6 +24,7 @@ class CGANConfig(DCGANConfig):
 
 
 class CGAN(DCGAN):
+    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "cgan"
     Config = CGANConfig
     needs_labels = True

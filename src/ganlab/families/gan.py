@@ -21,24 +21,45 @@ from ganlab.families.base import Adversarial, AdversarialConfig, seed_norm
 
 @dataclass
 class GANConfig(AdversarialConfig):
-    loss: Literal["non_saturating", "saturating"] = param(
-        "non_saturating", "generator loss: -log D(G(z)) or the minimax log(1 - D(G(z)))")
+    loss: Literal["non_saturating", "saturating", "rpgan"] = param(
+        "non_saturating", "non_saturating: D's BCE and G's -log D(G(z)); saturating: G's minimax log(1 - D(G(z))); rpgan: the relativistic pairing loss of both (Huang et al. 2024), softplus(D(fake) - D(real)) for D")
+    r1_gamma: float = param(0.0, "R1: gamma / 2 x E ||grad D(x)||^2 on real samples added to D's loss, every D step (0 = off)", ge=0)
+    r2_gamma: float = param(0.0, "R2: gamma / 2 x E ||grad D(x)||^2 on generated samples added to D's loss, every D step (R3GAN: same gamma as R1; 0 = off)", ge=0)
 
 
 class GAN(Adversarial):
     name = "gan"
-    variant_options = ("loss", "minibatch")
+    variant_options = ("loss", "minibatch", "pack", "r1_gamma", "r2_gamma", "d_act")
     Config = GANConfig
     kinds = ("points",)        # on images this update step is `dcgan`
 
     def train_step(self, real, rng):
-        for _ in range(self.cfg.d_steps):
-            _, _, d_real, d_fake = self.d_batch(real, rng)
-            loss_d = losses.d_bce(d_real, d_fake)
-            grad_d = self.update(self.opt_d, self.D, loss_d)
+        c = self.cfg
         out = {}
+        for _ in range(c.d_steps):
+            x, fake, d_real, d_fake = self.d_batch(real, rng, grad_real=c.r1_gamma > 0, grad_fake=c.r2_gamma > 0)
+            loss_d = losses.d_rpgan(d_real, d_fake) if c.loss == "rpgan" else losses.d_bce(d_real, d_fake)
+            penalty = 0
+            if c.r1_gamma > 0:
+                out["r1"] = losses.zero_centred_penalty(d_real, x, c.pack)
+                penalty = penalty + c.r1_gamma / 2 * out["r1"]
+            if c.r2_gamma > 0:
+                out["r2"] = losses.zero_centred_penalty(d_fake, fake, c.pack)
+                penalty = penalty + c.r2_gamma / 2 * out["r2"]
+            grad_d = self.update(self.opt_d, self.D, loss_d + penalty)     # loss_d is logged without them
+        out = {k: v.detach() for k, v in out.items()}
+        if c.loss == "rpgan":           # pairs of a fresh generated batch and a fresh real one
+            x = real(c.batch_size * c.pack)
+            fake_out = self.g_out(rng)
+            with torch.no_grad():
+                real_out = self.critic(x)
+            loss_g = losses.g_rpgan(real_out, fake_out)
+            grad_g = self.update(self.opt_g, self.G, loss_g)
+            return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                    "d_real": torch.sigmoid(d_real).mean(1).detach(), "d_fake": torch.sigmoid(d_fake).mean(1).detach(),
+                    "grad_d": grad_d, "grad_g": grad_g, **out}
         g_out = self.g_out(rng)
-        if self.cfg.loss == "saturating":
+        if c.loss == "saturating":
             loss_g = losses.g_saturating(g_out)
             # The non-saturating loss's gradient at the very same (G, D, z): the controlled
             # evidence for "the saturating loss starves G when D rejects its samples".

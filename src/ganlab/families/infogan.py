@@ -35,6 +35,7 @@ class InfoGANConfig(DCGANConfig):
 
 
 class InfoGAN(DCGAN):
+    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "infogan"
     conditioning = "code"
     Config = InfoGANConfig

@@ -76,6 +76,7 @@ class ProGANConfig(AdversarialConfig):
 
 
 class ProGAN(Adversarial):
+    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "progan"
     Config = ProGANConfig
     kinds = ("images",)

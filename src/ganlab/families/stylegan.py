@@ -87,6 +87,7 @@ class StyleGANConfig(AdversarialConfig):
 
 
 class StyleGAN(Adversarial):
+    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "stylegan"
     Config = StyleGANConfig
     kinds = ("images",)

@@ -46,7 +46,7 @@ class WGANGP(Adversarial):
         for _ in range(self.cfg.d_steps):
             x, fake, d_real, d_fake = self.d_batch(real, rng)
             w_loss = losses.d_wasserstein(d_real, d_fake)
-            eps = rng.rand(self.cfg.batch_size, *[1] * (x.dim() - 2))     # one per sample
+            eps = rng.rand(x.shape[1], *[1] * (x.dim() - 2))     # one per sample (packed: m x batch_size)
             gp = losses.gradient_penalty(self.critic, x, fake, eps)
             loss_d = w_loss + self.cfg.gp_weight * gp
             grad_d = self.update(self.opt_d, self.D, loss_d)

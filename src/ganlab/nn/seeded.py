@@ -125,17 +125,57 @@ class SeedMinibatchStd(nn.Module):
         return torch.cat([f, std.to(f.dtype).unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
 
 
+class Maxout(nn.Module):
+    """Goodfellow et al. (2013): the maximum over `pieces` linear units; (..., h * k) -> (..., h).
+    VEEGAN's and PacGAN's 2-D discriminators use 5 pieces."""
+
+    def __init__(self, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(*x.shape[:-1], -1, self.pieces).amax(-1)
+
+
+class SeedBatchNorm(nn.Module):
+    """Batch norm of seed-batched features (S, N, F): statistics over each seed's batch, one
+    scale and shift per seed and feature (a BatchNorm1d of S * F features), so seeds stay apart."""
+
+    def __init__(self, n_seeds: int, features: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n_seeds, features))       # (S, F): the seed dimension first
+        self.bias = nn.Parameter(torch.zeros(n_seeds, features))
+        self.register_buffer("running_mean", torch.zeros(n_seeds * features))
+        self.register_buffer("running_var", torch.ones(n_seeds * features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        S, N, F = x.shape
+        y = nn.functional.batch_norm(x.transpose(0, 1).reshape(N, S * F), self.running_mean, self.running_var,
+                                     self.weight.flatten(), self.bias.flatten(), self.training, self.momentum, self.eps)
+        return y.view(N, S, F).transpose(0, 1)
+
+
 class SeedMLP(nn.Module):
-    """Seed-batched MLP: Linear-act blocks, optional minibatch layer before the output."""
+    """Seed-batched MLP: Linear-act blocks, optional minibatch layer before the output.
+    act "maxout" makes each hidden layer `maxout_pieces` times wider before its maximum; norm
+    "batch" puts batch norm between each hidden Linear and its activation (PacGAN's generator)."""
 
     def __init__(self, n_in: int, hidden: list[int], n_out: int, init: SeedRNG,
-                 act: str = "relu", minibatch: str = "none", mbd_kernels: int = 16, mbd_dim: int = 8):
+                 act: str = "relu", minibatch: str = "none", mbd_kernels: int = 16, mbd_dim: int = 8,
+                 maxout_pieces: int = 5, norm: str = "none"):
         super().__init__()
         acts = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
         layers: list[nn.Module] = []
         width = n_in
         for h in hidden:
-            layers += [SeedLinear(width, h, init), acts[act]()]
+            if act == "maxout":
+                layers += [SeedLinear(width, h * maxout_pieces, init), Maxout(maxout_pieces)]
+            else:
+                layers += [SeedLinear(width, h, init)]
+                if norm == "batch":
+                    layers.append(SeedBatchNorm(len(init.gens), h))
+                layers.append(acts[act]())
             width = h
         if minibatch == "mbd":
             layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
