@@ -16,7 +16,8 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 # Claims on the latent-space studies and on image translation have their own tests
 # (tests/test_studies.py, tests/test_translation.py); "all pass" / "all fail" below cover the rest.
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
-             "stylegan_mixing_coarse"} | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}
+             "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes"} \
+    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan: below
 
 
 def verdicts(c: Context) -> dict:
@@ -126,4 +127,25 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 21
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 23
+
+
+def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
+    """A packed (or RpGAN) run is judged against the run with the same settings but pack 1 (or the
+    plain loss with the same penalties); a run with no twin gives n/a, equal counts fail."""
+    runs = {"p": {"family": "gan", "dataset": "grid25", "pack": 4}, "u": {"family": "gan", "dataset": "grid25"},
+            "r": {"family": "gan", "dataset": "grid25", "loss": "rpgan", "r1_gamma": 0.1, "r2_gamma": 0.1},
+            "n": {"family": "gan", "dataset": "grid25", "r1_gamma": 0.1, "r2_gamma": 0.1},
+            "lone": {"family": "gan", "dataset": "grid25", "pack": 2, "steps": 7}}
+    m = lambda k: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": 90.0}  # noqa: E731
+    c = ctx(tiny_params, runs, {"p": m(25.0), "u": m(20.0), "r": m(24.0), "n": m(24.0), "lone": m(25.0)})
+    rows = {r["id"]: r for r in check_all(c)}
+    assert rows["packing_more_modes"]["status"] == "pass"
+    assert rows["packing_more_modes"]["evidence"].startswith("p: 25.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")
+    assert "lone" not in rows["packing_more_modes"]["evidence"]       # no unpacked twin (steps differ)
+    assert rows["rpgan_more_modes"]["status"] == "fail"               # 24 = 24 is not more
+    assert rows["gan_drops_grid"]["evidence"].split("; ")[0].startswith("u:")   # the vanilla run only
+    assert rows["gan_drops_grid"]["evidence"].count(": ") == 1
+    # without twins: n/a
+    c = ctx(tiny_params, {"lone": runs["lone"]}, {"lone": m(25.0)})
+    assert {r["id"]: r["status"] for r in check_all(c)}["packing_more_modes"] == "n/a"

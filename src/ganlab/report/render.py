@@ -30,19 +30,26 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # Published rows, shown beside ours only when a dataset has the papers' exact settings: values
 # by the metrics.json key of the column they belong under.
-REFERENCES = {
-    "ring": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "6.3 ± 0.5", "high_quality_pct": "98.2", "reverse_kl": "0.45"}),
-             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "7.9"}),
+REFERENCES = {   # PacGAN's Table 1: mean ± standard error over 10 runs (fjxmlzn/PacGAN, results/Table1.png)
+    "ring": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "6.3 ± 0.5", "high_quality_pct": "98.2 ± 0.2", "reverse_kl": "0.45 ± 0.09"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "ALI", {"modes_captured": "6.6 ± 0.3", "high_quality_pct": "97.6 ± 0.4", "reverse_kl": "0.36 ± 0.04"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "7.9 ± 0.1", "high_quality_pct": "95.6 ± 2.0", "reverse_kl": "0.07 ± 0.03"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN3", {"modes_captured": "7.8 ± 0.1", "high_quality_pct": "97.7 ± 0.3", "reverse_kl": "0.10 ± 0.02"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN4", {"modes_captured": "7.8 ± 0.1", "high_quality_pct": "95.9 ± 1.4", "reverse_kl": "0.07 ± 0.02"}),
              ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", {"modes_captured": "1"})],
-    "grid": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "17.3 ± 0.8", "high_quality_pct": "94.8", "reverse_kl": "0.70"}),
-             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "23.8"}),
+    "grid": [("PacGAN (Lin et al. 2018), Table 1", "GAN", {"modes_captured": "17.3 ± 0.8", "high_quality_pct": "94.8 ± 0.7", "reverse_kl": "0.70 ± 0.07"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "ALI", {"modes_captured": "24.1 ± 0.4", "high_quality_pct": "95.7 ± 0.6", "reverse_kl": "0.14 ± 0.03"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", {"modes_captured": "23.8 ± 0.7", "high_quality_pct": "91.3 ± 0.8", "reverse_kl": "0.13 ± 0.04"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN3", {"modes_captured": "24.6 ± 0.4", "high_quality_pct": "94.2 ± 0.4", "reverse_kl": "0.06 ± 0.02"}),
+             ("PacGAN (Lin et al. 2018), Table 1", "PacGAN4", {"modes_captured": "24.8 ± 0.2", "high_quality_pct": "93.6 ± 0.6", "reverse_kl": "0.04 ± 0.01"}),
              ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", {"modes_captured": "3.3"})],
 }
 # Stacked MNIST (1,000 modes, 26,000 samples scored): modes captured and KL to uniform.
 STACKED_REFERENCES = [("VEEGAN (Srivastava et al. 2017), Table 2", "DCGAN", {"stacked_modes": "99", "stacked_kl": "3.4"}),
                       ("VEEGAN (Srivastava et al. 2017), Table 2", "Unrolled GAN", {"stacked_modes": "48.7", "stacked_kl": "4.32"}),
                       ("VEEGAN (Srivastava et al. 2017), Table 2", "VEEGAN", {"stacked_modes": "150", "stacked_kl": "2.95"}),
-                      ("PacGAN (Lin et al. 2018), Table 2", "PacDCGAN2", {"stacked_modes": "1000", "stacked_kl": "0.06"})]
+                      ("PacGAN (Lin et al. 2018), Table 2", "PacDCGAN2", {"stacked_modes": "1000", "stacked_kl": "0.06"}),
+                      ("R3GAN (Huang et al. 2024), StackedMNIST", "RpGAN + R1 + R2", {"stacked_modes": "1000", "stacked_kl": "0.078"})]
 PAPER_SETTINGS = {"ring": {"modes": 8, "radius": 1.0, "std": 0.01},
                   "grid": {"side": 5, "spacing": 2.0, "std": 0.05}}
 REFERENCE_NOTE = ("Published rows (italic) use the same dataset settings but larger networks and longer training: "

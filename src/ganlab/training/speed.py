@@ -1,9 +1,9 @@
 """The GPU-path options of a run (`runs.<name>.precision`, `compile`, `tf32`, `cudnn_benchmark`).
 
 All are off by default, so the default pipeline's numbers are fp32 eager numbers on any CPU:
-bf16 pays only on CPUs with bf16 matrix units (this project's Xeon with AMX: dcgan +15 %,
-wgan_gp +55 % images/s, bench/bench_images.py; a laptop without them loses), and a compile costs
-more than a short CPU run gains. profiles/gpu.yaml turns on tf32 and cudnn_benchmark; bf16 and
+bf16 pays only on CPUs with bf16 matrix units, and not for every family (this project's Xeon
+with AMX: progan -12 %, dcgan +11 %, wgan_gp +48 % images/s, bench/bench_images.py; a laptop
+without them loses), and a compile gains little on a CPU (dcgan +5 %, wgan_gp -10 %). profiles/gpu.yaml turns on tf32 and cudnn_benchmark; bf16 and
 compile are measured by bench/bench_images.py and bench/gpu_check.py before a profile turns them on.
 
 - precision "bf16": each training step runs under torch.autocast(bfloat16): matmuls and

@@ -56,6 +56,14 @@ class Context:
         return out
 
 
+    def twins(self, name: str, **changes) -> list[str]:
+        """Runs with `name`'s config except `changes` (same family, dataset, seeds, steps and every
+        other setting): the controlled comparison of one option."""
+        import dataclasses
+        want = {**dataclasses.asdict(self.configs[name]), **changes}
+        return [n for n, cfg in self.configs.items() if n != name and n in self.runs and dataclasses.asdict(cfg) == want]
+
+
 CLAIMS: list[Claim] = []   # in table order
 
 
