@@ -18,6 +18,8 @@ import torch
 import yaml
 
 from conftest import run_stage
+
+pytestmark = pytest.mark.slow    # torchrun jobs: about 4 minutes in all
 from test_families import CASES
 
 HERE = Path(__file__).resolve().parent

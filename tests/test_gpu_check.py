@@ -6,9 +6,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+
+@pytest.mark.slow
 def test_gpu_check_smoke_writes_every_step(tmp_path):
     out = tmp_path / "check.json"
     proc = subprocess.run([sys.executable, "bench/gpu_check.py", "--smoke", "--out", str(out), "--budget", "600"],
