@@ -162,7 +162,7 @@ class RunConfig:
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
     processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1)
-    precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, losses and evaluation); pays on GPUs with bf16 tensor cores, costs on most CPUs")
+    precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with bf16 matrix units only for some families (docs/timing.md)")
     compile: bool = param(False, "torch.compile every network for training (passes that a gradient penalty differentiates twice run eagerly); pays on GPUs after a compile of about a minute, rarely on CPU")
     tf32: bool = param(False, "CUDA only: fp32 matmuls and convolutions on TF32 tensor cores (ignored on CPU)")
     cudnn_benchmark: bool = param(False, "CUDA only: cuDNN times its convolution algorithms on the first batches and keeps the fastest (faster, no longer bitwise reproducible; ignored on CPU)")

@@ -50,23 +50,19 @@ class GAN(Adversarial):
         out = {k: v.detach() for k, v in out.items()}
         if c.loss == "rpgan":           # pairs of a fresh generated batch and a fresh real one
             x = real(c.batch_size * c.pack)
-            fake_out = self.g_out(rng)
+            g_out = self.g_out(rng)
             with torch.no_grad():
                 real_out = self.critic(x)
-            loss_g = losses.g_rpgan(real_out, fake_out)
-            grad_g = self.update(self.opt_g, self.G, loss_g)
-            return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                    "d_real": torch.sigmoid(d_real).mean(1).detach(), "d_fake": torch.sigmoid(d_fake).mean(1).detach(),
-                    "grad_d": grad_d, "grad_g": grad_g, **out}
-        g_out = self.g_out(rng)
-        if c.loss == "saturating":
+            loss_g = losses.g_rpgan(real_out, g_out)
+        elif c.loss == "saturating":
+            g_out = self.g_out(rng)
             loss_g = losses.g_saturating(g_out)
             # The non-saturating loss's gradient at the very same (G, D, z): the controlled
             # evidence for "the saturating loss starves G when D rejects its samples".
             alt = torch.autograd.grad(losses.g_non_saturating(g_out).sum(), list(self.G.parameters()), retain_graph=True)
             out["grad_g_nonsat"] = seed_norm(self.G, list(alt))
         else:
-            loss_g = losses.g_non_saturating(g_out)
+            loss_g = losses.g_non_saturating(self.g_out(rng))
         grad_g = self.update(self.opt_g, self.G, loss_g)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
                 "d_real": torch.sigmoid(d_real).mean(1).detach(), "d_fake": torch.sigmoid(d_fake).mean(1).detach(),
