@@ -10,7 +10,7 @@ import torch
 from ganlab.config import ConfigError, build
 from ganlab.families.base import RealBatches
 from ganlab.families.stylegan import StyleGAN
-from ganlab.losses import r1_penalty
+from ganlab.losses import zero_centred_penalty as r1_penalty
 from ganlab.nn.seeded import SeedRNG
 from ganlab.nn.stylegan import ModulatedConv2d, SynthesisNetwork
 

@@ -69,14 +69,6 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
     return ((norms - 1) ** 2).mean(1)
 
 
-def r1_penalty(d_real: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 over real images x (S, N, ...) that
-    require grad, from D's logits d_real (S, N); one value per seed, differentiable. Compute
-    d_real inside `twice_differentiated()`."""
-    (grad,) = torch.autograd.grad(d_real.sum(), x, create_graph=True)
-    return grad.pow(2).flatten(2).sum(2).mean(1)
-
-
 def d_rpgan(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Relativistic pairing (Jolicoeur-Martineau 2019; RpGAN of Huang et al. 2024, R3GAN's
     Trainer.py): E softplus(D(fake_i) - D(real_i)), each real paired with one generated sample."""

@@ -182,7 +182,7 @@ class ProGAN(Adversarial):
         x = x.detach().requires_grad_(True)
         with losses.twice_differentiated():
             d_real = self.critic(x)
-        return 0.5 * c.r1_weight * c.r1_every * losses.r1_penalty(d_real, x)
+        return 0.5 * c.r1_weight * c.r1_every * losses.zero_centred_penalty(d_real, x)
 
     def train_step(self, real, rng):
         res, alpha = self.set_phase()

@@ -208,7 +208,7 @@ class StyleGAN(Adversarial):
             d_real = self.critic(x)
         d_fake = self.critic(fake)
         loss_d = losses.d_bce(d_real, d_fake)          # logged without the R1 term
-        penalty = cfg.r1_gamma / 2 * cfg.r1_every * losses.r1_penalty(d_real, x) if lazy_r1 else 0
+        penalty = cfg.r1_gamma / 2 * cfg.r1_every * losses.zero_centred_penalty(d_real, x) if lazy_r1 else 0
         grad_d = self.update(self.opt_d, self.D, loss_d + penalty)
 
         fake, w = self._train_fake(rng)
