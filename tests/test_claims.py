@@ -16,8 +16,8 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 # Claims on the latent-space studies and on image translation have their own tests
 # (tests/test_studies.py, tests/test_translation.py); "all pass" / "all fail" below cover the rest.
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
-             "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes"} \
-    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan: below
+             "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes", "tuned_gan_covers_grid"} \
+    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tuned: below
 
 
 def verdicts(c: Context) -> dict:
@@ -127,7 +127,7 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 23
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 24
 
 
 def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
@@ -149,3 +149,27 @@ def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
     # without twins: n/a
     c = ctx(tiny_params, {"lone": runs["lone"]}, {"lone": m(25.0)})
     assert {r["id"]: r["status"] for r in check_all(c)}["packing_more_modes"] == "n/a"
+
+
+def test_tuned_claim_needs_all_seeds_and_both_ablations(tiny_params):
+    """The tuned vanilla run is judged with its constant-lr twin and its half-width twin; it must
+    cover every mode in every seed (the fewest modes of any seed counts, not the mean)."""
+    tuned = {"family": "gan", "dataset": "grid25", "lr_end": 0.0, "g_hidden": [128, 128], "d_hidden": [128, 128]}
+    runs = {"t": tuned, "c": {**tuned, "lr_end": 1.0}, "w": {**tuned, "g_hidden": [64, 64], "d_hidden": [64, 64]},
+            "other": {**tuned, "steps": 9}}                      # not a twin: steps differ
+    def m(per_seed):
+        return {"n_modes": 25, "modes_captured": sum(per_seed) / len(per_seed), "modes_captured_std": 0.0,
+                "high_quality_pct": 90.0, "per_seed": {"modes_captured": per_seed}}
+    def verdict(t, c, w):
+        rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"t": m(t), "c": m(c), "w": m(w), "other": m(t)}))}
+        return rows["tuned_gan_covers_grid"]
+    row = verdict([25.0, 25.0, 25.0], [20.0, 21.0, 20.0], [21.0, 21.0, 21.0])
+    assert row["status"] == "pass", row
+    assert row["evidence"].startswith("t: 25.0 ± 0.0 of 25 modes, fewest in a seed 25; t vs c (constant lr): 20.3")
+    assert "other" not in row["evidence"]
+    assert verdict([25.0, 25.0, 24.0], [20.0] * 3, [21.0] * 3)["status"] == "fail"     # one seed drops a mode
+    assert verdict([25.0] * 3, [25.0] * 3, [21.0] * 3)["status"] == "fail"             # constant lr covers too
+    assert verdict([25.0] * 3, [20.0] * 3, [25.0] * 3)["status"] == "fail"             # half width covers too
+    only = {k: runs[k] for k in ("t", "c")}                                             # no half-width twin
+    rows = check_all(ctx(tiny_params, only, {"t": m([25.0] * 3), "c": m([20.0] * 3)}))
+    assert {r["id"]: r["status"] for r in rows}["tuned_gan_covers_grid"] == "n/a"

@@ -43,6 +43,34 @@ def gan_drops_grid(ctx: Context) -> Verdict:
                            f"{_modes(m)} modes captured"))
 
 
+@claim("tuned_gan_covers_grid", "Tuned (learning rate decayed to 0, hidden layers of twice the width), the vanilla GAN covers every grid mode in every seed; either change alone drops modes.",
+       "this lab's sweep (docs/results.md, profiles/modes.yaml)")
+def tuned_gan_covers_grid(ctx: Context) -> Verdict:
+    """Each vanilla grid run with the learning rate decayed to 0 that has both one-change twins:
+    the same run at a constant learning rate (lr_end 1) and the same run at half the hidden widths.
+    Pass if the tuned run captures all modes in every seed and each twin captures fewer on average."""
+    items = []
+    for name in ctx.find("gan", "grid", **VANILLA):
+        cfg = ctx.configs[name]
+        if cfg.lr_end != 0.0 or any(w % 2 for w in cfg.g_hidden + cfg.d_hidden):
+            continue
+        const = ctx.twins(name, lr_end=1.0)
+        narrow = ctx.twins(name, g_hidden=[w // 2 for w in cfg.g_hidden], d_hidden=[w // 2 for w in cfg.d_hidden])
+        if const and narrow:
+            items.append((name, const[0], narrow[0]))
+
+    def judge(m: dict, const: str, narrow: str):
+        seeds = (m.get("per_seed") or {}).get("modes_captured") or []
+        fewest = min(seeds) if seeds else None
+        parts = [("", fewest is not None and fewest == m["n_modes"], f"{_modes(m)} modes, fewest in a seed {num(fewest, 0)}")]
+        for label, twin in (("constant lr", const), ("half width", narrow)):
+            t = ctx.runs[twin]
+            parts.append((f"vs {twin} ({label})", t.get("modes_captured") is not None and t["modes_captured"] < t["n_modes"],
+                          f"{_modes(t)} modes"))
+        return parts
+    return each(ctx, items, "needs the tuned vanilla grid run and its two one-change twins (profiles/modes.yaml)", judge)
+
+
 def _option_pairs(ctx: Context, families: tuple[str, ...], option: dict, baseline: dict) -> list[tuple[str, str]]:
     """(run with `option`, its twin with `baseline` instead and everything else equal)."""
     pairs = []
