@@ -39,8 +39,17 @@ def test_repro_builds_report(repo):
     summary = json.loads((repo / "reports/summary.json").read_text())
     assert set(summary["runs"]) == {"toy", "gan-ring", "wgan_gp-grid"}
     assert set(summary["claims"]) >= {"toy_chance", "gan_drops_grid", "wgan_gp_w_falls", "saturating_starves"}
+    # the scorecard: every run, its numbers from the run's own files
+    ring = json.loads((repo / "reports/runs/gan-ring/metrics.json").read_text())
+    speed = json.loads((repo / "reports/runs/gan-ring/eval_time.json").read_text())
+    assert set(summary["scorecard"]) == {"toy", "gan-ring", "wgan_gp-grid"}
+    assert summary["scorecard"]["gan-ring"]["quality"] == ring["high_quality_pct"]
+    assert summary["scorecard"]["gan-ring"]["coverage"] == 100 * ring["modes_captured"] / ring["n_modes"]
+    assert summary["scorecard"]["gan-ring"]["sampling"] == speed["samples_per_second"] > 0
+    assert summary["scorecard"]["toy"]["quality"] is None
     html = (repo / "reports/index.html").read_text()
     assert "Claims from the course, checked" in html and "PacGAN (Lin et al. 2018), Table 1" in html
+    assert "the scorecard" in html and "not available for GANs" in (repo / "reports/README.md").read_text()
     assert "runs/gan-ring/figures/samples.png" in html
     metrics = json.loads(sh(repo, "dvc", "metrics", "show", "--json").stdout)
     assert metrics   # dvc reads the declared metrics files

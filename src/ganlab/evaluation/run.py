@@ -114,6 +114,33 @@ def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = No
             "board": {**board, "columns": [asdict(c) for c in board["columns"]]}}
 
 
+def sampling_speed(model, seeds: list[int], n: int = 256, min_seconds: float = 0.25, max_reps: int = 50) -> dict:
+    """How fast the run's generators produce samples: latents (translation families: random
+    inputs) for n samples per seed are drawn once, one warm-up pass, then generate() is timed,
+    repeated until min_seconds have passed (at most max_reps passes). All seeds' models run at
+    once (one batched pass makes len(seeds) x n samples), so samples_per_second counts every
+    seed's samples. Wall-clock and host-dependent: evaluate@ writes it beside metrics.json, in
+    eval_time.json, never into metrics.json."""
+    import time
+
+    import torch
+
+    from ganlab.nn.seeded import SeedRNG
+    with torch.no_grad():
+        z = model.latent(n, SeedRNG(seeds, offset=987))
+        model.generate(z)
+        sync = torch.cuda.synchronize if model.device.type == "cuda" else (lambda: None)
+        sync()
+        reps, start = 0, time.perf_counter()
+        while reps < max_reps and (reps == 0 or time.perf_counter() - start < min_seconds):
+            model.generate(z)
+            reps += 1
+        sync()
+        seconds = time.perf_counter() - start
+    return {"samples_per_second": len(seeds) * n * reps / seconds, "samples_per_pass": len(seeds) * n,
+            "passes": reps, "seconds": seconds, "device": str(model.device), "threads": torch.get_num_threads()}
+
+
 def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None) -> dict:
     from ganlab.report import figures
     from ganlab.training.loop import load_model
@@ -150,5 +177,6 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         figures.run_figures(run, model_dir, meta, tmp)
         for name, (grid, title) in module.figures(model, meta, arrays).items():
             figures.image_grid(grid, f"{run}: {title}", tmp / f"{name}.png")
+    io.write_json(out_dir / "eval_time.json", sampling_speed(model, cfg.seeds))
     io.write_json(out_dir / "metrics.json", out)
     return out

@@ -1,7 +1,8 @@
 """Render the report: reports/index.html, reports/README.md and reports/summary.json.
 
 Reads only what the stages wrote under reports/ (reports/runs/<run>/metrics.json and figures,
-its train_time.json for the training wall time, its study/, and reports/classifiers/) for the
+its train_time.json for the training wall time, eval_time.json for the sampling speed, its
+study/, and reports/classifiers/) for the
 runs in params.yaml, so a run removed from params disappears from the report. Templates are
 files next to this module (templates/*.j2); the HTML is self-contained (inline CSS, figures as
 relative files, no network).
@@ -24,6 +25,7 @@ import jinja2
 
 from ganlab import io
 from ganlab.report import claims as claims_mod
+from ganlab.report import scorecard as scorecard_mod
 from ganlab.report.format import fmt, pm
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -218,6 +220,8 @@ def build_context(params, reports_dir: Path) -> dict:
             t = io.read_json(timing) if timing.exists() else {}
             runs[name]["train_seconds"] = t.get("seconds")
             runs[name]["train_processes"] = t.get("processes", 1)      # data-parallel processes (torchrun)
+            speed = reports_dir / "runs" / name / "eval_time.json"        # the same for evaluate@'s timing
+            runs[name]["samples_per_second"] = io.read_json(speed).get("samples_per_second") if speed.exists() else None
         else:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
@@ -246,6 +250,7 @@ def build_context(params, reports_dir: Path) -> dict:
                          "study_figures": [f"runs/{name}/study/{f}" for f in studies.get(name, {}).get("figures", [])]})
     return {"claims": claim_rows, "boards": boards, "sections": sections, "missing": missing,
             "classifiers": classifier_rows(params, reports_dir), "study_board": study_board(studies, params),
+            "scorecard": scorecard_mod.scorecard(runs, studies),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
             "n_na": sum(c["status"] == "n/a" for c in claim_rows),
@@ -254,7 +259,8 @@ def build_context(params, reports_dir: Path) -> dict:
 
 def summary(ctx: dict) -> dict:
     """The file `dvc metrics show` / `dvc exp show` read: headline numbers per run, claims."""
-    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0}.get(c["status"]) for c in ctx["claims"]}}
+    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0}.get(c["status"]) for c in ctx["claims"]},
+           "scorecard": scorecard_mod.summary(ctx["scorecard"])}
     for board in ctx["boards"]:
         for m in board["rows"]:
             out["runs"][m["run"]] = {k: m[k] for k in m.get("headline", []) if m.get(k) is not None}
