@@ -4,7 +4,7 @@ Usage: PYTHONPATH=src python stages/study.py <run> [--params params.yaml]
 Writes reports/runs/<run>/study/ (results.json and figures, atomically) and the summary
 reports/runs/<run>/study.json. Which studies a run gets follows from its family class and
 dataset (ganlab.studies.applicable); dvc's foreach cannot skip runs, so the others (conditional
-families, the 1-D toy) get only a marker, without loading a model.
+families, translation runs) get only a marker, without loading a model.
 """
 from pathlib import Path
 

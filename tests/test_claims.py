@@ -127,7 +127,7 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 24
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 25
 
 
 def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):

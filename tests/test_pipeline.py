@@ -47,6 +47,8 @@ def test_repro_builds_report(repo):
     assert summary["scorecard"]["gan-ring"]["coverage"] == 100 * ring["modes_captured"] / ring["n_modes"]
     assert summary["scorecard"]["gan-ring"]["sampling"] == speed["samples_per_second"] > 0
     assert summary["scorecard"]["toy"]["quality"] is None
+    assert summary["claims"]["gan_gradient_vanishes"] == 1        # study@toy: the gradient sweep
+    assert (repo / "reports/runs/toy/study/gradients.png").stat().st_size > 1000
     html = (repo / "reports/index.html").read_text()
     assert "Claims from the course, checked" in html and "PacGAN (Lin et al. 2018), Table 1" in html
     assert "the scorecard" in html and "not available for GANs" in (repo / "reports/README.md").read_text()

@@ -95,3 +95,28 @@ def path_lengths(res: dict, title: str, path: Path) -> None:
 def mixing_grid(res: dict, title: str, path: Path) -> None:
     image_grid(res["_grid"], f"{title}\ncoarse styles (< layer {res['crossover']} of {res['n_styles']})\n"
                "from the left column,\nfine styles from the top row", path)
+
+
+def gradients(res: dict, title: str, path: Path) -> None:
+    """The generator's pull towards the data (−dL_G/dθ) against its distance from the data, log
+    scale: the minimax loss under a trained discriminator, the non-saturating loss under the same
+    discriminator, and the WGAN-GP critic's loss."""
+    d = res["distances"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    for key, label, style in (("grad_minimax", "minimax log(1 − D(G(z)))", "o-"),
+                              ("grad_non_saturating", "non-saturating −log D(G(z))", "s--"),
+                              ("grad_critic", "WGAN-GP critic −f(G(z))", "^-")):
+        v = np.abs(np.asarray(res[key], float))
+        axes[0].plot(d, np.maximum(v, 1e-12), style, label=label, lw=1.2, ms=3)
+    axes[0].set_yscale("log")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("distance |θ − μ| (data std)", fontsize=8)
+    axes[0].set_ylabel("|dL_G / dθ|", fontsize=8)
+    axes[0].legend(fontsize=7)
+    axes[1].plot(d, res["d_fake"], "o-", label="mean D(G(z))", lw=1.2, ms=3)
+    axes[1].plot(d, res["d_real"], "s--", label="mean D(x)", lw=1.2, ms=3)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("distance |θ − μ| (data std)", fontsize=8)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"{title}: the generator's gradient as its samples move away from the data", fontsize=9)
+    _save(fig, path)

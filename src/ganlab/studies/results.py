@@ -12,7 +12,7 @@ from ganlab import io
 
 FIGURES = {"truncation": "truncation.png", "truncation_grid": "truncation_grid.png", "truncation_psi": "truncation_psi.png",
            "truncation_psi_grid": "truncation_psi_grid.png", "strips": "interpolation.png",
-           "path_length": "path_length.png", "mixing": "mixing.png"}
+           "path_length": "path_length.png", "mixing": "mixing.png", "gradients": "gradients.png"}
 
 
 def _public(obj):
@@ -45,6 +45,9 @@ def write_study(res: dict, out: Path, data_dir: Path) -> list[str]:
     if "mixing" in res:
         plots.mixing_grid(res["mixing"], run, out / FIGURES["mixing"])
         names.append(FIGURES["mixing"])
+    if "gradients" in res:
+        plots.gradients(res["gradients"], run, out / FIGURES["gradients"])
+        names.append(FIGURES["gradients"])
     io.write_json(out / "results.json", {**_public(res), "figures": names})
     return names
 
@@ -70,5 +73,9 @@ def summarise(res: dict) -> dict:
     if "mixing" in res:
         for m in ("follows_coarse", "follows_fine", "crossover", "n_styles"):
             s[f"mix_{m}"] = res["mixing"][m]
+    if "gradients" in res:                 # nearest and farthest distance of the sweep
+        g = res["gradients"]
+        for m in ("grad_minimax", "grad_non_saturating", "grad_critic"):
+            s[f"{m}_near"], s[f"{m}_far"] = g[m][0], g[m][-1]
     s["seconds"] = res["seconds"]
     return s

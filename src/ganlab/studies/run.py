@@ -280,5 +280,10 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
     if "interpolation" in studies and model.style_mixing:
         out["mixing"] = mixing_study(model, cfg, clf, study)
         out["seconds_mixing"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if "gradients" in studies:
+        from ganlab.studies.gradients import gradient_sweep
+        out["gradients"] = gradient_sweep(arrays["train"], seed=study.seed)
+        out["seconds_gradients"] = time.perf_counter() - t
     out["seconds"] = time.perf_counter() - start
     return out

@@ -92,3 +92,28 @@ def stylegan_mixing_coarse(ctx: Context) -> Verdict:
                 f"of mixed images whose two sources differ in class, {pct(m['follows_coarse'])} % take the "
                 f"coarse source's class (styles < {m['crossover']} of {m['n_styles']}), {pct(m['follows_fine'])} % the fine source's")
     return each(ctx, _stylegan_studies(ctx, "mixing"), "no stylegan run with a style-mixing study", judge, source="studies")
+
+
+# ---------------------------------------------------------------------------- gradients (the toy set-up)
+VANISH_MAX = 0.01    # "vanishes": the farthest distance's pull is at most 1 % of the sweep's largest
+KEEP_MIN = 0.5       # "does not": the farthest distance's pull is at least half the nearest's, and every pull is towards the data
+
+
+@claim("gan_gradient_vanishes", "The GAN loss's gradient vanishes when generated samples are too easy to tell from real ones; "
+       "the Wasserstein critic's does not.", "course: Wasserstein GANs; Arjovsky & Bottou 2017, Arjovsky et al. 2017")
+def gan_gradient_vanishes(ctx: Context) -> Verdict:
+    """On the toy 1-D set-up (study@<toy run>, ganlab.studies.gradients): the generator's pull
+    towards the data, −dL_G/dθ, under a trained discriminator with the minimax loss, and under a
+    WGAN-GP critic, as the generated distribution moves from 0.5 to 16 data std away."""
+    def judge(st: dict):
+        g = st["gradients"]
+        d, mm, wc, ns = g["distances"], g["grad_minimax"], g["grad_critic"], g["grad_non_saturating"]
+        peak = max(mm)
+        return [("(minimax loss)", peak > 0 and mm[-1] <= VANISH_MAX * peak,
+                 f"pull {num(mm[-1], 3) if abs(mm[-1]) >= 1e-3 else f'{mm[-1]:.1e}'} at distance {d[-1]:g} against "
+                 f"{num(peak, 3)} at its largest (vanishes at ≤ {VANISH_MAX:g}×); mean D(G(z)) there {g['d_fake'][-1]:.1e}"),
+                ("(WGAN-GP critic)", min(wc) > 0 and wc[-1] >= KEEP_MIN * wc[0],
+                 f"pull {num(wc[0], 3)} at distance {d[0]:g} → {num(wc[-1], 3)} at {d[-1]:g} (holds at ≥ {KEEP_MIN:g}× and "
+                 f"every pull towards the data); the non-saturating loss for comparison: {num(ns[0], 3)} → {num(ns[-1], 3)}")]
+    names = [n for n in ctx.configs if "gradients" in (ctx.studies.get(n) or {})]
+    return each(ctx, names, "needs a toy1d run (its study sweeps the generator's distance)", judge, source="studies")
