@@ -346,3 +346,37 @@ def test_gradient_claim_passes_and_fails_on_known_numbers():
     assert ctx([0.2, 0.4, 1e-9], [1.0, -0.1, 1.0])["status"] == "fail"       # a critic pushing away
     none = claims.check_all(claims.Context(runs={}, configs={}, datasets={}))
     assert {r["id"]: r["status"] for r in none}["gan_gradient_vanishes"] == "n/a"
+
+
+def test_joint_field_rotates_and_trajectory_counts():
+    """The toy game's Jacobian at the equilibrium, by hand: rows (θ; φ0, φ1) of the simultaneous
+    gradient are [0, 0, −1/2], [0, 1/2, μ/2], [1/2, μ/2, (μ² + σ² + μ² + 1)/4]; its complex pair
+    rotates. And the trajectory statistics of a made-up θ path."""
+    from ganlab.studies.gradients import joint_field, trajectory
+    mu, sigma = 7.5, 1.0
+    r = joint_field(mu, sigma)
+    want = np.array([[0, 0, -0.5], [0, 0.5, mu / 2], [0.5, mu / 2, (2 * mu ** 2 + sigma ** 2 + 1) / 4]])
+    np.testing.assert_allclose(r["jacobian"], want, atol=1e-9)
+    np.testing.assert_allclose(sorted(e[1] for e in r["eigenvalues"]),
+                               sorted(np.linalg.eigvals(want).imag), atol=1e-9)
+    assert r["rotation"] > 5                                # 0.0085 ± 0.065i: mostly rotation
+    t = trajectory([[3.0, 10.0], [9.0, 8.0], [7.0, 7.6], [7.6, 7.4], [7.4, 7.5], [7.55, 7.45]], 7.5)
+    assert t["crossings"] == [5, 1] and t["rounds"] == 6         # a touch of μ (7.5) is not a crossing
+    np.testing.assert_allclose(t["overshoot"], [1.5, 0.1])   # seed 1 starts above μ: overshoot is below it
+    np.testing.assert_allclose(t["late_amplitude"], [0.1, 0.05])
+    np.testing.assert_allclose(t["start_distance"], [4.5, 2.5])
+
+
+def test_saddle_claim_passes_and_fails_on_known_numbers():
+    from ganlab.report import claims
+
+    def status(eigs, rotation, overshoot, late):
+        sd = {"mu": 7.5, "eigenvalues": eigs, "rotation": rotation, "overshoot": overshoot, "late_amplitude": late,
+              "crossings": [3] * len(overshoot), "rounds": 30}
+        cfg = types.SimpleNamespace(family="toy1d", dataset="toy1d")
+        ctx = claims.Context(runs={}, configs={"t": cfg}, datasets={}, studies={"t": {"saddle": sd, "seeds": [0, 1]}})
+        return {r["id"]: r for r in claims.check_all(ctx)}["saddle_point_oscillates"]["status"]
+    rot = [[29.0, 0.0], [0.01, 0.06], [0.01, -0.06]]
+    assert status(rot, 6.0, [2.0, 1.0], [0.3, 0.1]) == "pass"
+    assert status(rot, 6.0, [2.0, 0.1], [0.3, 0.2]) == "fail"                # seed 1 never overshoots its noise
+    assert status([[29.0, 0.0], [0.5, 0.1], [0.5, -0.1]], 0.2, [2.0, 1.0], [0.3, 0.1]) == "fail"   # damped, no rotation

@@ -104,3 +104,47 @@ def gradient_sweep(real: np.ndarray, distances=DISTANCES, steps: int = 600, batc
             out["d_real"].append(float(torch.sigmoid(disc(x_eval)).mean()))
             out["critic_gap"].append(float(crit(x_eval).mean() - crit(z + theta).mean()))
     return {"distances": list(distances), "mu": mu, "steps": steps, "batch": batch, "width": width, **out}
+
+
+def joint_field(mu: float, sigma: float, n_nodes: int = 60) -> dict:
+    """The toy game's simultaneous gradient field ξ = (∂L_G/∂θ, ∂L_D/∂φ0, ∂L_D/∂φ1) (Mescheder et al.
+    2017), for data N(mu, sigma²), G(z) = z + θ, D = σ(φ0 + φ1 x), the minimax generator loss and D's
+    binary cross-entropy as population means (Gauss-Hermite quadrature), linearised at the equilibrium
+    θ = μ, D = 1/2 (φ = 0): {"jacobian", "eigenvalues" (as [re, im] pairs), "rotation"}. Gradient
+    descent follows −ξ; an eigenvalue pair with imaginary part larger than its real part makes the
+    players circle the equilibrium more than they approach it; "rotation" is the largest |im| / re."""
+    from numpy.polynomial.hermite_e import hermegauss
+    nodes, weights = hermegauss(n_nodes)
+    z = torch.tensor(nodes, dtype=torch.float64)
+    w = torch.tensor(weights / weights.sum(), dtype=torch.float64)
+    softplus = nn.functional.softplus
+
+    def field(v: torch.Tensor) -> torch.Tensor:
+        v = v.clone().requires_grad_(True) if not v.requires_grad else v
+        th, p0, p1 = v[0], v[1], v[2]
+        loss_d = (w * softplus(-(p0 + p1 * (mu + sigma * z)))).sum() + (w * softplus(p0 + p1 * (th + z))).sum()
+        loss_g = -(w * softplus(p0 + p1 * (th + z))).sum()
+        g_th = torch.autograd.grad(loss_g, v, create_graph=True)[0][0]
+        g_phi = torch.autograd.grad(loss_d, v, create_graph=True)[0][1:]
+        return torch.cat([g_th.view(1), g_phi])
+
+    jac = torch.autograd.functional.jacobian(field, torch.tensor([mu, 0.0, 0.0], dtype=torch.float64)).numpy()
+    eig = np.linalg.eigvals(jac)
+    complex_pairs = [e for e in eig if abs(e.imag) > 1e-12]
+    rotation = max((abs(e.imag) / e.real if e.real > 0 else float("inf")) for e in complex_pairs) if complex_pairs else 0.0
+    return {"jacobian": jac.tolist(), "eigenvalues": [[float(e.real), float(e.imag)] for e in eig], "rotation": float(rotation)}
+
+
+def trajectory(theta_seeds: list[list[float]], mu: float) -> dict:
+    """θ per logged round, per seed ((rounds, seeds) lists, as history.json logs them), against the
+    data mean: how often θ − μ changes sign, how far θ overshoots past μ, and the largest |θ − μ|
+    over the last third of the rounds."""
+    th = np.asarray(theta_seeds, np.float64)            # (rounds, seeds)
+    dev = th - mu
+    signs = np.sign(dev)
+    crossings = [int(np.sum(signs[1:, s] * signs[:-1, s] < 0)) for s in range(th.shape[1])]
+    start = dev[0]
+    overshoot = [float(np.max(-dev[:, s] * np.sign(start[s]))) for s in range(th.shape[1])]
+    late = dev[-max(1, len(dev) // 3):]
+    return {"crossings": crossings, "overshoot": overshoot, "late_amplitude": np.abs(late).max(0).tolist(),
+            "start_distance": np.abs(start).tolist(), "rounds": int(len(dev))}

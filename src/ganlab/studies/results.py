@@ -77,5 +77,11 @@ def summarise(res: dict) -> dict:
         g = res["gradients"]
         for m in ("grad_minimax", "grad_non_saturating", "grad_critic"):
             s[f"{m}_near"], s[f"{m}_far"] = g[m][0], g[m][-1]
+    if "saddle" in res:
+        sd = res["saddle"]
+        s["saddle_rotation"] = sd["rotation"]
+        s["theta_crossings"] = float(np.mean(sd["crossings"]))
+        s["theta_overshoot"] = float(np.mean(sd["overshoot"]))
+        s["theta_late_amplitude"] = float(np.mean(sd["late_amplitude"]))
     s["seconds"] = res["seconds"]
     return s

@@ -282,8 +282,13 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
         out["seconds_mixing"] = time.perf_counter() - t
     t = time.perf_counter()
     if "gradients" in studies:
-        from ganlab.studies.gradients import gradient_sweep
+        from ganlab import io
+        from ganlab.studies.gradients import gradient_sweep, joint_field, trajectory
         out["gradients"] = gradient_sweep(arrays["train"], seed=study.seed)
+        mu, sigma = float(np.mean(arrays["train"])), float(np.std(arrays["train"]))
+        history = io.read_verified(Path(model_dir) / "history.json", f"dvc repro train@{run}", io.read_json)
+        out["saddle"] = {"mu": mu, "sigma": sigma, **joint_field(mu, sigma),
+                         **trajectory([r["theta_seeds"] for r in history if "theta_seeds" in r], mu)}
         out["seconds_gradients"] = time.perf_counter() - t
     out["seconds"] = time.perf_counter() - start
     return out

@@ -117,3 +117,30 @@ def gan_gradient_vanishes(ctx: Context) -> Verdict:
                  f"every pull towards the data); the non-saturating loss for comparison: {num(ns[0], 3)} → {num(ns[-1], 3)}")]
     names = [n for n in ctx.configs if "gradients" in (ctx.studies.get(n) or {})]
     return each(ctx, names, "needs a toy1d run (its study sweeps the generator's distance)", judge, source="studies")
+
+
+ROTATION_MIN = 1.0   # "rotates": an eigenvalue pair of the joint field with |imaginary| > real part
+
+
+@claim("saddle_point_oscillates", "GAN training is a saddle-point problem and unstable: near the equilibrium the players' joint "
+       "gradient field rotates, and θ oscillates around the data mean instead of descending to it.",
+       "course: Nash equilibrium; Mescheder et al. 2017 (the numerics of GANs)")
+def saddle_point_oscillates(ctx: Context) -> Verdict:
+    """The toy game (study@<toy run>): the Jacobian of the simultaneous gradient field at the
+    equilibrium (θ = μ, D = 1/2) has a complex pair whose imaginary part exceeds its real part, and
+    in the trained run every seed's θ overshoots the data mean by more than it still wanders around
+    it over the last third of training (its late amplitude), which gradient descent on one potential
+    could not do."""
+    def judge(st: dict):
+        sd = st["saddle"]
+        pair = max((e for e in sd["eigenvalues"] if e[1] > 0), key=lambda e: e[1], default=None)
+        parts = [("(joint field)", sd["rotation"] > ROTATION_MIN,
+                  f"eigenvalues at the equilibrium {', '.join(f'{re:.3g}{im:+.3g}i' for re, im in sd['eigenvalues'])}; "
+                  f"|im| / re = {num(sd['rotation'])} (rotates at > {ROTATION_MIN:g})" if pair else "no complex eigenvalue: no rotation")]
+        for i, (over, late, cross) in enumerate(zip(sd["overshoot"], sd["late_amplitude"], sd["crossings"])):
+            parts.append((f"(seed {st['seeds'][i] if i < len(st.get('seeds', [])) else i})", over > late,
+                          f"θ overshoots μ = {num(sd['mu'])} by {num(over)}, then wanders ±{num(late)} over the last third; "
+                          f"crosses μ {cross} times in {sd['rounds']} rounds"))
+        return parts
+    names = [n for n in ctx.configs if "saddle" in (ctx.studies.get(n) or {})]
+    return each(ctx, names, "needs a toy1d run (its study linearises the toy game)", judge, source="studies")
