@@ -215,7 +215,7 @@ class FakeClassifier:
 
 
 def test_stylegan_studies_on_the_interface():
-    from ganlab.studies.run import interpolation_study, mixing_study
+    from ganlab.studies.run import interpolation_study, mixing_study, noise_study
 
     model, clf = FakeStyleGAN(), FakeClassifier()
     # 256 pairs: z_lerp stretch over study seeds 0-19 1.33-1.59 (mean 1.43, sd 0.065), 1.30 at the
@@ -235,6 +235,11 @@ def test_stylegan_studies_on_the_interface():
     assert mix["_grid"].shape == (6, 6, 1, 8, 8)
     with pytest.raises(ValueError, match="study.crossover: must be between 1 and 3"):
         mixing_study(model, model.cfg, clf, StudyConfig(crossover=4))
+    # noise of 0.01 before the tanh: fresh noise keeps nearly every class and moves pixels by 0.011
+    # against 0.17 for fresh styles (1/16); with two classes, fresh styles keep about half
+    noise = noise_study(model, model.cfg, clf, study)
+    assert noise["noise_same_class"] > 0.95 and 0.3 < noise["style_same_class"] < 0.7
+    assert 0 < noise["noise_pixel_change"] < 0.1 * noise["style_pixel_change"]
 
 
 # ----------------------------------------------------------------------------- the stage
@@ -380,3 +385,18 @@ def test_saddle_claim_passes_and_fails_on_known_numbers():
     assert status(rot, 6.0, [2.0, 1.0], [0.3, 0.1]) == "pass"
     assert status(rot, 6.0, [2.0, 0.1], [0.3, 0.2]) == "fail"                # seed 1 never overshoots its noise
     assert status([[29.0, 0.0], [0.5, 0.1], [0.5, -0.1]], 0.2, [2.0, 1.0], [0.3, 0.1]) == "fail"   # damped, no rotation
+
+
+def test_stylegan_noise_claim_on_known_numbers():
+    from ganlab.report import claims
+
+    def status(noise_same, noise_px, style_same, style_px=0.4):
+        n = {"noise_same_class": noise_same, "style_same_class": style_same, "noise_pixel_change": noise_px,
+             "style_pixel_change": style_px}
+        cfg = types.SimpleNamespace(family="stylegan", dataset="glyphs")
+        ctx = claims.Context(runs={}, configs={"s": cfg}, datasets={}, studies={"s": {"noise": n}})
+        return {r["id"]: r for r in claims.check_all(ctx)}["stylegan_noise_fine"]["status"]
+    assert status(0.9, 0.1, 0.5) == "pass"            # every bound inclusive
+    assert status(0.89, 0.01, 0.1) == "fail"          # fresh noise changes the class too often
+    assert status(0.99, 0.11, 0.1) == "fail"          # ... or moves pixels too much
+    assert status(0.99, 0.01, 0.51) == "fail"         # fresh styles keep the class

@@ -73,6 +73,9 @@ def summarise(res: dict) -> dict:
     if "mixing" in res:
         for m in ("follows_coarse", "follows_fine", "crossover", "n_styles"):
             s[f"mix_{m}"] = res["mixing"][m]
+    if "noise" in res:
+        for m in ("noise_same_class", "style_same_class", "noise_pixel_change", "style_pixel_change"):
+            s[m] = res["noise"][m]
     if "gradients" in res:                 # nearest and farthest distance of the sweep
         g = res["gradients"]
         for m in ("grad_minimax", "grad_non_saturating", "grad_critic"):

@@ -144,3 +144,24 @@ def saddle_point_oscillates(ctx: Context) -> Verdict:
         return parts
     names = [n for n in ctx.configs if "saddle" in (ctx.studies.get(n) or {})]
     return each(ctx, names, "needs a toy1d run (its study linearises the toy game)", judge, source="studies")
+
+
+NOISE_SAME_MIN = 0.9     # "keeps the class": at least 90 % of re-noised images keep their class
+NOISE_PIXEL_MAX = 0.25   # "moves pixels little": at most a quarter of the change fresh styles make
+STYLE_SAME_MAX = 0.5     # "resampling the styles changes the class": at most half keep it
+
+
+@claim("stylegan_noise_fine", "In StyleGAN the noise inputs change only fine detail: fresh noise keeps the class and moves pixels "
+       "little; fresh styles change the class.", "course: StyleGAN; Karras et al. 2019, sec. 3.2")
+def stylegan_noise_fine(ctx: Context) -> Verdict:
+    def judge(st: dict):
+        n = st["noise"]
+        return [("(fresh noise)", n["noise_same_class"] >= NOISE_SAME_MIN
+                 and n["noise_pixel_change"] <= NOISE_PIXEL_MAX * n["style_pixel_change"],
+                 f"same class {pct(n['noise_same_class'])} % (holds at ≥ {pct(NOISE_SAME_MIN)} %), mean |Δpixel| "
+                 f"{num(n['noise_pixel_change'], 4)} against {num(n['style_pixel_change'], 4)} with fresh styles "
+                 f"(holds at ≤ {NOISE_PIXEL_MAX:g}×)"),
+                ("(fresh styles)", n["style_same_class"] <= STYLE_SAME_MAX,
+                 f"same class {pct(n['style_same_class'])} % (holds at ≤ {pct(STYLE_SAME_MAX)} %)")]
+    names = [n for n in ctx.configs if "noise" in (ctx.studies.get(n) or {})]
+    return each(ctx, names, "needs a stylegan run with studies", judge, source="studies")
