@@ -262,3 +262,19 @@ def test_accepts_torch_tensors():
     torch = pytest.importorskip("torch")
     x, y = torch.zeros(5, 2, requires_grad=True), torch.ones(5, 2)
     assert emd(x, y) == pytest.approx(math.sqrt(2), abs=1e-12)
+
+
+def test_within_mode_spread_against_closed_forms():
+    """Samples N(c, (k sigma)^2) around the grid's modes: the spread is k, except that the 3-sigma cut
+    trims the data's own tails: in 2-D, E[r^2 | r < 3] = 2 - 9 e^-4.5 / (1 - e^-4.5), so the data
+    gives sqrt(0.9494) = 0.9744. Points collapsed onto the centres give 0; too few samples per
+    mode give nan."""
+    from ganlab.metrics.coverage import mode_coverage
+    c = np.array([(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], float)
+    rng = np.random.default_rng(0)
+    truncated = np.sqrt((2 - 9 * np.exp(-4.5) / (1 - np.exp(-4.5))) / 2)
+    for k, want in ((1.0, truncated), (0.5, 0.5), (0.1, 0.1)):
+        x = c[rng.integers(25, size=20000)] + rng.normal(0, 0.05 * k, (20000, 2))
+        assert mode_coverage(x, c, 0.05)["within_mode_spread"] == pytest.approx(want, rel=0.02)
+    assert mode_coverage(np.repeat(c, 10, 0), c, 0.05)["within_mode_spread"] == 0.0
+    assert np.isnan(mode_coverage(c[:3], c, 0.05)["within_mode_spread"])

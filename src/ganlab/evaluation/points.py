@@ -39,6 +39,15 @@ def coverage(s, ev) -> dict[str, float]:
             "reverse_kl": cov["reverse_kl"]}
 
 
+@metric(KIND, floor=True, units={"within_mode_spread": "std of high-quality samples around their mode's mean / the mode's std"})
+def spread(s, ev) -> dict[str, float]:
+    """Mode collapse, as distinct from mode dropping: how much of each captured mode's width the
+    samples fill (near 0: many latents map to one point). Its floor is the real data's value."""
+    cov = mode_coverage(s.fake, np.asarray(s.meta["centres"]), s.meta["std"], n_sigma=ev.n_sigma,
+                        weights=s.meta.get("weights"))
+    return {"within_mode_spread": cov["within_mode_spread"]}
+
+
 @metric(KIND, floor=True, optional=("w1_closed_form",),
         units={"emd": "data units (W1)", "w_lp_hist": "data units (W1, binned)", "w_sliced": "data units (sliced W1)",
                "w1_closed_form": "data units (W1, 1-D)"})
