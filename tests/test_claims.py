@@ -17,7 +17,8 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 # (tests/test_studies.py, tests/test_translation.py); "all pass" / "all fail" below cover the rest.
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
              "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes", "tuned_gan_covers_grid",
-             "gan_gradient_vanishes", "saddle_point_oscillates", "stylegan_noise_fine"} \
+             "gan_gradient_vanishes", "saddle_point_oscillates", "stylegan_noise_fine",
+             "progan_growing_helps"} \
     | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tuned: below
 
 
@@ -128,7 +129,7 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 27
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 28
 
 
 def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
@@ -174,3 +175,17 @@ def test_tuned_claim_needs_all_seeds_and_both_ablations(tiny_params):
     only = {k: runs[k] for k in ("t", "c")}                                             # no half-width twin
     rows = check_all(ctx(tiny_params, only, {"t": m([25.0] * 3), "c": m([20.0] * 3)}))
     assert {r["id"]: r["status"] for r in rows}["tuned_gan_covers_grid"] == "n/a"
+
+
+def test_progan_growing_claim_compares_twins(tiny_params):
+    runs = {"g": {"family": "progan", "dataset": "glyphs", "steps": 500},
+            "f": {"family": "progan", "dataset": "glyphs", "steps": 500, "grow": False},
+            "other": {"family": "progan", "dataset": "glyphs", "steps": 700, "grow": False}}   # not a twin
+    im = {"kind": "images", "seeds_evaluated": [0], "precision": 0.5, "recall": 0.5}
+    def row(fd_g, fd_f):
+        c = ctx(tiny_params, runs, {"g": {**im, "fd": fd_g}, "f": {**im, "fd": fd_f}, "other": {**im, "fd": 1.0}})
+        return {r["id"]: r for r in check_all(c)}["progan_growing_helps"]
+    r = row(150.0, 200.0)
+    assert r["status"] == "pass" and r["evidence"].startswith("g: FD 150.0 growing, 200.0 for f") and "other" not in r["evidence"]
+    assert row(200.0, 150.0)["status"] == "fail"
+    assert row(150.0, 150.0)["status"] == "fail"

@@ -241,3 +241,24 @@ def test_lazy_r1_applies_every_kth_step_scaled_by_k():
     lazy = model.penalty(x, x, d_real, rng)
     model.cfg.r1_every = 1
     torch.testing.assert_close(lazy, 3 * model.penalty(x, x, d_real, rng))
+
+
+def test_without_growing_every_step_is_the_target_resolution():
+    """grow: false trains the same networks at the target from the first step (the baseline the
+    growing claim needs): the layers in use are those of the grown model's last phase (the lower
+    resolutions' toRGB/fromRGB idle), and the steps need not cover a schedule."""
+    model = make(side=16, grow=False, steps=3)          # growing would need 2 x (3 + 4) < steps
+    rng = SeedRNG([0, 1], offset=5)
+    real = real_fn(16, rng)
+    grown = make(side=16)
+    grown.n_step = 19                                   # 16x16 at alpha 1
+    assert model.phase(0) == model.phase(10 ** 6) == (16, 1.0)
+    assert model.idle_parameters(0) == grown.idle_parameters() != []
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    out = model.train_step(real, rng)
+    assert out["resolution"].tolist() == [16, 16] and out["alpha"].tolist() == [1.0, 1.0]
+    moved = {n for n, p in model.named_parameters() if not torch.equal(before[n], p)}
+    assert moved == {n for n, _ in grown.named_parameters()} - set(grown.idle_parameters())
+    assert get_family("progan").variant(model.cfg) == "progan (grow=False)"
+    with pytest.raises(ConfigError, match="steps: progan reaches 16x16"):
+        make(side=16, steps=3)

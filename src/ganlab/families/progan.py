@@ -56,6 +56,7 @@ class ProGANConfig(AdversarialConfig):
     max_width: int = param(48, "cap on the channels of the low-resolution levels", ge=1)
     phase_steps: int = param(100, "steps per stabilise phase (alpha = 1) at each resolution below the target; the target keeps the rest", ge=1)
     fade_steps: int = param(100, "steps per fade-in of a new resolution (alpha from 0 to 1)", ge=1)
+    grow: bool = param(True, "grow from 4x4 (the paper); false: the same networks trained at the target resolution from the first step, the baseline growing is measured against")
     tanh_output: bool = param(True, "tanh on the generator's output (the paper's is linear: FD 374 against 157 with tanh on glyphs16, see the module docstring)")
     mbstd_group: int = param(4, "minibatch std layer: samples per group (min with the batch size)", ge=1)
     loss: Literal["wgan_gp", "ns_r1"] = param("ns_r1", "non-saturating + R1 on reals, or WGAN-GP with drift (the paper; FD 1123 against 209 on glyphs16)")
@@ -79,6 +80,7 @@ class ProGAN(Adversarial):
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "progan"
     Config = ProGANConfig
+    variant_options = ("grow",)
     kinds = ("images",)
 
     @classmethod
@@ -93,7 +95,7 @@ class ProGAN(Adversarial):
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:
         why = super().check_dataset(desc, cfg)
-        if why is None and cfg is not None and "shape" in desc:
+        if why is None and cfg is not None and cfg.grow and "shape" in desc:
             side = int(desc["shape"][1])
             need = n_doublings(side, smallest=4) * (cfg.phase_steps + cfg.fade_steps)
             if cfg.steps <= need:
@@ -131,7 +133,10 @@ class ProGAN(Adversarial):
         self.n_step = int(state["step"])
 
     def phase(self, step: int | None = None) -> tuple[int, float]:
-        """(resolution, alpha) at `step` (default: the model's current step)."""
+        """(resolution, alpha) at `step` (default: the model's current step); without growing,
+        the target resolution at alpha 1 throughout."""
+        if not self.cfg.grow:
+            return self.side, 1.0
         return schedule(self.n_step if step is None else step, self.cfg.phase_steps, self.cfg.fade_steps, self.side)
 
     def set_phase(self) -> tuple[int, float]:

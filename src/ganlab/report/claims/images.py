@@ -96,3 +96,23 @@ def infogan_factor(ctx: Context) -> Verdict:
                 f"claim holds at |r| ≥ {CODE_FACTOR_MIN})")
     names = [n for n in _image_runs(ctx, "infogan") if ctx.runs[n].get("code_rotation_corr") is not None]
     return each(ctx, names, "no infogan run on a dataset with known rotation and thickness (glyphs)", judge)
+
+
+@claim("progan_growing_helps", "Growing the networks progressively (4×4 upwards) gives better images than training the same "
+       "networks at full resolution from the first step.", "course: progressive growing; Karras et al. 2018, sec. 2")
+def progan_growing_helps(ctx: Context) -> Verdict:
+    """Each progan run that grows, against its twin with grow: false (same steps, seeds and every
+    other setting): pass if growing gives the lower Fréchet distance on the classifier's features.
+    One seed per run here: the margin is shown beside the verdict."""
+    pairs = [(n, twin) for n in _image_runs(ctx, "progan") if ctx.configs[n].grow
+             for twin in ctx.twins(n, grow=False)]
+
+    def judge(m: dict, twin: str):
+        t = ctx.runs[twin]
+        fd, fd_t = m.get("fd"), t.get("fd")
+        return (fd is not None and fd_t is not None and fd < fd_t,
+                f"FD {num(fd, 1)} growing, {num(fd_t, 1)} for {twin} at full resolution throughout "
+                f"({num(None if fd is None or fd_t is None else fd_t - fd, 1)} lower with growing); precision "
+                f"{num(m.get('precision'), 3)} vs {num(t.get('precision'), 3)}, recall {num(m.get('recall'), 3)} vs "
+                f"{num(t.get('recall'), 3)}; {len(m.get('seeds_evaluated', []))} seed(s)")
+    return each(ctx, pairs, "needs a progan run and its twin with grow: false", judge)
