@@ -18,7 +18,7 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
              "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes", "tuned_gan_covers_grid",
              "gan_gradient_vanishes", "saddle_point_oscillates", "stylegan_noise_fine",
-             "progan_growing_helps"} \
+             "progan_growing_helps", "mode_collapse_distinct"} \
     | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tuned: below
 
 
@@ -129,7 +129,7 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 28
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 29
 
 
 def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
@@ -189,3 +189,19 @@ def test_progan_growing_claim_compares_twins(tiny_params):
     assert r["status"] == "pass" and r["evidence"].startswith("g: FD 150.0 growing, 200.0 for f") and "other" not in r["evidence"]
     assert row(200.0, 150.0)["status"] == "fail"
     assert row(150.0, 150.0)["status"] == "fail"
+
+
+def test_mode_collapse_claim_needs_a_collapsed_and_a_filling_run_on_one_dataset(tiny_params):
+    runs = {"a": {"family": "gan", "dataset": "grid25"}, "b": {"family": "wgan_gp", "dataset": "grid25"},
+            "r": {"family": "gan", "dataset": "ring8"}}
+    def status(a, b, r):
+        m = lambda v: {"n_modes": 25, "modes_captured": 25.0, "modes_captured_std": 0.0,   # noqa: E731
+                       "within_mode_spread": v, "within_mode_spread_floor": 0.97}
+        c = ctx(tiny_params, runs, {"a": m(a), "b": m(b), "r": m(r)})
+        return {x["id"]: x for x in check_all(c)}["mode_collapse_distinct"]
+    row = status(0.485, 0.776, 0.1)                       # ratios 0.5 and 0.8: both bounds inclusive
+    assert row["status"] == "pass" and row["evidence"].index("a 0.50") < row["evidence"].index("b 0.80")
+    assert status(0.49, 0.77, 0.9)["status"] == "fail"   # grid: 0.51 is not collapsed; ring has one run only
+    assert status(0.1, 0.2, 0.9)["status"] == "fail"     # nothing fills the grid's modes
+    c = ctx(tiny_params, {"a": runs["a"]}, {"a": {"n_modes": 25, "modes_captured": 25.0}})
+    assert {x["id"]: x["status"] for x in check_all(c)}["mode_collapse_distinct"] == "n/a"

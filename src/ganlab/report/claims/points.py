@@ -71,6 +71,32 @@ def tuned_gan_covers_grid(ctx: Context) -> Verdict:
     return each(ctx, items, "needs the tuned vanilla grid run and its two one-change twins (profiles/modes.yaml)", judge)
 
 
+COLLAPSED = 0.5      # a run "collapses" within its modes if its samples fill at most half the data's spread
+FILLS = 0.8          # ... and "fills" them at 0.8 of it or more
+
+
+@claim("mode_collapse_distinct", "Mode collapse (the generator maps many latents to a few points) is distinct from mode dropping: "
+       "on the same data one run collapses within its modes while another fills them.", "course: mode collapse vs mode dropping")
+def mode_collapse_distinct(ctx: Context) -> Verdict:
+    """Per 2-D dataset with point runs: each run's within-mode spread (the std of its high-quality
+    samples around their mode's mean, in mode stds; mean over seeds) against the real data's
+    (the floor, about 0.97), beside its modes captured. Pass if on some dataset one run's ratio is
+    at most COLLAPSED and another's at least FILLS."""
+    by_ds: dict[str, list[str]] = {}
+    for name, m in ctx.runs.items():
+        if m.get("within_mode_spread") is not None and m.get("within_mode_spread_floor"):
+            by_ds.setdefault(ctx.configs[name].dataset, []).append(name)
+    if not by_ds:
+        return Verdict("n/a", "no 2-D point run with a within-mode spread")
+    ok, lines = False, []
+    for ds, names in by_ds.items():
+        ratio = {n: ctx.runs[n]["within_mode_spread"] / ctx.runs[n]["within_mode_spread_floor"] for n in names}
+        ok = ok or (min(ratio.values()) <= COLLAPSED and max(ratio.values()) >= FILLS)
+        lines.append(f"{ds}: " + ", ".join(f"{n} {num(ratio[n])} of the data's spread ({_modes(ctx.runs[n])} modes)"
+                                           for n in sorted(names, key=ratio.get)))
+    return Verdict("pass" if ok else "fail", f"collapsed at ≤ {COLLAPSED:g}, fills at ≥ {FILLS:g}; " + "; ".join(lines))
+
+
 def _option_pairs(ctx: Context, families: tuple[str, ...], option: dict, baseline: dict) -> list[tuple[str, str]]:
     """(run with `option`, its twin with `baseline` instead and everything else equal)."""
     pairs = []
