@@ -30,7 +30,7 @@ STUDIES = {"img": {"interpolation": {"spaces": {"z_lerp": {"stretch": 1.5}, "z_s
 def test_each_property_reads_the_metric_of_its_kind_and_dashes_the_rest():
     card = scorecard(runs(), STUDIES)
     text = {r["run"]: dict(zip(KEYS, (c["text"] for c in r["cells"]))) for r in card["rows"]}
-    assert text["grid"] == {"sampling": "1,000,000", "quality": "90.0", "coverage": "20.0 / 25 modes",
+    assert text["grid"] == {"sampling": "1,000,000", "quality": "90.0", "coverage": "80.0 (20.0 / 25 modes)",
                             "latent": "–", "interpretable": "–"}
     assert text["toy"] == {"sampling": "10,000,000", "quality": "–", "coverage": "–", "latent": "–", "interpretable": "–"}
     assert text["img"] == {"sampling": "10,000", "quality": "70.0", "coverage": "40.0", "latent": "1.50",   # z lerp, not slerp

@@ -62,7 +62,8 @@ def _value(prop: str, m: dict, study: dict | None) -> tuple[float | None, str]:
         return None, "–"
     if prop == "coverage":
         if kind == "points" and m.get("modes_captured") is not None and m.get("n_modes"):
-            return 100 * m["modes_captured"] / m["n_modes"], f"{fmt(m['modes_captured'], 1)} / {m['n_modes']} modes"
+            v = 100 * m["modes_captured"] / m["n_modes"]
+            return v, f"{fmt(v, 1)} ({fmt(m['modes_captured'], 1)} / {m['n_modes']} modes)"
         if kind == "images" and m.get("recall") is not None:
             return 100 * m["recall"], fmt(100 * m["recall"], 1)
         return None, "–"
