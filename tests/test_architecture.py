@@ -132,7 +132,7 @@ def test_evaluation_registry_declares_each_kind():
         for prop in ("prepare", "board", "figures", "HEADLINE_INFO"):
             assert prop in vars(module), (kind, prop)
     assert {"fd", "precision", "recall"} <= set(registry.units("images"))
-    assert [m.name for m in registry.metrics_of("points")] == ["coverage", "distances", "discriminator"]
+    assert [m.name for m in registry.metrics_of("points")] == ["coverage", "spread", "distances", "discriminator"]
 
 
 # --- one file each, found by the registries ------------------------------------------------
