@@ -120,7 +120,6 @@ def joint_field(mu: float, sigma: float, n_nodes: int = 60) -> dict:
     softplus = nn.functional.softplus
 
     def field(v: torch.Tensor) -> torch.Tensor:
-        v = v.clone().requires_grad_(True) if not v.requires_grad else v
         th, p0, p1 = v[0], v[1], v[2]
         loss_d = (w * softplus(-(p0 + p1 * (mu + sigma * z)))).sum() + (w * softplus(p0 + p1 * (th + z))).sum()
         loss_g = -(w * softplus(p0 + p1 * (th + z))).sum()

@@ -78,7 +78,7 @@ FILLS = 0.8          # ... and "fills" them at 0.8 of it or more
 @claim("mode_collapse_distinct", "Mode collapse (the generator maps many latents to a few points) is distinct from mode dropping: "
        "on the same data one run collapses within its modes while another fills them.", "course: mode collapse vs mode dropping")
 def mode_collapse_distinct(ctx: Context) -> Verdict:
-    """Per 2-D dataset with point runs: each run's within-mode spread (the std of its high-quality
+    """Per point dataset (the 1-D toy included): each run's within-mode spread (the std of its high-quality
     samples around their mode's mean, in mode stds; mean over seeds) against the real data's
     (the floor, about 0.97), beside its modes captured. Pass if on some dataset one run's ratio is
     at most COLLAPSED and another's at least FILLS."""
