@@ -205,3 +205,43 @@ def test_mode_collapse_claim_needs_a_collapsed_and_a_filling_run_on_one_dataset(
     assert status(0.1, 0.2, 0.9)["status"] == "fail"     # nothing fills the grid's modes
     c = ctx(tiny_params, {"a": runs["a"]}, {"a": {"n_modes": 25, "modes_captured": 25.0}})
     assert {x["id"]: x["status"] for x in check_all(c)}["mode_collapse_distinct"] == "n/a"
+
+
+def test_margin_holds_and_is_fragile_inside_its_spread():
+    from ganlab.report.claims import Margin, difference
+    assert Margin(0.9, 0.9) and not Margin(0.9, 0.9, strict=True) and Margin(0.3, 0.5, higher=False)
+    assert not Margin(None, 0.5) and not Margin(None, 0.5).fragile
+    assert Margin(0.91, 0.9, 0.02).fragile and not Margin(0.95, 0.9, 0.02).fragile
+    assert not Margin(25.0, 25.0, 0.0).fragile          # every seed exactly at the bound: no spread, not fragile
+    assert "not measured" in Margin(0.95, 0.9).text() and "inside" in Margin(0.91, 0.9, 0.02).text()
+    d = difference(10.0, 8.0, 1.5, 2.0)                  # spread of a difference: sqrt(1.5^2 + 2^2) = 2.5
+    assert d and d.margin == 2.0 and d.spread == 2.5 and d.fragile
+    assert difference(10.0, 8.0, None, 2.0).spread is None
+
+
+def test_verdict_is_fragile_when_its_deciding_margin_is_inside_the_spread():
+    from ganlab.report.claims import Margin, verdict
+    robust, shaky = Margin(0.95, 0.9, 0.01), Margin(0.91, 0.9, 0.02)
+    assert verdict([("a", robust, "")]).status == "pass"
+    v = verdict([("a", robust, ""), ("b", shaky, "")])
+    assert v.status == "fragile" and v.evidence.startswith("as measured: pass")
+    assert verdict([("a", Margin(0.89, 0.9, 0.02), ""), ("b", robust, "")]).status == "fragile"   # its one failure could flip
+    assert verdict([("a", Margin(0.5, 0.9, 0.02), ""), ("b", Margin(0.89, 0.9, 0.02), "")]).status == "fail"  # one robust failure
+    assert verdict([("a", (False, shaky), "")]).status == "fail"                                   # a bare False is robust
+    assert verdict([("a", (True, Margin(0.95, 0.9)), "x")]).evidence == "a: x [margin +0.05, spread over seeds not measured]"
+
+
+def test_requested_class_margin_against_seeds_or_the_sampling_error(tiny_params):
+    """cgan at 90.2 % over 2,500 samples of one seed: the binomial error alone (±0.59 %) exceeds the
+    0.2 % margin, so the verdict is fragile; over three seeds their spread decides."""
+    runs = {"cg": {"family": "cgan", "dataset": "glyphs"}}
+    def status(**m):
+        c = ctx(tiny_params, runs, {"cg": {"kind": "images", "n_classes": 10, "seeds_evaluated": [0], **m}})
+        return {x["id"]: x for x in check_all(c)}["cgan_requested_class"]
+    row = status(cond_accuracy=0.902, n_generated=2500)
+    assert row["status"] == "fragile" and "sampling error (1 seed) ±0.00595" in row["evidence"]
+    assert status(cond_accuracy=0.95, n_generated=2500)["status"] == "pass"
+    assert status(cond_accuracy=0.85, n_generated=2500)["status"] == "fail"
+    three = {"seeds_evaluated": [0, 1, 2], "n_generated": 2500}
+    assert status(cond_accuracy=0.93, cond_accuracy_std=0.04, **three)["status"] == "fragile"
+    assert status(cond_accuracy=0.93, cond_accuracy_std=0.01, **three)["status"] == "pass"

@@ -257,3 +257,19 @@ def test_d_display_uses_training_size_batches():
         shown = model.d_display(x)
     torch.testing.assert_close(shown, chunks)
     assert not torch.allclose(shown, whole)          # one 50-sample batch would give other values
+
+
+def test_infogan_paper_networks_share_the_fc_layer_with_q():
+    """fc_hidden adds InfoGAN's FC-BN hidden layer to G and D (Chen et al. 2016, appendix C.1); Q
+    reads D's FC features and, with q_batch_norm, normalises its own hidden layer; one step moves
+    every parameter, the shared FC layer included."""
+    model, kind = make("infogan", kind="images", fc_hidden=24, q_batch_norm=True)
+    d = model.D.nets[0]
+    assert d.n_features == 24 and isinstance(d.trunk[-3], torch.nn.Linear) and isinstance(d.trunk[-2], torch.nn.BatchNorm1d)
+    assert isinstance(model.G.nets[0].project[1], torch.nn.BatchNorm1d)
+    assert isinstance(model.Q.nets[0][1], torch.nn.BatchNorm1d) and model.Q.nets[0][0].in_features == 24
+    rng = SeedRNG([0, 1], offset=5)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    out = model.train_step(real_fn(kind, rng), rng)
+    assert torch.isfinite(out["loss_info"]).all()
+    assert not [n for n, p in model.named_parameters() if torch.equal(before[n], p) and "trunk" in n]

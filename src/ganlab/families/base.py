@@ -231,6 +231,8 @@ class AdversarialConfig(RunConfig):
     d_hidden: list[int] = param([128, 128, 128], "point data: discriminator hidden widths", ge=1)
     channels_last: bool = param(True, "images: channels_last memory format (faster convolutions; see bench/bench_images.py)")
     width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1)
+    fc_hidden: int = param(0, "images: a fully connected hidden layer of this width in G (after z) and D (before the logit; "
+                              "auxiliary heads share it); 0 = none, InfoGAN's MNIST nets: 1024", ge=0)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
         "none", "discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018), before the logit")
     mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1)
@@ -305,13 +307,15 @@ class Adversarial(Family):
         points. Families with their own architectures (progan, stylegan) override this."""
         if self.images:
             zin, shape = self.z_dim + self.n_cat + self.n_cont, meta["shape"]
-            G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width), cfg.seeds, channels_last=cfg.channels_last)
+            fc = cfg.fc_hidden
+            G = SeedStack(lambda: DCGANGenerator(zin, shape, cfg.width, fc), cfg.seeds, channels_last=cfg.channels_last)
             d_shape = [shape[0] * cfg.pack, *shape[1:]]      # packed: m images' channels side by side
             D = SeedStack(lambda: DCGANDiscriminator(d_shape, cfg.width, self.d_batch_norm,
                                                      in_extra=self.n_cat if self.d_in_class in ("concat", "both") else 0,
                                                      n_out=1 + (self.n_cat if self.d_aux_class else 0),
                                                      project=self.n_cat if self.d_in_class in ("projection", "both") else 0,
-                                                     minibatch=cfg.minibatch, mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim),
+                                                     minibatch=cfg.minibatch, mbd_kernels=cfg.mbd_kernels, mbd_dim=cfg.mbd_dim,
+                                                     fc_hidden=fc),
                           cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
             return G, D
         init = SeedRNG(cfg.seeds)  # per-seed init: a seed's weights do not depend on the others

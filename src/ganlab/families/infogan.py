@@ -32,6 +32,7 @@ class InfoGANConfig(DCGANConfig):
     info_weight: float = param(1.0, "lambda: weight of the mutual-information term L_I", ge=0)
     cont_weight: float = param(1.0, "relative weight of the continuous codes' part of L_I", ge=0)
     q_hidden: int = param(128, "width of Q's hidden layer on D's trunk", ge=1)
+    q_batch_norm: bool = param(False, "batch norm in Q's hidden layer (the authors' code)")
 
 
 class InfoGAN(DCGAN):
@@ -45,7 +46,8 @@ class InfoGAN(DCGAN):
 
     def build_extra(self):
         n_in, n_out, hidden = self.D.nets[0].n_features, self.n_cat + self.n_cont, self.cfg.q_hidden
-        self.Q = SeedStack(lambda: nn.Sequential(nn.Linear(n_in, hidden), nn.LeakyReLU(0.2, True), nn.Linear(hidden, n_out)),
+        norm = [nn.BatchNorm1d(hidden)] if self.cfg.q_batch_norm else []
+        self.Q = SeedStack(lambda: nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.LeakyReLU(0.2, True), nn.Linear(hidden, n_out)),
                            self.cfg.seeds, offset=9_000_003)
 
     def make_optimizers(self):

@@ -5,7 +5,9 @@ fractionally strided convolutions (kernel 4, stride 2) that halve the channels a
 resolution -> `C` channels, tanh. Batch norm and ReLU after every layer but the output.
 Discriminator: n strided convolutions (kernel 4, stride 2) from `width` channels, doubling,
 down to 4x4, LeakyReLU(0.2), batch norm on every layer but the first (as in the paper), then a
-linear layer on the flattened 4x4 map. `batch_norm=False` gives the WGAN-GP critic (no batch
+linear layer on the flattened 4x4 map. `fc_hidden` > 0 adds one fully connected hidden layer
+(batch norm, ReLU in G / LeakyReLU in D) between z and the projection and between the
+flattened map and the logit: InfoGAN's MNIST networks (Chen et al. 2016, appendix C.1: 1024). `batch_norm=False` gives the WGAN-GP critic (no batch
 norm in a critic whose gradient is penalised per sample). The paper's 64x64 nets use
 width 128 (G: 1024-512-256-128); the default here is 32 at 16x16 (G: 64-32; D: 32-64).
 
@@ -34,12 +36,15 @@ from ganlab.nn.sizes import n_doublings
 
 class DCGANGenerator(nn.Module):
     memory_format = torch.channels_last   # SeedStack sets the run's choice
-    def __init__(self, z_dim: int, shape: list[int], width: int):
+    def __init__(self, z_dim: int, shape: list[int], width: int, fc_hidden: int = 0):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h, networks="DCGAN networks")
         top = width * 2 ** (n - 1)
         self.project = nn.Linear(z_dim, top * 16, bias=False)
+        if fc_hidden:   # InfoGAN's MNIST generator: z -> FC-BN-ReLU -> the projection
+            self.project = nn.Sequential(nn.Linear(z_dim, fc_hidden, bias=False), nn.BatchNorm1d(fc_hidden), nn.ReLU(True),
+                                         nn.Linear(fc_hidden, top * 16, bias=False))
         layers: list[nn.Module] = [nn.BatchNorm2d(top), nn.ReLU(True)]
         ch = top
         for i in range(n):
@@ -61,7 +66,8 @@ class DCGANDiscriminator(nn.Module):
     memory_format = torch.channels_last
 
     def __init__(self, shape: list[int], width: int, batch_norm: bool = True, in_extra: int = 0, n_out: int = 1,
-                 project: int = 0, minibatch: str = "none", mbd_kernels: int = 8, mbd_dim: int = 4):
+                 project: int = 0, minibatch: str = "none", mbd_kernels: int = 8, mbd_dim: int = 4,
+                 fc_hidden: int = 0):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h, networks="DCGAN networks")
@@ -73,8 +79,14 @@ class DCGANDiscriminator(nn.Module):
                 layers.append(nn.BatchNorm2d(ch * 2))
             layers.append(nn.LeakyReLU(0.2, True))
             ch *= 2
-        self.trunk = nn.Sequential(*layers, nn.Flatten())
+        layers.append(nn.Flatten())
         self.n_features = ch * 16
+        if fc_hidden:       # InfoGAN's MNIST discriminator: the convolutions -> FC-BN-LReLU (shared with Q)
+            layers += [nn.Linear(self.n_features, fc_hidden, bias=not batch_norm)]
+            layers += [nn.BatchNorm1d(fc_hidden)] if batch_norm else []
+            layers.append(nn.LeakyReLU(0.2, True))
+            self.n_features = fc_hidden
+        self.trunk = nn.Sequential(*layers)
         # Minibatch layer on the flattened trunk features, before the logit (Salimans et al.
         # 2016 put minibatch discrimination there); auxiliary heads still get the plain features.
         self.minibatch = {"none": None, "mbd": lambda: MinibatchDiscrimination(self.n_features, mbd_kernels, mbd_dim),

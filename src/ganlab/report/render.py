@@ -253,13 +253,14 @@ def build_context(params, reports_dir: Path) -> dict:
             "scorecard": scorecard_mod.scorecard(runs, studies),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
+            "n_fragile": sum(c["status"] == "fragile" for c in claim_rows),
             "n_na": sum(c["status"] == "n/a" for c in claim_rows),
             "n_error": sum(c["status"] == "error" for c in claim_rows)}
 
 
 def summary(ctx: dict) -> dict:
     """The file `dvc metrics show` / `dvc exp show` read: headline numbers per run, claims."""
-    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0}.get(c["status"]) for c in ctx["claims"]},
+    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0, "fragile": 0.5}.get(c["status"]) for c in ctx["claims"]},
            "scorecard": scorecard_mod.summary(ctx["scorecard"])}
     for board in ctx["boards"]:
         for m in board["rows"]:

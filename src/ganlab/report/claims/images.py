@@ -2,7 +2,7 @@
 minibatch discrimination does there, conditional GANs, InfoGAN's codes."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, each, num, pct
+from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, fraction_spread, num, pct, seed_spread
 
 
 COND_MIN = 0.9       # a conditional GAN "produces the requested class" for >= 90 % of samples
@@ -24,7 +24,7 @@ def _image_runs(ctx: Context, family: str, stacked: bool | None = None) -> list[
 def dcgan_covers_classes(ctx: Context) -> Verdict:
     def judge(m: dict):
         per = m.get("per_seed", {}).get("classes_covered", [])
-        return (bool(per) and min(per) >= m["n_classes"],
+        return (Margin(min(per) if per else None, m["n_classes"], seed_spread(m, "classes_covered")),
                 f"{num(m.get('classes_covered'), 1)} of {m['n_classes']} classes covered (KL to the real label histogram "
                 f"{num(m.get('label_kl'), 3)} nats)")
     return each(ctx, _image_runs(ctx, "dcgan", stacked=False), "no dcgan run on a labelled image dataset", judge)
@@ -35,7 +35,7 @@ def dcgan_covers_classes(ctx: Context) -> Verdict:
 def dcgan_stacked(ctx: Context) -> Verdict:
     def judge(m: dict):
         modes = m.get("stacked_modes")
-        return (modes is not None and modes <= STACKED_DROP,
+        return (Margin(modes, STACKED_DROP, seed_spread(m, "stacked_modes"), higher=False),
                 f"{num(modes, 1)} of 1,000 modes among {m.get('n_mode_samples')} samples, KL to uniform {num(m.get('stacked_kl'), 3)} "
                 f"(VEEGAN's DCGAN on Stacked MNIST: 99 modes, KL 3.4; claim holds at ≤ {STACKED_DROP} modes)")
     names = [n for n in _image_runs(ctx, "dcgan", stacked=True) if getattr(ctx.configs[n], "minibatch", "none") == "none"]
@@ -49,7 +49,8 @@ def mbd_stacked(ctx: Context) -> Verdict:
     same dataset (the mode count decides; KL and recall are shown beside it)."""
     def judge(ma: dict, b: str):
         mb_ = ctx.runs[b]
-        return (ma["stacked_modes"] > mb_["stacked_modes"],
+        return (difference(ma["stacked_modes"], mb_["stacked_modes"], seed_spread(ma, "stacked_modes"),
+                           seed_spread(mb_, "stacked_modes")),
                 f"{num(ma['stacked_modes'], 1)} modes, KL {num(ma.get('stacked_kl'), 3)}, recall {num(ma.get('recall'))} "
                 f"vs {b}: {num(mb_['stacked_modes'], 1)} modes, KL {num(mb_.get('stacked_kl'), 3)}, recall {num(mb_.get('recall'))}")
     runs = _image_runs(ctx, "dcgan", stacked=True)
@@ -63,7 +64,7 @@ def _requested_class(family: str):
     def judge(m: dict):
         acc = m.get("cond_accuracy")
         spread = f" ± {pct(m['cond_accuracy_std'])}" if len(m.get("seeds_evaluated", [])) > 1 else ""
-        return (acc is not None and acc >= COND_MIN,
+        return (Margin(acc, COND_MIN, **fraction_spread(m, "cond_accuracy")),
                 f"{pct(acc)}{spread} % of samples classified as the requested class (claim holds at ≥ {100 * COND_MIN:.0f} %)")
     return lambda ctx: each(ctx, _image_runs(ctx, family), f"no {family} run on images", judge)
 
@@ -79,7 +80,7 @@ claim("acgan_requested_class", "ACGAN produces the requested class.",
 def infogan_classes(ctx: Context) -> Verdict:
     def judge(m: dict):
         acc = m.get("code_class_accuracy")
-        return (acc is not None and acc >= CODE_CLASS_MIN,
+        return (Margin(acc, CODE_CLASS_MIN, **fraction_spread(m, "code_class_accuracy")),
                 f"the best one-to-one map from the categorical code to the classifier's class is right for {pct(acc)} % "
                 f"of samples (chance {pct(m.get('code_class_chance'))} %; claim holds at ≥ {100 * CODE_CLASS_MIN:.0f} %)")
     return each(ctx, _image_runs(ctx, "infogan", stacked=False), "no infogan run on a labelled image dataset", judge)
@@ -89,8 +90,8 @@ def infogan_classes(ctx: Context) -> Verdict:
        "course: InfoGAN; Chen et al. 2016, Fig. 2")
 def infogan_factor(ctx: Context) -> Verdict:
     def judge(m: dict):
-        best = max(m.get("code_rotation_corr") or 0, m.get("code_thickness_corr") or 0)
-        return (best >= CODE_FACTOR_MIN,
+        key = max(("code_rotation_corr", "code_thickness_corr"), key=lambda k: m.get(k) or 0)
+        return (Margin(m.get(key) or 0, CODE_FACTOR_MIN, seed_spread(m, key)),
                 f"the continuous code most correlated with rotation has |r| = {num(m.get('code_rotation_corr'))}, with stroke "
                 f"thickness |r| = {num(m.get('code_thickness_corr'))} (factors read by the classifier's regression heads; "
                 f"claim holds at |r| ≥ {CODE_FACTOR_MIN})")
@@ -110,7 +111,7 @@ def progan_growing_helps(ctx: Context) -> Verdict:
     def judge(m: dict, twin: str):
         t = ctx.runs[twin]
         fd, fd_t = m.get("fd"), t.get("fd")
-        return (fd is not None and fd_t is not None and fd < fd_t,
+        return (difference(fd_t, fd, seed_spread(t, "fd"), seed_spread(m, "fd")),
                 f"FD {num(fd, 1)} growing, {num(fd_t, 1)} for {twin} at full resolution throughout "
                 f"({num(None if fd is None or fd_t is None else fd_t - fd, 1)} lower with growing); precision "
                 f"{num(m.get('precision'), 3)} vs {num(t.get('precision'), 3)}, recall {num(m.get('recall'), 3)} vs "

@@ -2,7 +2,7 @@
 minibatch discrimination on the PacGAN/VEEGAN 2-D mixtures."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, each, num
+from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, num, seed_spread, verdict
 
 
 CHANCE_TOL = 0.1     # |D's accuracy - 0.5| below this counts as "near chance"
@@ -21,8 +21,9 @@ def toy_chance(ctx: Context) -> Verdict:
     chance). The mean outputs are shown too: with the notebook's step 0.01 on the summed loss,
     D's level cycles instead of settling at 0.5 (see the toy1d family docstring)."""
     def judge(m: dict, mean: float):
-        return (m.get("d_accuracy") is not None and abs(m["d_accuracy"] - 0.5) < CHANCE_TOL
-                and m.get("theta") is not None and abs(m["theta"] - mean) < THETA_TOL,
+        acc, theta = m.get("d_accuracy"), m.get("theta")
+        return ((Margin(None if acc is None else abs(acc - 0.5), CHANCE_TOL, seed_spread(m, "d_accuracy"), higher=False, strict=True),
+                 Margin(None if theta is None else abs(theta - mean), THETA_TOL, seed_spread(m, "theta"), higher=False, strict=True)),
                 f"D's accuracy {num(m.get('d_accuracy'))} (chance 0.5 ± {CHANCE_TOL}; mean D(real) "
                 f"{num(m.get('d_real'))}, D(generated) {num(m.get('d_fake'))}); theta {num(m.get('theta'))} ± "
                 f"{num(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
@@ -39,7 +40,7 @@ def gan_drops_grid(ctx: Context) -> Verdict:
     """Every vanilla run (BCE, non-saturating G, no packing, penalty or minibatch layer): the
     published conditions (profiles/published.yaml) where they were trained, and the tuned runs."""
     return each(ctx, ctx.find("gan", "grid", **VANILLA), "no vanilla gan run on a grid dataset",
-                lambda m: (m["modes_captured"] is not None and m["modes_captured"] < m["n_modes"],
+                lambda m: (Margin(m["modes_captured"], m["n_modes"], seed_spread(m, "modes_captured"), higher=False, strict=True),
                            f"{_modes(m)} modes captured"))
 
 
@@ -65,7 +66,8 @@ def tuned_gan_covers_grid(ctx: Context) -> Verdict:
         parts = [("", fewest is not None and fewest == m["n_modes"], f"{_modes(m)} modes, fewest in a seed {num(fewest, 0)}")]
         for label, twin in (("constant lr", const), ("half width", narrow)):
             t = ctx.runs[twin]
-            parts.append((f"vs {twin} ({label})", t.get("modes_captured") is not None and t["modes_captured"] < t["n_modes"],
+            parts.append((f"vs {twin} ({label})", Margin(t.get("modes_captured"), t["n_modes"], seed_spread(t, "modes_captured"),
+                                                          higher=False, strict=True),
                           f"{_modes(t)} modes"))
         return parts
     return each(ctx, items, "needs the tuned vanilla grid run and its two one-change twins (profiles/modes.yaml)", judge)
@@ -88,13 +90,22 @@ def mode_collapse_distinct(ctx: Context) -> Verdict:
             by_ds.setdefault(ctx.configs[name].dataset, []).append(name)
     if not by_ds:
         return Verdict("n/a", "no 2-D point run with a within-mode spread")
-    ok, lines = False, []
-    for ds, names in by_ds.items():
-        ratio = {n: ctx.runs[n]["within_mode_spread"] / ctx.runs[n]["within_mode_spread_floor"] for n in names}
-        ok = ok or (min(ratio.values()) <= COLLAPSED and max(ratio.values()) >= FILLS)
-        lines.append(f"{ds}: " + ", ".join(f"{n} {num(ratio[n])} of the data's spread ({_modes(ctx.runs[n])} modes)"
-                                           for n in sorted(names, key=ratio.get)))
-    return Verdict("pass" if ok else "fail", f"collapsed at ≤ {COLLAPSED:g}, fills at ≥ {FILLS:g}; " + "; ".join(lines))
+
+    def ratio(n: str) -> tuple[float, float | None]:
+        m = ctx.runs[n]
+        s = seed_spread(m, "within_mode_spread")
+        return m["within_mode_spread"] / m["within_mode_spread_floor"], None if s is None else s / m["within_mode_spread_floor"]
+    lines = [f"{ds}: " + ", ".join(f"{n} {num(ratio(n)[0])} of the data's spread ({_modes(ctx.runs[n])} modes)"
+                                   for n in sorted(names, key=lambda n: ratio(n)[0])) for ds, names in by_ds.items()]
+    def judged(ds: str) -> Verdict:     # one dataset: its most collapsed run against its fullest
+        lo, hi = min(by_ds[ds], key=lambda n: ratio(n)[0]), max(by_ds[ds], key=lambda n: ratio(n)[0])
+        (r_lo, s_lo), (r_hi, s_hi) = ratio(lo), ratio(hi)
+        return verdict([(f"{lo} collapses", Margin(r_lo, COLLAPSED, s_lo, higher=False), f"{num(r_lo)} of the data's spread"),
+                        (f"{hi} fills", Margin(r_hi, FILLS, s_hi), f"{num(r_hi)} of the data's spread")])
+    # the claim needs one dataset: a pass on any, else fragile if any dataset's verdict is
+    ds, v = min(((d, judged(d)) for d in by_ds), key=lambda dv: ("pass", "fragile", "fail").index(dv[1].status))
+    return Verdict(v.status, f"collapsed at ≤ {COLLAPSED:g}, fills at ≥ {FILLS:g}; " + "; ".join(lines)
+                   + f"; judged on {ds}: {v.evidence}")
 
 
 def _option_pairs(ctx: Context, families: tuple[str, ...], option: dict, baseline: dict) -> list[tuple[str, str]]:
@@ -108,18 +119,19 @@ def _option_pairs(ctx: Context, families: tuple[str, ...], option: dict, baselin
     return pairs
 
 
-def _mode_count(m: dict) -> tuple[float | None, str]:
-    """Modes captured and how to show them: 2-D mixtures (of n_modes, with high quality %) or
-    stacked images (of 1,000 class triples, with the KL of their histogram)."""
+def _mode_count(m: dict) -> tuple[float | None, str, float | None]:
+    """Modes captured, how to show them and their spread over seeds: 2-D mixtures (of n_modes,
+    with high quality %) or stacked images (of 1,000 class triples, with the KL of their histogram)."""
     if "stacked_modes" in m:
-        return m["stacked_modes"], f"{num(m['stacked_modes'], 1)} of 1000 modes, KL {num(m.get('stacked_kl'), 3)}"
-    return m.get("modes_captured"), f"{_modes(m)}, HQ {num(m.get('high_quality_pct'), 1)} %"
+        return (m["stacked_modes"], f"{num(m['stacked_modes'], 1)} of 1000 modes, KL {num(m.get('stacked_kl'), 3)}",
+                seed_spread(m, "stacked_modes"))
+    return m.get("modes_captured"), f"{_modes(m)}, HQ {num(m.get('high_quality_pct'), 1)} %", seed_spread(m, "modes_captured")
 
 
 def _more_modes_than_twin(ctx: Context, pairs: list[tuple[str, str]], missing: str) -> Verdict:
     def judge(m: dict, twin: str):
-        (a, text_a), (b, text_b) = _mode_count(m), _mode_count(ctx.runs[twin])
-        return a is not None and b is not None and a > b, f"{text_a}; {twin}: {text_b}"
+        (a, text_a, sa), (b, text_b, sb) = _mode_count(m), _mode_count(ctx.runs[twin])
+        return difference(a, b, sa, sb), f"{text_a}; {twin}: {text_b}"
     return each(ctx, pairs, missing, judge)
 
 
@@ -145,8 +157,8 @@ def _more_modes(ctx: Context, better: list[str], worse: list[str], needs: str) -
     """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`."""
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
-        return (ma["modes_captured"] is not None and mb["modes_captured"] is not None
-                and ma["modes_captured"] > mb["modes_captured"], f"{_modes(ma)}; {b}: {_modes(mb)}")
+        return (difference(ma["modes_captured"], mb["modes_captured"], seed_spread(ma, "modes_captured"),
+                           seed_spread(mb, "modes_captured")), f"{_modes(ma)}; {b}: {_modes(mb)}")
     pair = [(_best(ctx, better), _best(ctx, worse))] if better and worse else []
     return each(ctx, pair, f"needs {needs}", judge)
 
@@ -163,9 +175,19 @@ def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
 def wgan_gp_w_falls(ctx: Context) -> Verdict:
     def falls(m: dict, label: str, k: str):
         e, l = m.get(f"{k}_early"), m.get(f"{k}_late")
-        return label, e is not None and l is not None and l < e, f"first 10 % of training {num(e, 3)} → last 10 % {num(l, 3)}"
+        return (label, difference(e, l, seed_spread(m, f"{k}_early"), seed_spread(m, f"{k}_late")),
+                f"first 10 % of training {num(e, 3)} → last 10 % {num(l, 3)}")
     return each(ctx, ctx.find("wgan_gp"), "no wgan_gp run",
                 lambda m: [falls(m, "sliced W1 of samples", "train_w_sliced"), falls(m, "critic estimate", "train_w_critic")])
+
+
+def _ratio_spread(m: dict, num_key: str, den_key: str) -> float | None:
+    """The std over seeds of a per-seed ratio of two metrics (None with one seed or no per-seed values)."""
+    import numpy as np
+    a, b = (m.get("per_seed") or {}).get(num_key), (m.get("per_seed") or {}).get(den_key)
+    if not a or not b or len(a) < 2 or len(a) != len(b) or 0 in b:
+        return None
+    return float(np.std(np.asarray(a) / np.asarray(b), ddof=1))
 
 
 @claim("saturating_starves", "The saturating (minimax) loss starves the generator of gradient early on.",
@@ -176,7 +198,7 @@ def saturating_starves(ctx: Context) -> Verdict:
     def judge(m: dict):
         gs, gn = m.get("train_grad_g_early"), m.get("train_grad_g_nonsat_early")
         ratio = gs / gn if gs is not None and gn else None
-        return (gs is not None and gn is not None and gs <= STARVE_RATIO * gn,
+        return (Margin(ratio, STARVE_RATIO, _ratio_spread(m, "train_grad_g_early", "train_grad_g_nonsat_early"), higher=False),
                 f"first 10 % of training, mean generator gradient norm {num(gs, 4)} with the saturating loss vs "
                 f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(ratio, 3)} "
                 f"(claim holds at ≤ {STARVE_RATIO}); mean D(generated) early {num(m.get('train_d_fake_early'), 3)}")

@@ -2,7 +2,7 @@
 interpolation is smooth, StyleGAN's w space and style mixing."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, each, num, pct
+from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, num, pct
 
 
 # ---------------------------------------------------------------------------- latent-space studies
@@ -27,7 +27,7 @@ SWEEPS = ("truncation", "truncation_psi")   # a study's truncation sweeps (Style
 def _truncation(ctx: Context, metrics: dict, sign: int, what: str) -> Verdict:
     def line(res: dict, k: str):
         p, v, rho, m = res["parameter"], res["values"], _trend(res, k), res["metrics"][k]
-        return (f"({p} {v[0]:g} → {v[-1]:g})", rho is not None and sign * rho > 0,
+        return (f"({p} {v[0]:g} → {v[-1]:g})", Margin(None if rho is None else sign * rho, 0.0, strict=True),
                 f"{k} {num(m[0], 3)} → {num(m[-1], 3)}, Spearman ρ({p}, {k}) = {num(rho)}")
 
     def judge(st: dict):
@@ -55,7 +55,7 @@ def truncation_diversity(ctx: Context) -> Verdict:
 def interpolation_smooth(ctx: Context) -> Verdict:
     def judge(st: dict):
         return [(space.replace('_', ' '),
-                 r.get("stretch") is not None and r["stretch"] <= STRETCH_MAX and r["excess_changes"] <= EXCESS_MAX,
+                 (Margin(r.get("stretch"), STRETCH_MAX, higher=False), Margin(r.get("excess_changes"), EXCESS_MAX, higher=False)),
                  f"path length {num(r['ppl_mean'], 0)} (median {num(r['ppl_median'], 0)}), "
                  f"stretch {num(r['stretch'])}, {num(r['class_changes'])} class changes per path of which "
                  f"{num(r['excess_changes'])} beyond the ends' {num(r['ends_differ'])}")
@@ -76,7 +76,7 @@ def stylegan_w_smoother(ctx: Context) -> Verdict:
     def judge(st: dict):
         sp = st["interpolation"]["spaces"]
         w, z = sp["w_lerp"]["ppl_mean"], sp["z_slerp"]["ppl_mean"]
-        return (w is not None and z is not None and w < z,
+        return (difference(z, w, None, None),
                 f"path length {num(w, 0)} with lerp in w vs {num(z, 0)} with slerp in z "
                 f"(medians {num(sp['w_lerp']['ppl_median'], 0)} vs {num(sp['z_slerp']['ppl_median'], 0)})")
     return each(ctx, _stylegan_studies(ctx, "interpolation"), "no stylegan run with an interpolation study", judge,
@@ -88,7 +88,7 @@ def stylegan_w_smoother(ctx: Context) -> Verdict:
 def stylegan_mixing_coarse(ctx: Context) -> Verdict:
     def judge(st: dict):
         m = st["mixing"]
-        return (m["follows_coarse"] is not None and m["follows_fine"] is not None and m["follows_coarse"] > m["follows_fine"],
+        return (difference(m["follows_coarse"], m["follows_fine"], None, None),
                 f"of mixed images whose two sources differ in class, {pct(m['follows_coarse'])} % take the "
                 f"coarse source's class (styles < {m['crossover']} of {m['n_styles']}), {pct(m['follows_fine'])} % the fine source's")
     return each(ctx, _stylegan_studies(ctx, "mixing"), "no stylegan run with a style-mixing study", judge, source="studies")
@@ -109,10 +109,10 @@ def gan_gradient_vanishes(ctx: Context) -> Verdict:
         g = st["gradients"]
         d, mm, wc, ns = g["distances"], g["grad_minimax"], g["grad_critic"], g["grad_non_saturating"]
         peak = max(mm)
-        return [("(minimax loss)", peak > 0 and mm[-1] <= VANISH_MAX * peak,
+        return [("(minimax loss)", Margin(mm[-1] / peak if peak > 0 else None, VANISH_MAX, higher=False),
                  f"pull {num(mm[-1], 3) if abs(mm[-1]) >= 1e-3 else f'{mm[-1]:.1e}'} at distance {d[-1]:g} against "
                  f"{num(peak, 3)} at its largest (vanishes at ≤ {VANISH_MAX:g}×); mean D(G(z)) there {g['d_fake'][-1]:.1e}"),
-                ("(WGAN-GP critic)", min(wc) > 0 and wc[-1] >= KEEP_MIN * wc[0],
+                ("(WGAN-GP critic)", (min(wc) > 0, Margin(wc[-1] / wc[0] if wc[0] else None, KEEP_MIN)),
                  f"pull {num(wc[0], 3)} at distance {d[0]:g} → {num(wc[-1], 3)} at {d[-1]:g} (holds at ≥ {KEEP_MIN:g}× and "
                  f"every pull towards the data); the non-saturating loss for comparison: {num(ns[0], 3)} → {num(ns[-1], 3)}")]
     names = [n for n in ctx.configs if "gradients" in (ctx.studies.get(n) or {})]
@@ -134,11 +134,11 @@ def saddle_point_oscillates(ctx: Context) -> Verdict:
     def judge(st: dict):
         sd = st["saddle"]
         pair = max((e for e in sd["eigenvalues"] if e[1] > 0), key=lambda e: e[1], default=None)
-        parts = [("(joint field)", sd["rotation"] > ROTATION_MIN,
+        parts = [("(joint field)", Margin(sd["rotation"], ROTATION_MIN, strict=True),
                   f"eigenvalues at the equilibrium {', '.join(f'{re:.3g}{im:+.3g}i' for re, im in sd['eigenvalues'])}; "
                   f"|im| / re = {num(sd['rotation'])} (rotates at > {ROTATION_MIN:g})" if pair else "no complex eigenvalue: no rotation")]
         for i, (over, late, cross) in enumerate(zip(sd["overshoot"], sd["late_amplitude"], sd["crossings"])):
-            parts.append((f"(seed {st['seeds'][i] if i < len(st.get('seeds', [])) else i})", over > late,
+            parts.append((f"(seed {st['seeds'][i] if i < len(st.get('seeds', [])) else i})", difference(over, late, None, None),
                           f"θ overshoots μ = {num(sd['mu'])} by {num(over)}, then wanders ±{num(late)} over the last third; "
                           f"crosses μ {cross} times in {sd['rounds']} rounds"))
         return parts
@@ -156,12 +156,13 @@ STYLE_SAME_MAX = 0.5     # "resampling the styles changes the class": at most ha
 def stylegan_noise_fine(ctx: Context) -> Verdict:
     def judge(st: dict):
         n = st["noise"]
-        return [("(fresh noise)", n["noise_same_class"] >= NOISE_SAME_MIN
-                 and n["noise_pixel_change"] <= NOISE_PIXEL_MAX * n["style_pixel_change"],
+        return [("(fresh noise)", (Margin(n["noise_same_class"], NOISE_SAME_MIN),
+                                   Margin(n["noise_pixel_change"] / n["style_pixel_change"] if n["style_pixel_change"] else None,
+                                          NOISE_PIXEL_MAX, higher=False)),
                  f"same class {pct(n['noise_same_class'])} % (holds at ≥ {pct(NOISE_SAME_MIN)} %), mean |Δpixel| "
                  f"{num(n['noise_pixel_change'], 4)} against {num(n['style_pixel_change'], 4)} with fresh styles "
                  f"(holds at ≤ {NOISE_PIXEL_MAX:g}×)"),
-                ("(fresh styles)", n["style_same_class"] <= STYLE_SAME_MAX,
+                ("(fresh styles)", Margin(n["style_same_class"], STYLE_SAME_MAX, higher=False),
                  f"same class {pct(n['style_same_class'])} % (holds at ≤ {pct(STYLE_SAME_MAX)} %)")]
     names = [n for n in ctx.configs if "noise" in (ctx.studies.get(n) or {})]
     return each(ctx, names, "needs a stylegan run with studies", judge, source="studies")

@@ -1,7 +1,7 @@
 """Claims about image-to-image translation (Pix2Pix, SRGAN, CycleGAN), each against its baseline."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Verdict, claim, each, num, pct
+from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, fraction_spread, num, pct, seed_spread
 
 
 COMPARABLE_L1 = 1.25  # "comparable L1": the GAN's L1 at most 25 % above the L1-only baseline's
@@ -26,8 +26,9 @@ def _pairs(ctx: Context, family: str, base: dict) -> list[tuple[str, str]]:
 def pix2pix_fd(ctx: Context) -> Verdict:
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
-        return (None not in (ma.get("fd"), mb.get("fd"), ma.get("l1"), mb.get("l1"))
-                and ma["fd"] < mb["fd"] and ma["l1"] <= COMPARABLE_L1 * mb["l1"],
+        l1 = None if None in (ma.get("l1"), mb.get("l1")) else ma["l1"] / mb["l1"]
+        return ((difference(mb.get("fd"), ma.get("fd"), seed_spread(mb, "fd"), seed_spread(ma, "fd")),
+                 Margin(l1, COMPARABLE_L1, None, higher=False)),
                 f"Fréchet distance {num(ma.get('fd'))} at L1 {num(ma.get('l1'), 4)} vs {b} (L1 only): "
                 f"{num(mb.get('fd'))} at L1 {num(mb.get('l1'), 4)} (floor {num(mb.get('fd_floor'))}; claim holds if the "
                 f"GAN's FD is lower and its L1 at most {COMPARABLE_L1}x the baseline's)")
@@ -40,8 +41,8 @@ def pix2pix_fd(ctx: Context) -> Verdict:
 def srgan_tradeoff(ctx: Context) -> Verdict:
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
-        return (None not in (ma.get("fd"), mb.get("fd"), ma.get("psnr"), mb.get("psnr"))
-                and ma["psnr"] < mb["psnr"] and ma["fd"] < mb["fd"],
+        return ((difference(mb.get("psnr"), ma.get("psnr"), seed_spread(mb, "psnr"), seed_spread(ma, "psnr")),
+                 difference(mb.get("fd"), ma.get("fd"), seed_spread(mb, "fd"), seed_spread(ma, "fd"))),
                 f"PSNR {num(ma.get('psnr'))} dB, Fréchet distance {num(ma.get('fd'))} vs {b} (SRResNet): PSNR "
                 f"{num(mb.get('psnr'))} dB, FD {num(mb.get('fd'))}; bicubic: PSNR {num(mb.get('bicubic_psnr'))} dB, FD "
                 f"{num(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
@@ -54,8 +55,8 @@ def srgan_tradeoff(ctx: Context) -> Verdict:
        "course: unpaired translation; Zhu et al. 2017")
 def cyclegan_keeps_digit(ctx: Context) -> Verdict:
     def judge(m: dict):
-        vals = [m.get(k) for k in ("label_ab", "label_ba", "cycle_l1_a", "cycle_l1_b")]
-        return (None not in vals and min(vals[:2]) >= LABEL_MIN and max(vals[2:]) <= CYCLE_MAX,
+        return (tuple(Margin(m.get(k), LABEL_MIN, **fraction_spread(m, k)) for k in ("label_ab", "label_ba"))
+                + tuple(Margin(m.get(k), CYCLE_MAX, seed_spread(m, k), higher=False) for k in ("cycle_l1_a", "cycle_l1_b")),
                 f"digit kept {pct(m.get('label_ab'))} % A→B and {pct(m.get('label_ba'))} % B→A (claim: ≥ "
                 f"{100 * LABEL_MIN:.0f} % both ways); cycle L1 {num(m.get('cycle_l1_a'), 4)} (A→B→A) and "
                 f"{num(m.get('cycle_l1_b'), 4)} (B→A→B) of the [0, 1] range (claim: ≤ {CYCLE_MAX}); FD to B "
