@@ -134,3 +134,21 @@ def test_apply_profile_rejects_a_bad_profile_and_writes_nothing(tmp_path):
     good.write_text("runs:\n  dcgan-glyphs: {steps: 7}\n")
     run_stage(ROOT, "scripts/apply_profile.py", str(good), "--params", str(params))
     assert yaml.safe_load(params.read_text())["runs"]["dcgan-glyphs"]["steps"] == 7
+
+
+@pytest.mark.parametrize("profile", sorted(p.name for p in (ROOT / "profiles").glob("*.yaml")))
+def test_every_profile_applies_over_params_and_validates(profile):
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    p = config.validate(config.overlay(base, yaml.safe_load((ROOT / "profiles" / profile).read_text())))
+    assert set(p.runs) >= set(base["runs"])
+
+
+def test_infogan_profile_has_the_papers_networks_on_glyphs_and_offline_mnist():
+    prof = yaml.safe_load((ROOT / "profiles" / "infogan.yaml").read_text())
+    p = config.validate(config.overlay(yaml.safe_load((ROOT / "params.yaml").read_text()), prof))
+    assert {p.runs[n].dataset for n in prof["runs"]} == {"glyphs", "mnist"}
+    for n in prof["runs"]:
+        r = p.runs[n]
+        assert (r.fc_hidden, r.width, r.q_batch_norm, r.z_dim, r.lr_d, r.lr_g) == (1024, 64, True, 62, 2e-4, 1e-3)
+    assert p.datasets["mnist"].files == "idx" and not p.datasets["mnist"].download
+    assert (ROOT / p.datasets["mnist"].root / "t10k-images-idx3-ubyte.gz").exists()
