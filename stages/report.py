@@ -6,8 +6,9 @@ from ganlab import config, io
 
 params, _, _ = config.stage_start(__doc__, None)
 io.clean_stale(*(f"reports/{out}" for out in ("index.html", "README.md", "figures", "summary.json")))
-from ganlab.report.render import render  # noqa: E402
+from ganlab.report.render import SUMMARY_VALUE, render  # noqa: E402
 
 s = render(params, "reports")
-verdicts = {k: {1: "pass", 0: "FAIL", None: "n/a"}[v] for k, v in s["claims"].items()}
+names = {v: k.upper() if k == "fail" else k for k, v in SUMMARY_VALUE.items()} | {None: "n/a"}
+verdicts = {k: names[v] for k, v in s["claims"].items()}
 print(f"[report] reports/index.html written; claims: {verdicts}")

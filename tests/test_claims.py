@@ -245,3 +245,12 @@ def test_requested_class_margin_against_seeds_or_the_sampling_error(tiny_params)
     three = {"seeds_evaluated": [0, 1, 2], "n_generated": 2500}
     assert status(cond_accuracy=0.93, cond_accuracy_std=0.04, **three)["status"] == "fragile"
     assert status(cond_accuracy=0.93, cond_accuracy_std=0.01, **three)["status"] == "pass"
+
+
+def test_every_verdict_has_its_value_in_the_summary():
+    """summary.json holds 1 / 0 / 0.5 for pass / fail / fragile and null for n/a and error; the report
+    stage names them back, so every scientific verdict needs a distinct value."""
+    from ganlab.report.claims import STATUSES
+    from ganlab.report.render import SUMMARY_VALUE
+    assert set(SUMMARY_VALUE) == set(STATUSES) - {"n/a", "error"}
+    assert len(set(SUMMARY_VALUE.values())) == len(SUMMARY_VALUE) and None not in SUMMARY_VALUE.values()

@@ -258,9 +258,12 @@ def build_context(params, reports_dir: Path) -> dict:
             "n_error": sum(c["status"] == "error" for c in claim_rows)}
 
 
+SUMMARY_VALUE = {"pass": 1, "fail": 0, "fragile": 0.5}   # a claim's verdict in summary.json (n/a, error: null)
+
+
 def summary(ctx: dict) -> dict:
     """The file `dvc metrics show` / `dvc exp show` read: headline numbers per run, claims."""
-    out = {"runs": {}, "claims": {c["id"]: {"pass": 1, "fail": 0, "fragile": 0.5}.get(c["status"]) for c in ctx["claims"]},
+    out = {"runs": {}, "claims": {c["id"]: SUMMARY_VALUE.get(c["status"]) for c in ctx["claims"]},
            "scorecard": scorecard_mod.summary(ctx["scorecard"])}
     for board in ctx["boards"]:
         for m in board["rows"]:
