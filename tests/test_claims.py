@@ -213,6 +213,7 @@ def test_margin_holds_and_is_fragile_inside_its_spread():
     assert not Margin(None, 0.5) and not Margin(None, 0.5).fragile
     assert Margin(0.91, 0.9, 0.02).fragile and not Margin(0.95, 0.9, 0.02).fragile
     assert not Margin(25.0, 25.0, 0.0).fragile          # every seed exactly at the bound: no spread, not fragile
+    assert Margin(25.0, 25.0, 0.0, higher=False).text() == "margin +0, the same in every seed"
     assert "not measured" in Margin(0.95, 0.9).text() and "inside" in Margin(0.91, 0.9, 0.02).text()
     d = difference(10.0, 8.0, 1.5, 2.0)                  # spread of a difference: sqrt(1.5^2 + 2^2) = 2.5
     assert d and d.margin == 2.0 and d.spread == 2.5 and d.fragile

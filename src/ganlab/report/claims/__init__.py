@@ -65,9 +65,12 @@ class Margin:
     def text(self) -> str:
         if self.margin is None:
             return ""
+        m = f"margin {self.margin + 0.0:+.3g}"        # + 0.0: no "-0"
         if self.spread is None:
-            return f"margin {self.margin:+.3g}, spread over seeds not measured"
-        return (f"margin {self.margin:+.3g} {'inside' if self.fragile else 'outside'} the "
+            return f"{m}, spread over seeds not measured"
+        if not self.spread:
+            return f"{m}, the same in every seed"
+        return (f"{m} {'inside' if self.fragile else 'outside'} the "
                 f"{'spread over seeds' if self.spread_from == 'seeds' else 'sampling error (1 seed)'} ±{self.spread:.3g}")
 
 
