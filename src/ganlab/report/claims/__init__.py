@@ -99,6 +99,11 @@ def difference(a: float | None, b: float | None, sa: float | None, sb: float | N
     return Margin(None if a is None or b is None else a - b, 0.0, spread, strict=strict)
 
 
+def run_difference(ma: dict, mb: dict, key: str) -> Margin:
+    """Metric `key` of run ma above run mb's (their metrics.json), with both runs' seed spreads."""
+    return difference(ma.get(key), mb.get(key), seed_spread(ma, key), seed_spread(mb, key))
+
+
 @dataclass
 class Claim:
     id: str

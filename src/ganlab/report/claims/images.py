@@ -2,7 +2,7 @@
 minibatch discrimination does there, conditional GANs, InfoGAN's codes."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, fraction_spread, num, pct, seed_spread
+from ganlab.report.claims import Context, Margin, Verdict, claim, each, fraction_spread, num, pct, run_difference, seed_spread
 
 
 COND_MIN = 0.9       # a conditional GAN "produces the requested class" for >= 90 % of samples
@@ -49,8 +49,7 @@ def mbd_stacked(ctx: Context) -> Verdict:
     same dataset (the mode count decides; KL and recall are shown beside it)."""
     def judge(ma: dict, b: str):
         mb_ = ctx.runs[b]
-        return (difference(ma["stacked_modes"], mb_["stacked_modes"], seed_spread(ma, "stacked_modes"),
-                           seed_spread(mb_, "stacked_modes")),
+        return (run_difference(ma, mb_, "stacked_modes"),
                 f"{num(ma['stacked_modes'], 1)} modes, KL {num(ma.get('stacked_kl'), 3)}, recall {num(ma.get('recall'))} "
                 f"vs {b}: {num(mb_['stacked_modes'], 1)} modes, KL {num(mb_.get('stacked_kl'), 3)}, recall {num(mb_.get('recall'))}")
     runs = _image_runs(ctx, "dcgan", stacked=True)
@@ -111,7 +110,7 @@ def progan_growing_helps(ctx: Context) -> Verdict:
     def judge(m: dict, twin: str):
         t = ctx.runs[twin]
         fd, fd_t = m.get("fd"), t.get("fd")
-        return (difference(fd_t, fd, seed_spread(t, "fd"), seed_spread(m, "fd")),
+        return (run_difference(t, m, "fd"),
                 f"FD {num(fd, 1)} growing, {num(fd_t, 1)} for {twin} at full resolution throughout "
                 f"({num(None if fd is None or fd_t is None else fd_t - fd, 1)} lower with growing); precision "
                 f"{num(m.get('precision'), 3)} vs {num(t.get('precision'), 3)}, recall {num(m.get('recall'), 3)} vs "

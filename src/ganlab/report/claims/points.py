@@ -2,7 +2,7 @@
 minibatch discrimination on the PacGAN/VEEGAN 2-D mixtures."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, num, seed_spread, verdict
+from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, num, run_difference, seed_spread, verdict
 
 
 CHANCE_TOL = 0.1     # |D's accuracy - 0.5| below this counts as "near chance"
@@ -157,8 +157,7 @@ def _more_modes(ctx: Context, better: list[str], worse: list[str], needs: str) -
     """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`."""
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
-        return (difference(ma["modes_captured"], mb["modes_captured"], seed_spread(ma, "modes_captured"),
-                           seed_spread(mb, "modes_captured")), f"{_modes(ma)}; {b}: {_modes(mb)}")
+        return run_difference(ma, mb, "modes_captured"), f"{_modes(ma)}; {b}: {_modes(mb)}"
     pair = [(_best(ctx, better), _best(ctx, worse))] if better and worse else []
     return each(ctx, pair, f"needs {needs}", judge)
 

@@ -1,7 +1,7 @@
 """Claims about image-to-image translation (Pix2Pix, SRGAN, CycleGAN), each against its baseline."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, fraction_spread, num, pct, seed_spread
+from ganlab.report.claims import Context, Margin, Verdict, claim, each, fraction_spread, num, pct, run_difference, seed_spread
 
 
 COMPARABLE_L1 = 1.25  # "comparable L1": the GAN's L1 at most 25 % above the L1-only baseline's
@@ -27,8 +27,7 @@ def pix2pix_fd(ctx: Context) -> Verdict:
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
         l1 = None if None in (ma.get("l1"), mb.get("l1")) else ma["l1"] / mb["l1"]
-        return ((difference(mb.get("fd"), ma.get("fd"), seed_spread(mb, "fd"), seed_spread(ma, "fd")),
-                 Margin(l1, COMPARABLE_L1, None, higher=False)),
+        return ((run_difference(mb, ma, "fd"), Margin(l1, COMPARABLE_L1, None, higher=False)),
                 f"Fréchet distance {num(ma.get('fd'))} at L1 {num(ma.get('l1'), 4)} vs {b} (L1 only): "
                 f"{num(mb.get('fd'))} at L1 {num(mb.get('l1'), 4)} (floor {num(mb.get('fd_floor'))}; claim holds if the "
                 f"GAN's FD is lower and its L1 at most {COMPARABLE_L1}x the baseline's)")
@@ -41,8 +40,7 @@ def pix2pix_fd(ctx: Context) -> Verdict:
 def srgan_tradeoff(ctx: Context) -> Verdict:
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
-        return ((difference(mb.get("psnr"), ma.get("psnr"), seed_spread(mb, "psnr"), seed_spread(ma, "psnr")),
-                 difference(mb.get("fd"), ma.get("fd"), seed_spread(mb, "fd"), seed_spread(ma, "fd"))),
+        return ((run_difference(mb, ma, "psnr"), run_difference(mb, ma, "fd")),
                 f"PSNR {num(ma.get('psnr'))} dB, Fréchet distance {num(ma.get('fd'))} vs {b} (SRResNet): PSNR "
                 f"{num(mb.get('psnr'))} dB, FD {num(mb.get('fd'))}; bicubic: PSNR {num(mb.get('bicubic_psnr'))} dB, FD "
                 f"{num(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
