@@ -18,8 +18,8 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
              "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes", "tuned_gan_covers_grid",
              "gan_gradient_vanishes", "saddle_point_oscillates", "stylegan_noise_fine",
-             "progan_growing_helps", "mode_collapse_distinct"} \
-    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tuned: below
+             "progan_growing_helps", "mode_collapse_distinct", "feature_matching_more_modes", "label_smoothing_more_modes"} \
+    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tricks, tuned: below
 
 
 def verdicts(c: Context) -> dict:
@@ -129,19 +129,30 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 29
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 31
 
 
-def test_packing_and_rpgan_claims_compare_each_run_with_its_twin(tiny_params):
-    """A packed (or RpGAN) run is judged against the run with the same settings but pack 1 (or the
-    plain loss with the same penalties); a run with no twin gives n/a, equal counts fail."""
+def test_packing_rpgan_and_trick_claims_compare_each_run_with_its_twin(tiny_params):
+    """A packed (RpGAN, feature-matching, label-smoothed, minibatch) run is judged against the run
+    with the same settings but pack 1 (the plain loss with the same penalties, the usual G loss,
+    real_label 1, no minibatch layer); a run with no twin gives n/a, equal counts fail."""
     runs = {"p": {"family": "gan", "dataset": "grid25", "pack": 4}, "u": {"family": "gan", "dataset": "grid25"},
             "r": {"family": "gan", "dataset": "grid25", "loss": "rpgan", "r1_gamma": 0.1, "r2_gamma": 0.1},
             "n": {"family": "gan", "dataset": "grid25", "r1_gamma": 0.1, "r2_gamma": 0.1},
+            "fm": {"family": "gan", "dataset": "grid25", "feature_matching": True},
+            "ls": {"family": "gan", "dataset": "grid25", "real_label": 0.9},
+            "mb": {"family": "gan", "dataset": "grid25", "minibatch": "mbd", "steps": 7},
             "lone": {"family": "gan", "dataset": "grid25", "pack": 2, "steps": 7}}
-    m = lambda k: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": 90.0}  # noqa: E731
-    c = ctx(tiny_params, runs, {"p": m(25.0), "u": m(20.0), "r": m(24.0), "n": m(24.0), "lone": m(25.0)})
+    m = lambda k, **more: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": 90.0, **more}  # noqa: E731
+    c = ctx(tiny_params, runs, {"p": m(25.0), "u": m(20.0, train_d_real_late=0.97), "r": m(24.0), "n": m(24.0),
+                                "fm": m(19.0), "ls": m(22.0, train_d_real_late=0.88), "mb": m(25.0), "lone": m(25.0)})
     rows = {r["id"]: r for r in check_all(c)}
+    assert rows["feature_matching_more_modes"]["status"] == "fail"    # 19 < 20
+    assert rows["feature_matching_more_modes"]["evidence"].startswith("fm: 19.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")
+    assert rows["label_smoothing_more_modes"]["status"] == "pass"     # 22 > 20, spread 0
+    assert "(D(real) late 0.880; u: D(real) late 0.970)" in rows["label_smoothing_more_modes"]["evidence"]
+    # the minibatch run's twin is "lone" (steps 7, minibatch none, but pack 2): none, so n/a
+    assert rows["mbd_beats_gan_grid"]["status"] == "n/a"
     assert rows["packing_more_modes"]["status"] == "pass"
     assert rows["packing_more_modes"]["evidence"].startswith("p: 25.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")
     assert "lone" not in rows["packing_more_modes"]["evidence"]       # no unpacked twin (steps differ)

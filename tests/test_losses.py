@@ -21,6 +21,33 @@ def test_bce_matches_torch():
     torch.testing.assert_close(losses.d_bce(real, fake), ref)
 
 
+def test_one_sided_label_smoothing_is_bce_against_target_a_for_real_only():
+    """real_label a: -a log D(x) - (1 - a) log(1 - D(x)) on real samples, generated ones unchanged;
+    its minimum over D(x) is at D(x) = a (the logit log(a / (1 - a))), not at D(x) -> 1."""
+    real, fake = torch.randn(2, 50), torch.randn(2, 50)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    ref = torch.stack([bce(real[i], torch.full((50,), 0.9)) + bce(fake[i], torch.zeros(50)) for i in range(2)])
+    torch.testing.assert_close(losses.d_bce(real, fake, real_label=0.9), ref)
+    torch.testing.assert_close(losses.d_bce(real, fake, real_label=1.0), losses.d_bce(real, fake))
+    logit = torch.tensor([[math.log(0.9 / 0.1)]], requires_grad=True)
+    (g,) = torch.autograd.grad(losses.d_bce(logit, torch.zeros(1, 1), real_label=0.9).sum(), logit)
+    assert abs(g.item()) < 1e-6
+
+
+def test_feature_matching_is_the_squared_distance_of_feature_means():
+    """Hand values: means (1, 2) and (0, 4) per feature -> ((1 - 0)^2 + (2 - 4)^2) / 2 = 2.5; the
+    gradient reaches the generated features only (the real ones are a fixed target)."""
+    f_real = torch.tensor([[[0.0, 1.0], [2.0, 3.0]]], requires_grad=True)      # means (1, 2)
+    f_fake = torch.tensor([[[0.0, 4.0], [0.0, 4.0]]], requires_grad=True)      # means (0, 4)
+    loss = losses.g_feature_matching(f_real, f_fake)
+    assert loss.shape == (1,)
+    torch.testing.assert_close(loss, torch.tensor([2.5]))
+    g_real, g_fake = torch.autograd.grad(loss.sum(), [f_real, f_fake], allow_unused=True)
+    assert g_real is None
+    # d/df_fake[n, j] = -2 (m_real_j - m_fake_j) / (N F) = -(1, -2) / 2
+    torch.testing.assert_close(g_fake, torch.tensor([[[-0.5, 1.0], [-0.5, 1.0]]]))
+
+
 def test_saturating_gradient_vanishes_when_d_rejects():
     """d/dl log(1 - sig(l)) = -sig(l) -> 0 as l -> -inf; d/dl -log sig(l) = -(1 - sig(l)) -> -1."""
     logit = torch.full((1, 1), -8.0, requires_grad=True)

@@ -24,9 +24,12 @@ def _reduce(x: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     return flat.sum(1) if reduction == "sum" else flat.mean(1)
 
 
-def d_bce(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit); softplus keeps it stable."""
-    return _reduce(F.softplus(-real), reduction) + _reduce(F.softplus(fake), reduction)
+def d_bce(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean", real_label: float = 1.0) -> torch.Tensor:
+    """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit); softplus keeps it stable.
+    `real_label` < 1 is one-sided label smoothing (Salimans et al. 2016, sec. 3.4): real samples
+    get the target a instead of 1, -a log D(x) - (1 - a) log(1 - D(x)); generated ones keep 0."""
+    loss_real = F.softplus(-real) if real_label == 1.0 else real_label * F.softplus(-real) + (1 - real_label) * F.softplus(real)
+    return _reduce(loss_real, reduction) + _reduce(F.softplus(fake), reduction)
 
 
 def g_saturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -37,6 +40,14 @@ def g_saturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
 def g_non_saturating(fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """-log D(G(z)): same fixed point, strong gradient when D rejects G."""
     return _reduce(F.softplus(-fake), reduction)
+
+
+def g_feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
+    """Feature matching (Salimans et al. 2016, sec. 3.1): the generator matches the mean of the
+    discriminator's hidden features f (S, N, F) on real samples, ||E f(x) - E f(G(z))||^2, here
+    divided by F (the mean over features, as openai/improved-gan's code takes it). Real features
+    are a fixed target: no gradient flows into them."""
+    return (f_real.detach().mean(1) - f_fake.mean(1)).pow(2).mean(-1)
 
 
 def d_wasserstein(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ class ACGANConfig(DCGANConfig):
 
 
 class ACGAN(DCGAN):
+    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "acgan"
     Config = ACGANConfig
@@ -40,7 +41,7 @@ class ACGAN(DCGAN):
             y_fake = self.latent_labels(z)
             out_real, _ = self.discriminate(x)
             out_fake, _ = self.discriminate(self.G(z).detach())
-            loss_d = (losses.d_bce(out_real[..., 0], out_fake[..., 0])
+            loss_d = (losses.d_bce(out_real[..., 0], out_fake[..., 0], real_label=self.cfg.real_label)
                       + losses.class_ce(out_real[..., 1:], y) + self.cfg.fake_class_weight * losses.class_ce(out_fake[..., 1:], y_fake))
             grad_d = self.update(self.opt_d, self.D, loss_d)
         z = self.latent(B, rng)

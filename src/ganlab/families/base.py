@@ -408,6 +408,12 @@ class Adversarial(Family):
         out = self.discriminate(self.packed(x), labels)
         return (out[0] if self.images else out)[..., 0]
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """D's hidden features (S, N / pack, F) of samples x: the last hidden layer of the MLP, the
+        flattened trunk (or FC layer) of the convolutional D; what feature matching matches."""
+        x = self.packed(x)
+        return self.discriminate(x)[1] if self.images else self.D.features(x)
+
     def d_display(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # A minibatch layer makes D(x) depend on the rest of its batch, so D is evaluated on
         # batches of the training size (and never on one huge batch of grid points). A packed D

@@ -24,6 +24,7 @@ class CGANConfig(DCGANConfig):
 
 
 class CGAN(DCGAN):
+    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "cgan"
     Config = CGANConfig
@@ -41,7 +42,7 @@ class CGAN(DCGAN):
             z = self.latent(B, rng)
             fake = self.G(z).detach()
             d_real, d_fake = self.critic(x, y), self.critic(fake, self.latent_labels(z))
-            loss_d = losses.d_bce(d_real, d_fake)
+            loss_d = losses.d_bce(d_real, d_fake, real_label=self.cfg.real_label)
             grad_d = self.update(self.opt_d, self.D, loss_d)
         z = self.latent(B, rng)
         loss_g = losses.g_non_saturating(self.critic(self.G(z), self.latent_labels(z)))

@@ -36,6 +36,7 @@ class InfoGANConfig(DCGANConfig):
 
 
 class InfoGAN(DCGAN):
+    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "infogan"
     conditioning = "code"
@@ -77,7 +78,7 @@ class InfoGAN(DCGAN):
             d_real, _ = self.discriminate(x)
             d_fake, f_fake = self.discriminate(self.G(z).detach())
             info_d, _ = self.info_loss(f_fake, z)
-            loss_d = losses.d_bce(d_real[..., 0], d_fake[..., 0]) + info_d
+            loss_d = losses.d_bce(d_real[..., 0], d_fake[..., 0], real_label=self.cfg.real_label) + info_d
             grad_d = self.update(self.opt_d, (self.D, self.Q), loss_d)
         z = self.latent(B, rng)
         out, f = self.discriminate(self.G(z))

@@ -177,6 +177,7 @@ class SeedMLP(nn.Module):
                     layers.append(SeedBatchNorm(len(init.gens), h))
                 layers.append(acts[act]())
             width = h
+        self.n_trunk = len(layers)     # the hidden layers: `features` (feature matching)
         if minibatch == "mbd":
             layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
             width = layers[-1].n_out
@@ -188,6 +189,10 @@ class SeedMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations (S, N, width), before any minibatch layer."""
+        return self.net[:self.n_trunk](x)
 
 
 def dcgan_init_(module: nn.Module) -> None:
