@@ -151,7 +151,7 @@ def test_packing_rpgan_and_trick_claims_compare_each_run_with_its_twin(tiny_para
     assert rows["feature_matching_more_modes"]["evidence"].startswith("fm: 19.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")
     assert rows["label_smoothing_more_modes"]["status"] == "pass"     # 22 > 20, spread 0
     assert "(D(real) late 0.880; u: D(real) late 0.970)" in rows["label_smoothing_more_modes"]["evidence"]
-    # the minibatch run's twin is "lone" (steps 7, minibatch none, but pack 2): none, so n/a
+    # the minibatch run has no twin ("lone" shares its steps but packs 2): n/a
     assert rows["mbd_beats_gan_grid"]["status"] == "n/a"
     assert rows["packing_more_modes"]["status"] == "pass"
     assert rows["packing_more_modes"]["evidence"].startswith("p: 25.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")

@@ -25,7 +25,6 @@ class ACGANConfig(DCGANConfig):
 
 
 class ACGAN(DCGAN):
-    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "acgan"
     Config = ACGANConfig

@@ -24,7 +24,6 @@ class CGANConfig(DCGANConfig):
 
 
 class CGAN(DCGAN):
-    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "cgan"
     Config = CGANConfig

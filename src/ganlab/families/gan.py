@@ -40,15 +40,18 @@ class GAN(Adversarial):
     variant_options = ("loss", "minibatch", "pack", "r1_gamma", "r2_gamma", "d_act", "feature_matching", "real_label")
     Config = GANConfig
     kinds = ("points",)        # on images this update step is `dcgan`
-    own_step = False           # True: the family's own train_step, which takes real_label only
+    @classmethod
+    def own_step(cls) -> bool:
+        """A subclass with its own train_step (cGAN, ACGAN, InfoGAN) takes real_label only."""
+        return cls.train_step is not GAN.train_step
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> str | None:
         if cfg is not None:
-            if cls.own_step:
+            if cls.own_step():
                 for key, default in GAN_ONLY.items():
                     if getattr(cfg, key) != default:
-                        able = ", ".join(f for f in list_families() if issubclass(get_family(f), GAN) and not get_family(f).own_step)
+                        able = ", ".join(f for f in list_families() if issubclass(get_family(f), GAN) and not get_family(f).own_step())
                         return f"{key}: family {cls.name} has its own update step without it; leave it at {default!r} (families with it: {able})"
             if cfg.feature_matching and cfg.loss == "saturating":
                 return "feature_matching: replaces the generator's loss, which is all that loss: saturating changes; use loss non_saturating or rpgan"

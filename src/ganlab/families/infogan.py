@@ -36,7 +36,6 @@ class InfoGANConfig(DCGANConfig):
 
 
 class InfoGAN(DCGAN):
-    own_step = True          # its own train_step: of GAN's options only real_label
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "infogan"
     conditioning = "code"
