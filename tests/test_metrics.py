@@ -278,3 +278,23 @@ def test_within_mode_spread_against_closed_forms():
         assert mode_coverage(x, c, 0.05)["within_mode_spread"] == pytest.approx(want, rel=0.02)
     assert mode_coverage(np.repeat(c, 10, 0), c, 0.05)["within_mode_spread"] == 0.0
     assert np.isnan(mode_coverage(c[:3], c, 0.05)["within_mode_spread"])
+
+
+def test_coverage_over_training_per_step_and_seed():
+    """`ganlab progress`'s table: each snapshot step's and seed's modes, high-quality % and reverse
+    KL, hand-computable here; a seed whose samples cannot be scored gives nan, not a number."""
+    from ganlab.evaluation.points import coverage_over_training
+    c = ring()
+    meta = {"centres": c.tolist(), "std": 0.01, "range": [[-1.5, -1.5], [1.5, 1.5]]}
+    at = lambda idx: c[np.asarray(idx)]                                       # noqa: E731
+    far = np.array([[0.0, 0.0]])                                             # no mode within 3 std
+    samples = np.stack([
+        np.stack([at([2] * 8), np.concatenate([at([1] * 4), far.repeat(4, 0)])]),     # step 0
+        np.stack([at(range(8)), np.full((8, 2), np.nan)]),                           # step 1
+    ])                                                                       # (T=2, S=2, n=8, 2)
+    rows = coverage_over_training(samples, meta, n_sigma=3.0)
+    assert rows[0]["modes_captured"] == [1.0, 1.0] and rows[0]["high_quality_pct"] == [100.0, 50.0]
+    assert rows[0]["reverse_kl"] == pytest.approx([math.log(8)] * 2)
+    assert rows[1]["modes_captured"][0] == 8.0 and rows[1]["high_quality_pct"][0] == 100.0
+    assert rows[1]["reverse_kl"][0] == pytest.approx(0.0, abs=1e-12)
+    assert all(math.isnan(rows[1][k][1]) for k in ("modes_captured", "high_quality_pct", "reverse_kl"))

@@ -4,6 +4,9 @@
                                        with their status
   ganlab sample <run> --n N --out F    draw N samples from a trained run (.npy, or .png plot / image grid);
                                        a translation run translates the first N held-out inputs
+  ganlab progress <run>                how far a run has trained (its checkpoint while train@<run> runs
+                                       or was killed, else its finished model): steps, seconds, pace,
+                                       the last logged losses, and a point run's modes at each snapshot
 
 Errors (unknown run, model not trained yet, a diverged seed whose samples are not finite)
 name what exists and exit with status 2; nothing is written then.
@@ -117,6 +120,79 @@ def cmd_sample(args) -> None:
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {out}")
 
 
+def _coverage_table(steps, samples, meta: dict, n_sigma: float, n_eval: int) -> list[str]:
+    """A point run's modes captured, high-quality % and reverse KL at each snapshot step."""
+    import numpy as np
+
+    from ganlab.evaluation.points import coverage_over_training
+    rows = coverage_over_training(samples, meta, n_sigma)
+    n = np.asarray(samples).shape[2]
+    lines = [f"modes over training: the snapshots' {n:,} fixed-latent samples per seed (the evaluation scores "
+             f"{n_eval:,}), mean ± std over seeds:",
+             f"  {'step':>9s}  {'modes (of ' + str(len(meta['centres'])) + ')':>16s}  {'high quality %':>15s}  {'reverse KL':>14s}"]
+    for step, row in zip(steps, rows):
+        cells = []
+        for key, digits in (("modes_captured", 1), ("high_quality_pct", 1), ("reverse_kl", 3)):
+            v = np.asarray(row[key], dtype=float)
+            cells.append("n/a" if np.isnan(v).all() else f"{np.nanmean(v):.{digits}f} ± {np.nanstd(v):.{digits}f}")
+        lines.append(f"  {int(step):>9,d}  {cells[0]:>16s}  {cells[1]:>15s}  {cells[2]:>14s}")
+    return lines
+
+
+def cmd_progress(args) -> None:
+    import dataclasses
+    import json
+
+    params = config.load_or_exit(args.params)
+    if args.run not in params.runs:
+        _die(f"unknown run {args.run!r}; runs in {args.params}: {', '.join(params.runs) or 'none'}")
+    cfg = params.runs[args.run]
+    model_dir, ckpt = Path(args.models) / args.run, Path(args.checkpoints) / args.run / "ckpt.pt"
+    from ganlab.training.loop import config_hash
+    try:
+        if (model_dir / "status.json").exists():
+            rebuild = f"dvc repro train@{args.run}"
+            status = io.read_verified(model_dir / "status.json", rebuild, io.read_json)
+            history = io.read_verified(model_dir / "history.json", rebuild, io.read_json)
+            snaps = io.read_verified(model_dir / "snapshots.npz", rebuild, io.read_npz)
+            steps, samples = snaps["steps"], snaps["samples"]
+            trained = io.read_json(model_dir / "config.json")["config"]
+            done, total = status["steps_done"], status["steps"]
+            timing = Path("reports/runs") / args.run / "train_time.json"
+            seconds = io.read_json(timing)["seconds"] if timing.exists() else None
+            head = f"{args.run}: trained ({status['status']}), {done:,} of {total:,} steps"
+        elif ckpt.exists():
+            import torch
+            ck = io.read_verified(ckpt, None, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+            steps = sorted(int(k) for k in ck["snaps"])
+            samples = [ck["snaps"][k]["samples"].numpy() for k in sorted(ck["snaps"], key=int)]
+            history, done, total, seconds, trained = ck["history"], ck["step"], cfg.steps, ck["seconds"], None
+            head = f"{args.run}: in training (checkpoint {ckpt}), {done:,} of {total:,} steps ({100 * done / total:.1f} %)"
+            if ck.get("hash") != config_hash(cfg):
+                head += (f"\n  this checkpoint was made for other params than {args.params}'s: "
+                         f"train@{args.run} would start over, not resume it")
+        else:
+            _die(f"run {args.run!r} has neither a checkpoint ({ckpt}) nor a trained model ({model_dir}); "
+                 f"`dvc repro train@{args.run}` writes a checkpoint every {cfg.checkpoint_every:,} steps")
+        meta = io.read_verified(Path(args.data) / cfg.dataset / "meta.json", f"dvc repro prepare@{cfg.dataset}", io.read_json)
+    except io.FileError as err:
+        _die(str(err))
+    if trained is not None and trained != json.loads(json.dumps(dataclasses.asdict(cfg))):
+        head += f"\n  trained with other params than {args.params}'s: `dvc repro` would retrain it"
+    print(head)
+    if seconds is not None and done:
+        pace = f"{seconds:,.0f} s of training, {1000 * seconds / done:.1f} s per 1,000 steps"
+        if done < total:
+            pace += f"; about {(total - done) * seconds / done:,.0f} s to go at that pace"
+        print("  " + pace)
+    if history:
+        last = history[-1]
+        print(f"  last logged (step {last['step']:,}): " + ", ".join(
+            f"{k} {v:.4g}" for k, v in last.items() if k != "step" and not k.endswith("_seeds") and isinstance(v, float)))
+    if meta.get("kind") == "points" and "centres" in meta and len(steps):
+        print("\n".join(_coverage_table(steps, samples, meta, params.evaluation.n_sigma, params.evaluation.n_samples)))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="ganlab", description="Use the runs of a ganlab pipeline.")
     ap.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
@@ -131,6 +207,10 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--seed-index", type=int, default=0, help="which of the run's seeds (default 0: the first)")
     s.add_argument("--latent-seed", type=int, default=0, help="seed for the latent draws (default 0)")
     s.set_defaults(fn=cmd_sample)
+    s = sub.add_parser("progress", help="how far a run has trained, and a point run's modes at each snapshot")
+    s.add_argument("run")
+    s.add_argument("--checkpoints", default="checkpoints", help="folder of checkpoints (default checkpoints)")
+    s.set_defaults(fn=cmd_progress)
     args = ap.parse_args(argv)
     args.fn(args)
 

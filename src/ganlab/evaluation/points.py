@@ -33,8 +33,12 @@ WORKERS = 2   # POT's network simplex releases the GIL: two threads cut this sta
 
 @metric(KIND, units={"modes_captured": "modes", "high_quality_pct": "% of samples", "reverse_kl": "nats"})
 def coverage(s, ev) -> dict[str, float]:
-    cov = mode_coverage(s.fake, np.asarray(s.meta["centres"]), s.meta["std"], n_sigma=ev.n_sigma,
-                        weights=s.meta.get("weights"))
+    return coverage_scores(s.fake, s.meta, ev.n_sigma)
+
+
+def coverage_scores(fake: np.ndarray, meta: dict, n_sigma: float) -> dict[str, float]:
+    """Modes captured, high-quality % and reverse KL of one seed's samples (n, dim)."""
+    cov = mode_coverage(fake, np.asarray(meta["centres"]), meta["std"], n_sigma=n_sigma, weights=meta.get("weights"))
     return {"modes_captured": float(cov["modes_captured"]), "high_quality_pct": 100 * cov["high_quality_frac"],
             "reverse_kl": cov["reverse_kl"]}
 
@@ -106,6 +110,24 @@ def board(meta: dict, ev) -> dict:
                 Column("reverse KL", "reverse_kl"), Column("EMD", "emd"), Column("LP on histograms", "w_lp_hist"),
                 Column("sliced W1", "w_sliced")]
     return {"columns": cols, "sort": [("modes_captured", "desc"), ("high_quality_pct", "desc")], "note": ""}
+
+
+def coverage_over_training(samples: np.ndarray, meta: dict, n_sigma: float) -> list[dict]:
+    """Mode coverage of a 2-D run's training snapshots: `samples` (T, S, n, 2), the n fixed-latent
+    samples of each seed at each snapshot step (models/<run>/snapshots.npz, or a checkpoint's).
+    Per step, each seed's modes captured, high-quality % and reverse KL (nan for a seed whose
+    samples cannot be scored). The snapshots keep 1,000 samples per seed, not the evaluation's
+    2,500: a step's numbers show when modes are dropped, the leaderboard's are the final ones."""
+    out = []
+    for per_step in np.asarray(samples):
+        row = {"modes_captured": [], "high_quality_pct": [], "reverse_kl": []}
+        for fake in per_step:
+            scores = ({k: float("nan") for k in row} if unscorable(fake, *meta["range"])
+                      else coverage_scores(fake, meta, n_sigma))
+            for k, v in scores.items():
+                row[k].append(v)
+        out.append(row)
+    return out
 
 
 def figures(model, meta: dict, arrays: dict) -> dict:

@@ -174,7 +174,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     out.update(describe(kind, meta, ev, out, model.final_units))
 
     with io.atomic_dir(out_dir / "figures") as tmp:
-        figures.run_figures(run, model_dir, meta, tmp)
+        figures.run_figures(run, model_dir, meta, tmp, n_sigma=ev.n_sigma)
         for name, (grid, title) in module.figures(model, meta, arrays).items():
             figures.image_grid(grid, f"{run}: {title}", tmp / f"{name}.png")
     io.write_json(out_dir / "eval_time.json", sampling_speed(model, cfg.seeds))

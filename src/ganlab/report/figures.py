@@ -30,12 +30,20 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def samples_2d(snaps: dict, meta: dict, title: str, path: Path) -> None:
+def samples_2d(snaps: dict, meta: dict, title: str, path: Path, n_sigma: float = 3.0, per_row: int = 6) -> None:
+    """Seed 0's samples at each snapshot step (rows of `per_row` panels), each titled with their
+    modes captured and high-quality share (the evaluation's rule, on the snapshot's samples)."""
+    from ganlab.metrics import unscorable
+    from ganlab.metrics.coverage import mode_coverage
+
     steps, samples, real = snaps["steps"], snaps["samples"], snaps["real"]
     n = len(steps)
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.8), squeeze=False)
+    rows, cols = -(-n // per_row), min(n, per_row)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
     grid = snaps.get("grid")
-    for ax, t, i in zip(axes[0], steps, range(n)):
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, t, i in zip(axes.flat, steps, range(n)):
         if grid is not None:
             side = int(round(np.sqrt(len(grid))))
             d = snaps["d_grid"][i, 0].reshape(side, side)
@@ -46,9 +54,15 @@ def samples_2d(snaps: dict, meta: dict, title: str, path: Path) -> None:
         if grid is not None:
             ax.set_xlim(grid[:, 0].min(), grid[:, 0].max())
             ax.set_ylim(grid[:, 1].min(), grid[:, 1].max())
-        ax.set_title(f"step {t}", fontsize=9)
+        label = f"step {int(t):,}"
+        if "centres" in meta and not unscorable(samples[i, 0], *meta["range"]):
+            cov = mode_coverage(samples[i, 0], np.asarray(meta["centres"]), meta["std"], n_sigma=n_sigma,
+                                weights=meta.get("weights"))
+            label += f": {cov['modes_captured']}/{cov['n_modes']} modes, {100 * cov['high_quality_frac']:.0f} % HQ"
+        ax.set_title(label, fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"{title}: generated (orange) over real (grey); background = D", fontsize=9)
+    fig.suptitle(f"{title}: generated (orange, seed 0, {samples.shape[2]:,} samples) over real (grey); "
+                 "background = D", fontsize=9)
     _save(fig, path)
 
 
@@ -133,9 +147,10 @@ def curves(history: list[dict], title: str, path: Path) -> None:
     _save(fig, path)
 
 
-def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
+def run_figures(run: str, model_dir: Path, meta: dict, out: Path, n_sigma: float = 3.0) -> list[str]:
     """Write one run's figures into `out`; return their file names. Reads models/<run>/'s
-    snapshots.npz and history.json, verified against its checksums.json."""
+    snapshots.npz and history.json, verified against its checksums.json. `n_sigma`: the
+    evaluation's high-quality rule, for the modes in a 2-D run's panel titles."""
     rebuild = f"dvc repro train@{Path(model_dir).name}"
     snaps = io.read_verified(Path(model_dir) / "snapshots.npz", rebuild, io.read_npz)
     names = []
@@ -146,7 +161,7 @@ def run_figures(run: str, model_dir: Path, meta: dict, out: Path) -> list[str]:
         course_1d(snaps, meta, run, out / "samples.png")
         names.append("samples.png")
     elif meta["dim"] == 2:
-        samples_2d(snaps, meta, run, out / "samples.png")
+        samples_2d(snaps, meta, run, out / "samples.png", n_sigma=n_sigma)
         names.append("samples.png")
     history = io.read_verified(Path(model_dir) / "history.json", rebuild, io.read_json)
     if history:
