@@ -18,8 +18,9 @@ def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
 ELSEWHERE = {"truncation_quality", "truncation_diversity", "interpolation_smooth", "stylegan_w_smoother",
              "stylegan_mixing_coarse", "packing_more_modes", "rpgan_more_modes", "tuned_gan_covers_grid",
              "gan_gradient_vanishes", "saddle_point_oscillates", "stylegan_noise_fine",
-             "progan_growing_helps", "mode_collapse_distinct", "feature_matching_more_modes", "label_smoothing_more_modes"} \
-    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tricks, tuned: below
+             "progan_growing_helps", "mode_collapse_distinct", "feature_matching_more_modes", "label_smoothing_more_modes",
+             "gan_drops_ring"} \
+    | {c.id for c in CLAIMS if c.check.__module__.endswith(".translation")}   # packing, rpgan, tricks, tuned, ring: below
 
 
 def verdicts(c: Context) -> dict:
@@ -129,7 +130,7 @@ def test_a_claim_that_raises_is_an_error_not_a_fail(tiny_params, monkeypatch):
 def test_claims_are_registered_by_subject_in_table_order():
     modules = [c.check.__module__.rsplit(".", 1)[1] for c in CLAIMS]
     assert modules == sorted(modules, key=["points", "images", "studies", "translation"].index)
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 31
+    assert len({c.id for c in CLAIMS}) == len(CLAIMS) == 32
 
 
 def test_packing_rpgan_and_trick_claims_compare_each_run_with_its_twin(tiny_params):
@@ -162,6 +163,24 @@ def test_packing_rpgan_and_trick_claims_compare_each_run_with_its_twin(tiny_para
     # without twins: n/a
     c = ctx(tiny_params, {"lone": runs["lone"]}, {"lone": m(25.0)})
     assert {r["id"]: r["status"] for r in check_all(c)}["packing_more_modes"] == "n/a"
+
+
+def test_vanilla_drops_claims_judge_each_vanilla_run_of_their_recipe(tiny_params):
+    """gan_drops_ring: every vanilla ring run (not the grid's, not the saturating loss's) must
+    capture fewer than all modes on average; one that covers the ring fails the claim."""
+    runs = {"pub": {"family": "gan", "dataset": "ring8", "d_act": "maxout", "g_batch_norm": True},
+            "sat": {"family": "gan", "dataset": "ring8", "loss": "saturating"},
+            "g": {"family": "gan", "dataset": "grid25"}}
+    m = lambda k, n=8: {"n_modes": n, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": 98.0}  # noqa: E731
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(6.3), "sat": m(8.0), "g": m(25.0, 25)}))}
+    assert rows["gan_drops_ring"]["status"] == "pass"
+    assert rows["gan_drops_ring"]["evidence"].startswith("pub: 6.3 ± 0.0 of 8 modes captured")
+    assert "sat" not in rows["gan_drops_ring"]["evidence"] and "g:" not in rows["gan_drops_ring"]["evidence"]
+    assert rows["gan_drops_grid"]["status"] == "fail"                 # g covers its 25
+    runs["tuned"] = {"family": "gan", "dataset": "ring8", "lr_end": 0.0}
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(6.3), "sat": m(8.0), "g": m(25.0, 25),
+                                                                  "tuned": m(8.0)}))}
+    assert rows["gan_drops_ring"]["status"] == "fail"                 # one vanilla run covers the ring
 
 
 def test_tuned_claim_needs_all_seeds_and_both_ablations(tiny_params):
