@@ -212,7 +212,12 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--checkpoints", default="checkpoints", help="folder of checkpoints (default checkpoints)")
     s.set_defaults(fn=cmd_progress)
     args = ap.parse_args(argv)
-    args.fn(args)
+    try:
+        args.fn(args)
+    except BrokenPipeError:        # `ganlab progress run | head`: the reader left; no traceback
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
