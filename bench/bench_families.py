@@ -6,6 +6,10 @@ to one, the FLOPs of one step (torch.utils.flop_counter.FlopCounterMode) and the
 fraction of this machine's measured matmul peak.
 
     PYTHONPATH=src python bench/bench_families.py [--seeds 3] [--steps 200] [--threads 2]
+    PYTHONPATH=src python bench/bench_families.py --profile profiles/published.yaml --run gan_pub-grid --threads 1
+
+The second form times one run of a profile (its networks and batch, on stand-in 2-D data) instead:
+milliseconds per step, to size a long run before starting it.
 
 Small 2-D GANs are bound by per-step overhead, not arithmetic: expect a small fraction of peak
 and S seeds for little more than the price of one.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -63,13 +68,37 @@ def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[f
     return steps / (time.perf_counter() - t0), flops
 
 
+def bench_profile_run(args) -> None:
+    import yaml
+    if not (args.profile and args.run):
+        raise SystemExit("--profile and --run go together: the profile file and the name of one of its runs")
+    runs = (yaml.safe_load(args.profile.read_text()) or {}).get("runs") or {}
+    if args.run not in runs:
+        raise SystemExit(f"{args.profile} has no run {args.run!r}; its runs: {', '.join(runs) or 'none'}")
+    run = dict(runs[args.run])
+    family, seeds = run.pop("family"), run.pop("seeds", [0])
+    run.pop("dataset", None)
+    if get_family(family).check_dataset({"kind": "points", "dim": 2}):
+        raise SystemExit(f"{args.run} is a {family} run: --profile times 2-D point runs (images: bench/bench_images.py)")
+    rate, flops = bench(family, list(seeds), args.steps, run)
+    total = run.get("steps", 0)
+    gflop = f"{flops / 1e9:.2f} GFLOP per step" if flops is not None else "FLOPs n/a (gradient penalty)"
+    print(f"torch {torch.__version__}, {args.threads} threads: {args.run} of {args.profile} ({family}, "
+          f"{len(seeds)} seeds batched) takes {1000 / rate:.1f} ms per step, {gflop}; "
+          f"its {total:,} steps would take {total / rate / 3600:.1f} h at this pace")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--profile", type=Path, help="a profile (profiles/*.yaml) whose run --run to time instead")
+    ap.add_argument("--run", help="the run of --profile to time")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.profile or args.run:
+        return bench_profile_run(args)
     peak = matmul_peak()
     print(f"torch {torch.__version__}, {args.threads} threads, measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s")
     print(f"{'family':9s} {'steps/s 1 seed':>15s} {f'steps/s {args.seeds} seeds':>16s} {'cost of S vs 1':>15s} "
