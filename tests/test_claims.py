@@ -158,29 +158,58 @@ def test_packing_rpgan_and_trick_claims_compare_each_run_with_its_twin(tiny_para
     assert rows["packing_more_modes"]["evidence"].startswith("p: 25.0 ± 0.0 of 25, HQ 90.0 %; u: 20.0")
     assert "lone" not in rows["packing_more_modes"]["evidence"]       # no unpacked twin (steps differ)
     assert rows["rpgan_more_modes"]["status"] == "fail"               # 24 = 24 is not more
-    assert rows["gan_drops_grid"]["evidence"].split("; ")[0].startswith("u:")   # the vanilla run only
-    assert rows["gan_drops_grid"]["evidence"].count(": ") == 1
+    ev = rows["gan_drops_grid"]["evidence"]      # no run at the published conditions: every vanilla run
+    assert ev.startswith("no run at the published conditions") and ev.split("; ")[1].startswith("u:")
+    assert ev.count("of 25") == 1                                        # the vanilla run only
     # without twins: n/a
     c = ctx(tiny_params, {"lone": runs["lone"]}, {"lone": m(25.0)})
     assert {r["id"]: r["status"] for r in check_all(c)}["packing_more_modes"] == "n/a"
 
 
 def test_vanilla_drops_claims_judge_each_vanilla_run_of_their_recipe(tiny_params):
-    """gan_drops_ring: every vanilla ring run (not the grid's, not the saturating loss's) must
-    capture fewer than all modes on average; one that covers the ring fails the claim."""
-    runs = {"pub": {"family": "gan", "dataset": "ring8", "d_act": "maxout", "g_batch_norm": True},
+    """gan_drops_ring without a run at the published conditions: every vanilla ring run (not the
+    grid's, not the saturating loss's) must capture fewer than all modes on average; one that covers
+    the ring fails the claim."""
+    runs = {"v": {"family": "gan", "dataset": "ring8", "d_act": "maxout", "g_batch_norm": True},
             "sat": {"family": "gan", "dataset": "ring8", "loss": "saturating"},
             "g": {"family": "gan", "dataset": "grid25"}}
     m = lambda k, n=8: {"n_modes": n, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": 98.0}  # noqa: E731
-    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(6.3), "sat": m(8.0), "g": m(25.0, 25)}))}
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"v": m(6.3), "sat": m(8.0), "g": m(25.0, 25)}))}
     assert rows["gan_drops_ring"]["status"] == "pass"
-    assert rows["gan_drops_ring"]["evidence"].startswith("pub: 6.3 ± 0.0 of 8 modes captured")
+    assert rows["gan_drops_ring"]["evidence"].startswith("no run at the published conditions (profiles/published.yaml): "
+                                                         "every vanilla run judged; v: 6.3 ± 0.0 of 8 modes captured")
     assert "sat" not in rows["gan_drops_ring"]["evidence"] and "g:" not in rows["gan_drops_ring"]["evidence"]
     assert rows["gan_drops_grid"]["status"] == "fail"                 # g covers its 25
     runs["tuned"] = {"family": "gan", "dataset": "ring8", "lr_end": 0.0}
-    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(6.3), "sat": m(8.0), "g": m(25.0, 25),
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"v": m(6.3), "sat": m(8.0), "g": m(25.0, 25),
                                                                   "tuned": m(8.0)}))}
     assert rows["gan_drops_ring"]["status"] == "fail"                 # one vanilla run covers the ring
+
+
+PUB = {"family": "gan", "g_hidden": [400, 400, 400, 400], "d_hidden": [200, 200, 200], "d_act": "maxout",
+       "g_batch_norm": True, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.8, "batch_size": 100, "steps": 400000}
+
+
+def test_vanilla_drops_claims_judge_the_published_conditions_where_trained(tiny_params):
+    """With a run at PacGAN's published setting (profiles/published.yaml's), gan_drops_* judges it
+    alone: the tuned vanilla run that covers the grid is listed, not judged (it has its own claim);
+    a run one setting away from the published one (here: the learning rate decayed) is not published."""
+    runs = {"pub": {**PUB, "dataset": "grid25"}, "tuned": {"family": "gan", "dataset": "grid25", "lr_end": 0.0},
+            "pack": {**PUB, "dataset": "grid25", "pack": 4}, "near": {**PUB, "dataset": "grid25", "lr_end": 0.5}}
+    m = lambda k: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.5, "high_quality_pct": 90.0}  # noqa: E731
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(18.3), "tuned": m(25.0), "pack": m(24.0),
+                                                                  "near": m(25.0)}))}
+    ev = rows["gan_drops_grid"]["evidence"]
+    assert rows["gan_drops_grid"]["status"] == "pass", ev
+    assert ev.startswith("at the published conditions (profiles/published.yaml); other vanilla runs, not judged: "
+                         "tuned 25.0 ± 0.5 of 25, near 25.0 ± 0.5 of 25; pub: 18.3 ± 0.5 of 25 modes captured"), ev
+    assert "pack" not in ev                                           # packed: not vanilla
+    # the published run covering the grid fails the claim, whatever the other runs do
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"pub": m(25.0), "tuned": m(17.0), "pack": m(24.0),
+                                                                  "near": m(18.0)}))}
+    assert rows["gan_drops_grid"]["status"] == "fail"
+    # published runs on another recipe do not count for this one
+    assert rows["gan_drops_ring"]["status"] == "n/a"
 
 
 def test_tuned_claim_needs_all_seeds_and_both_ablations(tiny_params):

@@ -35,13 +35,33 @@ VANILLA = {"minibatch": "none", "pack": 1, "loss": "non_saturating", "r1_gamma":
            "feature_matching": False, "real_label": 1.0}
 
 
+# PacGAN's vanilla-GAN setting on the 2-D mixtures (Lin et al. 2018, Table 1's "GAN" rows; the sources
+# are cited in profiles/published.yaml): G of 4 x 400 with batch norm, D of 3 x 200 maxout units of 5
+# pieces, Adam 1e-4 (beta1 0.8) at a constant rate, batches of 100, 400,000 steps, latent N(0, I) in 2-D.
+PUBLISHED = {**VANILLA, "g_hidden": [400, 400, 400, 400], "d_hidden": [200, 200, 200], "d_act": "maxout",
+             "maxout_pieces": 5, "g_batch_norm": True, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.8, "beta2": 0.999,
+             "batch_size": 100, "steps": 400_000, "lr_end": 1.0, "z_dim": None, "z_dist": "normal"}
+
+
 def _vanilla_drops(ctx: Context, recipe: str) -> Verdict:
-    """Every vanilla run (BCE, non-saturating G, no packing, penalty or minibatch layer) on the
-    recipe's datasets: the published conditions (profiles/published.yaml) where they were
-    trained, and the tuned runs. Pass if every one captures fewer than all modes on average."""
-    return each(ctx, ctx.find("gan", recipe, **VANILLA), f"no vanilla gan run on a {recipe} dataset",
+    """The course's statement is the published finding, so it is judged on the vanilla runs (BCE,
+    non-saturating G, no packing, penalty or minibatch layer) at the published conditions
+    (PUBLISHED, profiles/published.yaml) where any was trained; the other vanilla runs of the recipe
+    (the tuned ones, whose own claim is tuned_gan_covers_grid) are listed, not judged (issue 14:
+    "they feed the claim ...; our tuned run stays, as its own claim"). Without a run at the published
+    conditions, every vanilla run of the recipe is judged: the default pipeline's. Pass if every
+    judged run captures fewer than all modes on average."""
+    vanilla = ctx.find("gan", recipe, **VANILLA)
+    published = ctx.find("gan", recipe, **PUBLISHED)
+    others = [n for n in vanilla if n not in published]
+    if published:
+        head = ("at the published conditions (profiles/published.yaml); other vanilla runs, not judged: "
+                + (", ".join(f"{n} {_modes(ctx.runs[n])}" for n in others) or "none") + "; ")
+    else:
+        head = "no run at the published conditions (profiles/published.yaml): every vanilla run judged; "
+    return each(ctx, published or vanilla, f"no vanilla gan run on a {recipe} dataset",
                 lambda m: (Margin(m["modes_captured"], m["n_modes"], seed_spread(m, "modes_captured"), higher=False, strict=True),
-                           f"{_modes(m)} modes captured"))
+                           f"{_modes(m)} modes captured"), head=head)
 
 
 @claim("gan_drops_grid", "The vanilla GAN drops modes on the 25-mode grid.",
