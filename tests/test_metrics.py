@@ -298,3 +298,36 @@ def test_coverage_over_training_per_step_and_seed():
     assert rows[1]["modes_captured"][0] == 8.0 and rows[1]["high_quality_pct"][0] == 100.0
     assert rows[1]["reverse_kl"][0] == pytest.approx(0.0, abs=1e-12)
     assert all(math.isnan(rows[1][k][1]) for k in ("modes_captured", "high_quality_pct", "reverse_kl"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_noise_floor_is_the_mean_over_independent_real_draws(workers):
+    """A point run's floors: every floor metric scored on each real-vs-real draw, averaged, with
+    the draws' std beside it; checked against POT's exact EMD (not our wrapper) per draw. One draw,
+    not in a list, gives the floor with no std (the image kinds)."""
+    import ot
+    from types import SimpleNamespace
+
+    from ganlab.evaluation import points  # noqa: F401  (registers the point metrics)
+    from ganlab.evaluation.run import score_all
+
+    rng = np.random.default_rng(3)
+    centres = np.array([[-2.0, 0.0], [2.0, 0.0]])
+    meta = {"centres": centres.tolist(), "std": 0.1, "kind": "points", "dim": 2}
+    draw = lambda n: centres[rng.integers(0, 2, n)] + 0.1 * rng.standard_normal((n, 2))  # noqa: E731
+    real = draw(300)
+    floors = [SimpleNamespace(fake=draw(300), real=real, meta=meta) for _ in range(4)]
+    seed = SimpleNamespace(fake=draw(300) + 0.5, real=real, meta=meta, d_real=np.full(300, 0.5),
+                           d_fake=np.full(300, 0.5), d_is_probability=True)
+    ev = SimpleNamespace(n_sigma=3.0, hist_bins=20, sliced_projections=16, seed=0)
+    batch = SimpleNamespace(seeds={0: seed}, floor=floors, baselines={}, workers=workers)
+    res = score_all("points", batch, ev)
+    w = np.full(300, 1 / 300)
+    each = [ot.emd2(w, w, ot.dist(f.fake, real, metric="euclidean")) for f in floors]
+    assert len(set(np.round(each, 6))) == 4                      # the draws differ
+    assert res["floor"]["emd"] == pytest.approx(np.mean(each), rel=1e-6)
+    assert res["floor_std"]["emd"] == pytest.approx(np.std(each, ddof=1), rel=1e-6)
+    assert {"emd", "w_lp_hist", "w_sliced", "within_mode_spread"} <= set(res["floor_std"])
+    assert res["per_seed"]["emd"][0] > max(each)                   # shifted by 0.5: above every draw
+    res1 = score_all("points", SimpleNamespace(**{**vars(batch), "floor": floors[0]}), ev)
+    assert res1["floor"]["emd"] == pytest.approx(each[0], rel=1e-6) and res1["floor_std"] == {}

@@ -65,6 +65,7 @@ def test_train_writes_contract_and_evaluates(project):
     assert m["n_samples"] == 200 and m["seeds_evaluated"] == [0, 1] and len(m["per_seed"]["emd"]) == 2
     assert m["emd_std"] == pytest.approx(np.std(m["per_seed"]["emd"], ddof=1))
     assert 0 <= m["modes_captured"] <= 8 and m["emd"] > m["emd_floor"]   # an untrained-ish GAN is worse than real data
+    assert m["emd_floor_std"] > 0 and m["within_mode_spread_floor_std"] > 0   # the floors: means over real draws
     assert {p.name for p in (project / "reports/runs/gan-ring/figures").iterdir()} == {"samples.png", "curves.png"}
 
 

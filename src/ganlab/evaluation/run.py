@@ -66,17 +66,24 @@ def score(metrics: list, sample, ev, only: tuple[str, ...] | None = None, floor:
 
 def score_all(kind: str, batch, ev) -> dict:
     """{"per_seed": {key: [value per scored seed]}, "keep": [seed indices], "floor": {key: value},
-    "baselines": {"<name>_<key>": value}} for one kind's samples."""
+    "floor_std": {key: std}, "baselines": {"<name>_<key>": value}} for one kind's samples.
+
+    `batch.floor` is one real-vs-real sample or a list of independent ones: the floor is then the
+    mean over them and "floor_std" their std (a single draw of, e.g., EMD between two 2,500-point
+    samples of grid25 varies by about 17 %: docs/metrics.md)."""
     metrics = registry.metrics_of(kind)
     keep = sorted(batch.seeds)
+    floor_samples = batch.floor if isinstance(batch.floor, list) else [batch.floor]
     if batch.workers > 1:      # independent per seed: a thread pool where the work releases the GIL
         with ThreadPoolExecutor(max_workers=batch.workers) as pool:
-            floor_job = pool.submit(score, metrics, batch.floor, ev, None, True)
+            floor_jobs = [pool.submit(score, metrics, f, ev, None, True) for f in floor_samples]
             jobs = [pool.submit(score, metrics, batch.seeds[i], ev) for i in keep]
-            results, floor = [j.result() for j in jobs], floor_job.result()
+            results, floors = [j.result() for j in jobs], [j.result() for j in floor_jobs]
     else:
-        floor = score(metrics, batch.floor, ev, floor=True)
+        floors = [score(metrics, f, ev, floor=True) for f in floor_samples]
         results = [score(metrics, batch.seeds[i], ev) for i in keep]
+    floor = {k: float(np.mean([f[k] for f in floors])) for k in floors[0]}
+    floor_std = {k: float(np.std([f[k] for f in floors], ddof=1)) for k in floors[0]} if len(floors) > 1 else {}
     per_seed: dict[str, list[float]] = {}
     for m in results:
         for k, v in m.items():
@@ -88,7 +95,7 @@ def score_all(kind: str, batch, ev) -> dict:
                     per_seed.setdefault(k, [])
     baselines = {f"{name}_{k}": v for name, (sample, only) in batch.baselines.items()
                  for k, v in score(metrics, sample, ev, only).items()}
-    return {"per_seed": per_seed, "keep": keep, "floor": floor, "baselines": baselines}
+    return {"per_seed": per_seed, "keep": keep, "floor": floor, "floor_std": floor_std, "baselines": baselines}
 
 
 def measure(model, cfg, meta: dict, arrays: dict, ev, classifier_dir: Path | None = None) -> dict:
@@ -169,6 +176,8 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     out.update({k: v for k, v in final.items() if not isinstance(v, list)})
     for k, v in res["floor"].items():
         out[f"{k}_floor"] = v
+    for k, v in res["floor_std"].items():
+        out[f"{k}_floor_std"] = v
     out.update(training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json)))
     out["per_seed"] = per_seed
     out.update(describe(kind, meta, ev, out, model.final_units))
