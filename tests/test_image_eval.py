@@ -66,6 +66,7 @@ def test_real_images_score_like_real_data(glyphs):
     assert m["classes_covered"] == 10 and m["label_kl"] < 0.08
     assert m["cond_accuracy"] > 0.8                      # the classifier's own accuracy on real glyphs
     assert m["fd"] < 3 * res["floor"]["fd"] + 1.0
+    assert res["floor_std"]["fd"] > 0 and set(res["floor_std"]) == set(res["floor"])   # a mean over real draws
     assert m["precision"] > 0.8 and m["recall"] > 0.8
     assert res["info"]["n_real"] == 400 and res["info"]["n_modes"] == 10
 

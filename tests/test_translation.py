@@ -186,6 +186,7 @@ def test_paired_metrics_known_answers(sr):
     assert m["accuracy"] == res["info"]["target_accuracy"] > 0.8      # classifier seeds 0-11: 0.91-0.99 (seed 0: 0.985)
     info = res["baselines"]
     assert 0 < info["bicubic_l1"] < 0.2 and info["bicubic_psnr"] < 30 and info["bicubic_fd"] > res["floor"]["fd"]
+    assert res["floor_std"]["fd"] > 0                                  # the floor: a mean over real draws
     blur = measure(Oracle(arrays, blur=True), cfg, meta, arrays, EV, root / "clf")
     b = {k: v[0] for k, v in blur["per_seed"].items()}
     assert b["l1"] > 0 and b["ssim"] < 1 and b["fd"] > 0 and np.isfinite(b["psnr"])
@@ -236,7 +237,7 @@ def test_translation_pipeline_end_to_end(tmp_path, monkeypatch):
         assert 0 <= m[r]["ssim"] <= 1 and 0 <= m[r]["accuracy"] <= 1 and m[r]["fd"] > m[r]["fd_floor"]
         assert list(Path(f"reports/runs/{r}/figures").glob("triptych*.png"))
     assert m["g"]["bicubic_psnr"] == m["g_mse"]["bicubic_psnr"] and "bicubic_psnr" not in m["p"]
-    assert {"cycle_l1_a", "cycle_l1_b", "label_ab", "label_ba", "fd_a", "fd_b", "fd_a_floor", "identity_fd_b"} <= set(m["c"])
+    assert {"cycle_l1_a", "cycle_l1_b", "label_ab", "label_ba", "fd_a", "fd_b", "fd_a_floor", "fd_a_floor_std", "identity_fd_b"} <= set(m["c"])
     assert {q.name for q in Path("reports/runs/c/figures").glob("*.png")} >= {"cycle_a.png", "cycle_b.png", "samples.png"}
     html = Path("reports/index.html").read_text()
     assert "SRResNet (pixel MSE)" in html and "bicubic upsampling" in html and "cycle L1 A→B→A" in html

@@ -29,7 +29,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab import io
-from ganlab.evaluation.registry import Column, metric
+from ganlab.evaluation.registry import FLOOR_DRAWS, Column, metric
 from ganlab.metrics import features as fm
 from ganlab.metrics import wasserstein
 from ganlab.nn.seeded import SeedRNG
@@ -137,9 +137,9 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Si
     n_feat = min(ev.n_samples, len(test))
     rng = np.random.default_rng(ev.seed)
     real = datasets.to_model(torch.from_numpy(test[:n_feat]))
-    real2 = datasets.to_model(torch.from_numpy(arrays["train"][rng.choice(len(arrays["train"]), n_feat, replace=False)]))
     f_real = clf.embed(real)[0].numpy()
-    f_real2 = clf.embed(real2)[0].numpy()
+    floors = [SimpleNamespace(f_real=f_real, features=clf.embed(datasets.to_model(torch.from_numpy(
+        arrays["train"][rng.choice(len(arrays["train"]), n_feat, replace=False)])))[0].numpy()) for _ in range(FLOOR_DRAWS)]
 
     n_gen = max(ev.n_samples, ev.stacked_samples if per_channel else 0)
     z = model.latent(n_gen, SeedRNG(cfg.seeds, offset=ev.seed))
@@ -161,7 +161,7 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Si
     if model.n_cat and model.conditioning != "class" and not per_channel:
         info["code_class_chance"] = 1.0 / n_classes
     return SimpleNamespace(seeds=seeds, not_scored={s: "non-finite samples" for s, rec in enumerate(gen) if not rec["finite"]},
-                           floor=SimpleNamespace(features=f_real2, f_real=f_real), baselines={}, workers=1, info=info)
+                           floor=floors, baselines={}, workers=1, info=info)
 
 
 def board(meta: dict, ev) -> dict:

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ganlab.evaluation.registry import Column, metric
+from ganlab.evaluation.registry import FLOOR_DRAWS, Column, metric
 from ganlab.metrics import unscorable, wasserstein
 from ganlab.metrics.coverage import mode_coverage
 from ganlab.nn.seeded import SeedRNG
@@ -30,10 +30,6 @@ KINDS = ("points",)
 KIND = "points"
 HEADLINE_INFO = ()   # facts of the evaluation (info) shown among the headline numbers
 WORKERS = 2   # POT's network simplex releases the GIL: two threads cut this stage's time by a third
-# Real-vs-real draws averaged for each noise floor. One draw is noisy: EMD between grid25's 2,500 test
-# points and 40 independent 2,500-point training subsets is 0.183 ± 0.031 (min 0.125, the single draw
-# this stage used until 2026-12-03); the mean of 8 has a standard error of about 0.011.
-FLOOR_DRAWS = 8
 
 
 @metric(KIND, units={"modes_captured": "modes", "high_quality_pct": "% of samples", "reverse_kl": "nats"})

@@ -2,10 +2,10 @@
 
 1. load the run (model, config, status) and its dataset;
 2. the kind module (ganlab.evaluation.registry.kinds(): the family's `translation`, else the
-   dataset's kind) draws the samples: one per scorable seed, a second real sample for the
-   noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
+   dataset's kind) draws the samples: one per scorable seed, FLOOR_DRAWS other real samples
+   for the noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
 3. every registered metric of that kind scores every seed; metrics with a floor also score
-   the second real sample, and every metric scores the baselines (`<baseline>_<key>`);
+   each of the floors' real samples (averaged, with their std), and every metric scores the baselines (`<baseline>_<key>`);
 4. per key: mean and std over the scored seeds, and the per-seed values; the family's own
    final numbers; early/late summaries of the training log; units, the headline keys and the
    leaderboard layout (what the report reads, so it never imports this package);

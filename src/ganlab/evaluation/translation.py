@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from ganlab import data as datasets
 from ganlab.evaluation.images import load_classifier
-from ganlab.evaluation.registry import Column, metric
+from ganlab.evaluation.registry import FLOOR_DRAWS, Column, metric
 from ganlab.metrics import features as fm
 
 KINDS = ("paired", "unpaired")    # the families' `translation`, the datasets' meta["pairing"]
@@ -102,11 +102,12 @@ def bicubic(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
-def _real_features(clf, arrays: dict, prefix: str, n: int, seed: int) -> np.ndarray:
-    """The classifier's features of n training images: the floor's second real sample."""
-    train = arrays[f"{prefix}train"]
-    pick = np.random.default_rng(seed).choice(len(train), n, replace=False)
-    return clf.features(torch.from_numpy(train[pick])).numpy()
+def _real_features(clf, arrays: dict, prefix: str, n: int, seed: int) -> list[np.ndarray]:
+    """The classifier's features of FLOOR_DRAWS independent sets of n training images: the floors'
+    real samples."""
+    train, rng = arrays[f"{prefix}train"], np.random.default_rng(seed)
+    return [clf.features(torch.from_numpy(train[rng.choice(len(train), n, replace=False)])).numpy()
+            for _ in range(FLOOR_DRAWS)]
 
 
 def _paired_sample(out: torch.Tensor, clf, common: dict) -> SimpleNamespace:
@@ -126,7 +127,7 @@ def prepare_paired(model, cfg, arrays: dict, ev, clf) -> SimpleNamespace:
     baselines = {}
     if x.shape[-1] < target.shape[-1]:          # super-resolution: the bicubic baseline
         baselines["bicubic"] = (_paired_sample(bicubic(x, target.shape[-1]), clf, common), None)
-    floor = SimpleNamespace(features=_real_features(clf, arrays, "", n, ev.seed), f_real=common["f_real"])
+    floor = [SimpleNamespace(features=f, f_real=common["f_real"]) for f in _real_features(clf, arrays, "", n, ev.seed)]
     return SimpleNamespace(seeds=seeds, baselines=baselines, floor=floor, info=info)
 
 
@@ -150,8 +151,8 @@ def prepare_unpaired(model, cfg, arrays: dict, ev, clf_b, clf_a) -> SimpleNamesp
              if torch.isfinite(fake_b[s]).all() and torch.isfinite(fake_a[s]).all()}
     # "Do nothing": the untranslated image in the other domain's classifier.
     baselines = {"identity": (sample(a, b), ("label_preservation", "domain_realism"))}
-    floor = SimpleNamespace(fb=_real_features(clf_b, arrays, "", n, ev.seed), fa=_real_features(clf_a, arrays, "a_", n, ev.seed),
-                            **real)
+    floor = [SimpleNamespace(fb=fb, fa=fa, **real) for fb, fa in zip(_real_features(clf_b, arrays, "", n, ev.seed),
+                                                                     _real_features(clf_a, arrays, "a_", n, ev.seed))]
     info = {"translation": "unpaired", "n_samples": n, "n_real": n,
             "classifier_accuracy_a": float((clf_a.predict(a).numpy() == la).mean()),
             "classifier_accuracy_b": float((clf_b.predict(b).numpy() == lb).mean())}
