@@ -70,7 +70,7 @@ def _values(name: str, cfg, text: str) -> dict:
     if fam in ("gan", "wgan_gp"):
         return {**base, "_kind": "points", "kind": "points", "n_modes": 8 if "ring" in cfg.dataset else 25, "modes_captured": 6.5,
                 "modes_captured_std": 0.5, "high_quality_pct": 91.2, "reverse_kl": 0.21, "emd": 0.05, "emd_floor": 0.01,
-                "w_lp_hist": 0.04, "w_lp_hist_floor": 0.01, "w_sliced": 0.03, "w_sliced_floor": 0.002,
+                "emd_floor_std": 0.003, "w_lp_hist": 0.04, "w_lp_hist_floor": 0.01, "w_sliced": 0.03, "w_sliced_floor": 0.002,
                 "w1_closed_form": None, "train_grad_g_early": 0.2, "units": {"emd": "data units" + text}}
     if fam in ("dcgan", "cgan"):
         im = {**base, "_kind": "images", "kind": "images", "n_classes": 10, "fd": 3.2, "fd_floor": 0.4, "precision": 0.7, "recall": 0.6,
@@ -250,6 +250,16 @@ def test_markdown_tables_keep_their_columns(tmp_path):
     for r in set(RUNS) - {"not-evaluated"}:
         cell = md_evil(r).replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace("\n", " ")
         assert f"| {cell} |" in md, cell
+
+
+def test_per_run_tables_show_the_floor_with_its_spread_over_draws(tmp_path):
+    """A floor that is a mean over real draws (`<key>_floor_std` present) is shown with its std;
+    one without (older metrics) alone; the leaderboards keep the floor alone."""
+    make_report(tmp_path)
+    md = (tmp_path / "reports/README.md").read_text()
+    assert "| emd | 0.0500 | 0.0100 ± 0.0030 |" in md
+    assert "| emd | 0.1300 | 0.0200 |" in md                       # toy1d: no floor_std
+    assert "| 0.050 ± 0.000 (0.010) |" in md                         # a leaderboard cell: the floor alone
 
 
 def test_markdown_renders_names_as_text(tmp_path):

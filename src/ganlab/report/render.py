@@ -243,8 +243,9 @@ def build_context(params, reports_dir: Path) -> dict:
         if m:
             for k in m.get("headline", []) + sorted(k for k in m if k.startswith(("train_", "notebook_"))):
                 if k in m and m[k] is not None:
-                    floor = m.get(f"{k}_floor")
-                    table.append((k, pm(m, k, 4), fmt(floor, 4) if floor is not None else "", m.get("units", {}).get(k, "")))
+                    floor, spread = m.get(f"{k}_floor"), m.get(f"{k}_floor_std")
+                    floor_text = "" if floor is None else fmt(floor, 4) + ("" if spread is None else f" ± {fmt(spread, 4)}")
+                    table.append((k, pm(m, k, 4), floor_text, m.get("units", {}).get(k, "")))
         sections.append({"name": name, "cfg": params.runs[name], "m": m, "table": table,
                          "figures": [f"runs/{name}/figures/{f}" for f in figs],
                          "study_figures": [f"runs/{name}/study/{f}" for f in studies.get(name, {}).get("figures", [])]})
