@@ -304,7 +304,7 @@ def test_coverage_over_training_per_step_and_seed():
 def test_noise_floor_is_the_mean_over_independent_real_draws(workers):
     """A point run's floors: every floor metric scored on each real-vs-real draw, averaged, with
     the draws' std beside it; checked against POT's exact EMD (not our wrapper) per draw. One draw,
-    not in a list, gives the floor with no std (the image kinds)."""
+    not in a list (as a plugin kind may give), gives the floor with no std."""
     import ot
     from types import SimpleNamespace
 
