@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import run_stage
+from conftest import ROOT, run_stage
 from ganlab import config, io
 from ganlab.evaluation.run import evaluate_run
 from ganlab.training.loop import Trainer, snapshot_steps
@@ -66,6 +66,14 @@ def test_train_writes_contract_and_evaluates(project):
     assert m["emd_std"] == pytest.approx(np.std(m["per_seed"]["emd"], ddof=1))
     assert 0 <= m["modes_captured"] <= 8 and m["emd"] > m["emd_floor"]   # an untrained-ish GAN is worse than real data
     assert m["emd_floor_std"] > 0 and m["within_mode_spread_floor_std"] > 0   # the floors: means over real draws
+    # scripts/floor_spread.py draws the same real samples: its first 8 give evaluate@'s floor and spread
+    out = run_stage(project, str(ROOT / "scripts/floor_spread.py"), "ring8", "--draws", "8").stdout
+    row = next(line.split() for line in out.splitlines() if line.startswith("emd "))
+    assert float(row[1]) == pytest.approx(m["emd_floor"], abs=1e-4) and float(row[2]) == pytest.approx(m["emd_floor_std"], abs=1e-4)
+    for args, msg in ((("ring8", "--draws", "1"), "--draws must be at least 2, got 1"),
+                      (("nope",), "no prepared dataset at data/nope: run `dvc repro prepare@nope` first")):
+        bad = run_stage(project, str(ROOT / "scripts/floor_spread.py"), *args, check=False)
+        assert bad.returncode == 2 and msg in bad.stderr, bad.stderr
     assert {p.name for p in (project / "reports/runs/gan-ring/figures").iterdir()} == {"samples.png", "curves.png"}
 
 

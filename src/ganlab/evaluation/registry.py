@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # Independent real samples per noise floor, each scored against the same real test set as the
-# generated samples, and averaged. One draw is noisy: between grid25's 2,500 test points and 40
-# independent 2,500-point training subsets EMD is 0.183 ± 0.031 (min 0.125, the single draw the
-# evaluation used until 2026-12-03); on glyphs FD over 8 draws is 1.66 ± 0.66 (1.05 to 3.08).
+# generated samples, and averaged. One draw is noisy (scripts/floor_spread.py): between grid25's
+# 2,500 test points and 40 independent 2,500-point training subsets EMD is 0.190 ± 0.037 (0.122 to
+# 0.298; the first draw, 0.125, was the evaluation's floor until 2026-12-03); on glyphs FD over 8
+# draws is 1.91 ± 0.56 (1.24 to 2.89).
 FLOOR_DRAWS = 8
 
 

@@ -70,7 +70,7 @@ def score_all(kind: str, batch, ev) -> dict:
 
     `batch.floor` is one real-vs-real sample or a list of independent ones: the floor is then the
     mean over them and "floor_std" their std (a single draw of, e.g., EMD between two 2,500-point
-    samples of grid25 varies by about 17 %: docs/metrics.md)."""
+    samples of grid25 varies by about 20 %: docs/metrics.md)."""
     metrics = registry.metrics_of(kind)
     keep = sorted(batch.seeds)
     floor_samples = batch.floor if isinstance(batch.floor, list) else [batch.floor]
