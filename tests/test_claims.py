@@ -314,3 +314,17 @@ def test_every_verdict_has_its_value_in_the_summary():
     from ganlab.report.render import SUMMARY_VALUE
     assert set(SUMMARY_VALUE) == set(STATUSES) - {"n/a", "error"}
     assert len(set(SUMMARY_VALUE.values())) == len(SUMMARY_VALUE) and None not in SUMMARY_VALUE.values()
+
+
+def test_published_settings_match_the_profile_that_trains_them():
+    """PUBLISHED (the claim's copy of PacGAN's setting) finds exactly the vanilla runs of
+    profiles/published.yaml over the default params: not the packed ones, not the default runs."""
+    from pathlib import Path
+
+    from ganlab import config
+    from ganlab.report.claims.points import PUBLISHED
+    root = Path(__file__).resolve().parents[1]
+    p = validate(config.overlay(config.read_yaml(root / "params.yaml"), config.read_yaml(root / "profiles/published.yaml")))
+    c = Context(runs={n: {} for n in p.runs}, configs=p.runs, datasets=p.datasets)
+    assert c.find("gan", "grid", **PUBLISHED) == ["gan_pub-grid"]
+    assert c.find("gan", "ring", **PUBLISHED) == ["gan_pub-ring"]
