@@ -160,6 +160,8 @@ class RunConfig:
     checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
     snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
+    ema_kimg: float = param(0.0, "the generator's weights averaged over training (Yazici et al. 2019; StyleGAN2-ADA's and R3GAN's G_ema): half-life of the exponential moving average in thousands of batch_size samples; snapshots, the saved model and every evaluation use the average (0 = off, the trained weights; StyleGAN2-ADA: 10)", ge=0)
+    ema_rampup: float = param(0.05, "ema_kimg: the half-life is at most this fraction of the samples seen so far, so that the average forgets the random start (StyleGAN2-ADA: 0.05; 0 = no ramp-up)", ge=0, le=1)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
     processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1)
     precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with bf16 matrix units only for some families (docs/timing.md)")

@@ -85,6 +85,9 @@ class Translation(Family):
     def g_params(self) -> list[nn.Parameter]:
         return list(self.G.parameters())
 
+    def generator_params(self) -> list[nn.Parameter]:
+        return self.g_params()
+
     def d_params(self) -> list[nn.Parameter]:
         return list(self.D.parameters())
 

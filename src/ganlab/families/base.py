@@ -130,7 +130,7 @@ class Family(nn.Module):
     z_dim = n_cat = n_cont = 0
     latent_spaces: tuple[str, ...] = ()
     style_mixing = False
-    variant_options: tuple[str, ...] = ()
+    variant_options: tuple[str, ...] = ("ema_kimg",)
     final_units: dict[str, str] = {}
 
     @classmethod
@@ -174,6 +174,10 @@ class Family(nn.Module):
         raise NotImplementedError
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def generator_params(self) -> list[nn.Parameter]:
+        """The parameters that make the samples (option ema_kimg averages them over training)."""
         raise NotImplementedError
 
     def train_step(self, real: RealFn, rng: SeedRNG) -> dict[str, torch.Tensor]:
@@ -251,7 +255,7 @@ class AdversarialConfig(RunConfig):
 class Adversarial(Family):
     Config = AdversarialConfig
     latent_spaces = ("z",)
-    variant_options = ("minibatch", "pack")
+    variant_options = ("minibatch", "pack", "ema_kimg")
     packable = True         # D may judge packed samples (False where D sees labels or feeds a Q head)
     kinds: tuple[str, ...] = ("points", "images")   # data kinds the family trains on
     needs_labels = False    # trains on class labels (cGAN, ACGAN)
@@ -338,6 +342,9 @@ class Adversarial(Family):
 
     def optimizers(self):
         return {"g": self.opt_g, "d": self.opt_d}
+
+    def generator_params(self):
+        return list(self.G.parameters())
 
     # Built lazily: constructing a torch optimiser imports torch._dynamo (about 1.2 s), which
     # evaluation, sampling and studies do not need.

@@ -37,7 +37,7 @@ GAN_ONLY = {"loss": "non_saturating", "r1_gamma": 0.0, "r2_gamma": 0.0, "feature
 
 class GAN(Adversarial):
     name = "gan"
-    variant_options = ("loss", "minibatch", "pack", "r1_gamma", "r2_gamma", "d_act", "feature_matching", "real_label")
+    variant_options = ("loss", "minibatch", "pack", "r1_gamma", "r2_gamma", "d_act", "feature_matching", "real_label", "ema_kimg")
     Config = GANConfig
     kinds = ("points",)        # on images this update step is `dcgan`
     @classmethod

@@ -80,7 +80,7 @@ class ProGAN(Adversarial):
     packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "progan"
     Config = ProGANConfig
-    variant_options = ("grow",)
+    variant_options = ("grow", "ema_kimg")
     kinds = ("images",)
 
     @classmethod

@@ -87,6 +87,9 @@ class Toy1d(Family):
     def optimizers(self):
         return {"g": self.opt_g, "d": self.opt_d}
 
+    def generator_params(self):
+        return [self.theta]
+
     def latent(self, n, rng):
         return rng.randn(n, 1)
 

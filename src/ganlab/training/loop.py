@@ -8,8 +8,9 @@ the Family interface (ganlab.families.base), so it has no branch per family.
 Determinism: training draws come from one torch.Generator per seed (ganlab.nn.seeded.SeedRNG)
 and nothing else; logging, snapshots and Wasserstein estimates use their own fixed latents and
 real subsets, so they never shift the training stream. A checkpoint stores weights, optimiser
-states, generator states, the partial log accumulators and the step, so a run killed at any
-point and rerun ends with exactly the numbers of an uninterrupted run on CPU. The checkpoint
+states, the generator's average (ema_kimg), generator states, the partial log accumulators and
+the step, so a run killed at any point and rerun ends with exactly the numbers of an
+uninterrupted run on CPU. The checkpoint
 folder carries a checksum (ganlab.io); a checkpoint that fails it, or was made for other params,
 is ignored with a message and the run starts over from step 0, ending where an uninterrupted
 run ends.
@@ -19,6 +20,7 @@ No host synchronisation per step: per-step outputs are summed on the device and 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -38,7 +40,7 @@ from ganlab.config import resolve_device
 from ganlab.families import get_family
 from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
-from ganlab.training import speed
+from ganlab.training import ema, speed
 
 CKPT_NAME = "ckpt.pt"
 N_FIXED = 1000        # samples per seed in snapshots and in-loop Wasserstein estimates
@@ -143,6 +145,13 @@ class Trainer:
         grid = display_grid(self.meta)
         self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
         self.hash = config_hash(cfg)
+        # ema_kimg: the generator's weights averaged over training (ganlab.training.ema), None when off
+        self.ema = (ema.Average(self.model.generator_params(), cfg.batch_size, cfg.ema_kimg, cfg.ema_rampup)
+                    if cfg.ema_kimg > 0 else None)
+
+    def averaged(self):
+        """The block sees the averaged generator (ema_kimg), or the trained one when off."""
+        return self.ema.swapped() if self.ema is not None else contextlib.nullcontext()
 
     def set_lr(self, step: int) -> None:
         """Linear decay to lr_end x start over training; a function of the step only, so a
@@ -157,7 +166,8 @@ class Trainer:
     @torch.no_grad()
     def snapshot(self) -> dict[str, np.ndarray]:
         self.model.eval()
-        out = {"samples": self.model.generate(self.z_fixed[:, :self.n_keep]).float().cpu().numpy()}
+        with self.averaged():
+            out = {"samples": self.model.generate(self.z_fixed[:, :self.n_keep]).float().cpu().numpy()}
         if self.grid.shape[1]:
             out["d_grid"] = self.model.d_display(self.grid).float().cpu().numpy()
         self.model.train()
@@ -165,7 +175,8 @@ class Trainer:
 
     @torch.no_grad()
     def w_now(self) -> list[float]:
-        fake = self.model.generate(self.z_fixed).float().cpu().numpy()
+        with self.averaged():
+            fake = self.model.generate(self.z_fixed).float().cpu().numpy()
         return [w_estimate(f, self.real_fixed, seed=i) if np.isfinite(f).all() else float("nan")
                 for i, f in enumerate(fake)]
 
@@ -181,6 +192,7 @@ class Trainer:
             with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
                 torch.save({"hash": self.hash, "world": self.world, "model": self.model.state_dict(),
                             "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
+                            "ema": None if self.ema is None else self.ema.state(),
                             "ranks": ranks, **state}, tmp / CKPT_NAME)
         distributed.barrier()
 
@@ -199,6 +211,8 @@ class Trainer:
         self.model.load_state_dict(ck["model"])
         for k, o in self.model.optimizers().items():
             o.load_state_dict(ck["optim"][k])
+        if self.ema is not None:
+            self.ema.load(ck["ema"])
         mine = ck["ranks"][self.rank]
         self.rng.set_state(mine["rng"])
         torch.set_rng_state(mine["torch_rng"])
@@ -267,6 +281,8 @@ class Trainer:
             self.set_lr(step)
             with speed.autocast(cfg, self.device):
                 out = self.model.train_step(self.batches, self.rng)
+            if self.ema is not None:
+                self.ema.update(step + 1)
             for k, v in out.items():
                 acc[k] = acc[k] + v if k in acc else v.clone()
             n_acc += 1
@@ -327,11 +343,12 @@ class Trainer:
     def _write_outputs(self, history: list[dict], snaps: dict[int, dict], status: dict) -> None:
         steps = sorted(snaps)
         with io.atomic_dir(self.model_dir, checksums=True) as tmp:
-            torch.save(self.model.state_dict(), tmp / "weights.pt")
+            with self.averaged():     # ema_kimg: the saved generator (and its final numbers) is the average
+                torch.save(self.model.state_dict(), tmp / "weights.pt")
+                io.write_json(tmp / "final.json", self.model.final_metrics())
             io.write_json(tmp / "config.json", {"family": self.cfg.family, "config": dataclasses.asdict(self.cfg),
                                                 "meta": {k: v for k, v in self.meta.items() if k != "recipe"}})
             io.write_json(tmp / "history.json", history)
-            io.write_json(tmp / "final.json", self.model.final_metrics())
             arrays = {"steps": np.array(steps), "samples": np.stack([snaps[s]["samples"] for s in steps]),
                       "real": self.real_fixed[:self.n_keep]}
             if "d_grid" in snaps[steps[0]]:
