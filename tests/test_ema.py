@@ -81,7 +81,7 @@ def test_saved_generator_is_the_average_of_the_training_trajectory(project, tiny
         moved = max(moved, (saved[f"G.{n}"] - G[n].detach()).abs().max().item())
     for n, p in plain.model.D.named_parameters():   # D is saved as trained, as in the run without
         torch.testing.assert_close(saved[f"D.{n}"], p.detach(), rtol=0, atol=0)
-    assert moved > 1e-3            # the average is not the last weights (measured: ~0.03)
+    assert moved > 1e-3            # the average is not the last weights (measured: 0.012)
     # what evaluation loads is the averaged generator, and its snapshots came from it
     with np.load(project / "models/gan_ema-ring/snapshots.npz") as z:
         final = z["samples"][-1]
