@@ -13,38 +13,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 
 def draws(dataset: str, n_draws: int, data_root: Path, classifier_root: Path, ev) -> tuple[int, dict[str, list[float]]]:
     """(samples per draw, {metric key: [value per draw]}) of the dataset's floor metrics; draw i is
-    the i-th subset drawn from one np.random.default_rng(ev.seed), as evaluate@ draws its floors."""
-    import torch
-
+    the i-th subset of the evaluation's own floor draws (real_and_floors of ganlab.evaluation.points
+    and .images), so the first FLOOR_DRAWS are evaluate@'s."""
     from ganlab import data as datasets
-    from ganlab.evaluation import registry
+    from ganlab.evaluation import images, points, registry
     from ganlab.evaluation.run import score
 
     arrays, meta = datasets.load(data_root / dataset)
-    kind, n = meta["kind"], ev.n_samples
-    if kind not in ("points", "images"):
-        raise SystemExit(f"{dataset}: kind {kind!r}; this script measures the floors of 'points' and 'images' datasets")
-    rng, train = np.random.default_rng(ev.seed), arrays["train"]
+    kind = meta["kind"]
     if kind == "points":
-        real = arrays["test"][:n]
-        n = len(real)
-        samples = [SimpleNamespace(fake=train[rng.choice(len(train), len(real), replace=False)], real=real, meta=meta)
-                   for _ in range(n_draws)]
+        real, samples = points.real_and_floors(arrays, meta, ev, draws=n_draws)
+    elif kind == "images":
+        real, samples = images.real_and_floors(images.load_classifier(classifier_root / dataset, dataset), arrays, ev, draws=n_draws)
     else:
-        from ganlab.evaluation.images import load_classifier
-        clf = load_classifier(classifier_root / dataset, dataset)
-        n = min(n, len(arrays["test"]))
-        embed = lambda x: clf.embed(datasets.to_model(torch.from_numpy(x)))[0].numpy()  # noqa: E731
-        f_real = embed(arrays["test"][:n])
-        samples = [SimpleNamespace(features=embed(train[rng.choice(len(train), n, replace=False)]), f_real=f_real)
-                   for _ in range(n_draws)]
+        raise SystemExit(f"{dataset}: kind {kind!r}; this script measures the floors of 'points' and 'images' datasets")
+    n = len(real)
     metrics = registry.metrics_of(kind)
     out: dict[str, list[float]] = {}
     for s in samples:

@@ -129,17 +129,23 @@ def load_classifier(classifier_dir, dataset: str, sub: str = ""):
     return load(path)
 
 
+def real_and_floors(clf, arrays: dict, ev, draws: int = FLOOR_DRAWS) -> tuple[np.ndarray, list[SimpleNamespace]]:
+    """The classifier's features of the real test images every sample is scored against, and of the
+    floors' `draws` independent sets of as many training images (scripts/floor_spread.py draws more)."""
+    n, rng, train = min(ev.n_samples, len(arrays["test"])), np.random.default_rng(ev.seed), arrays["train"]
+    embed = lambda x: clf.embed(datasets.to_model(torch.from_numpy(x)))[0].numpy()  # noqa: E731
+    f_real = embed(arrays["test"][:n])
+    return f_real, [SimpleNamespace(f_real=f_real, features=embed(train[rng.choice(len(train), n, replace=False)]))
+                    for _ in range(draws)]
+
+
 def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> SimpleNamespace:
     clf = load_classifier(classifier_dir, cfg.dataset)
     n_classes = int(meta["classes"])
     per_channel = bool(meta.get("per_channel_labels"))
     test, test_labels = arrays["test"], arrays["test_labels"]
     n_feat = min(ev.n_samples, len(test))
-    rng = np.random.default_rng(ev.seed)
-    real = datasets.to_model(torch.from_numpy(test[:n_feat]))
-    f_real = clf.embed(real)[0].numpy()
-    floors = [SimpleNamespace(f_real=f_real, features=clf.embed(datasets.to_model(torch.from_numpy(
-        arrays["train"][rng.choice(len(arrays["train"]), n_feat, replace=False)])))[0].numpy()) for _ in range(FLOOR_DRAWS)]
+    f_real, floors = real_and_floors(clf, arrays, ev)
 
     n_gen = max(ev.n_samples, ev.stacked_samples if per_channel else 0)
     z = model.latent(n_gen, SeedRNG(cfg.seeds, offset=ev.seed))

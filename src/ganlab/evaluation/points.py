@@ -77,15 +77,20 @@ def discriminator(s, ev) -> dict[str, float]:
     return out
 
 
+def real_and_floors(arrays: dict, meta: dict, ev, draws: int = FLOOR_DRAWS) -> tuple[np.ndarray, list[SimpleNamespace]]:
+    """The real test points every sample is scored against, and the floors' `draws` independent
+    training subsets of as many points (scripts/floor_spread.py draws more from the same stream)."""
+    n, rng, test = ev.n_samples, np.random.default_rng(ev.seed), arrays["test"]
+    real = test[:n] if len(test) >= n else test[rng.choice(len(test), n)]
+    floors = [SimpleNamespace(fake=arrays["train"][rng.choice(len(arrays["train"]), size=len(real), replace=False)],
+                              real=real, meta=meta) for _ in range(draws)]
+    return real, floors
+
+
 def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> SimpleNamespace:
     """Generated samples per seed, the floors' independent real samples, and what the report states."""
     n = ev.n_samples
-    rng = np.random.default_rng(ev.seed)
-    test = arrays["test"]
-    real = test[:n] if len(test) >= n else test[rng.choice(len(test), n)]
-    # the floors: FLOOR_DRAWS independent training subsets against the same real test points
-    floors = [SimpleNamespace(fake=arrays["train"][rng.choice(len(arrays["train"]), size=len(real), replace=False)],
-                              real=real, meta=meta) for _ in range(FLOOR_DRAWS)]
+    real, floors = real_and_floors(arrays, meta, ev)
     with torch.no_grad():
         fake = model.generate(model.latent(n, SeedRNG(cfg.seeds, offset=ev.seed))).float().numpy()
         d_real = model.d_display(torch.from_numpy(real).expand(model.n_seeds, -1, -1)).numpy()
