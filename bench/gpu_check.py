@@ -38,7 +38,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -125,7 +124,7 @@ def scratch_project(tmp: Path, profile: bool, smoke: bool, runs: list[str]) -> d
             if raw["datasets"][ds].get("recipe") == "glyphs":
                 raw["datasets"][ds] = {**raw["datasets"][ds], "n_train": 400, "n_test": 200}
     config.validate(raw)
-    (tmp / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    (tmp / "params.yaml").write_text(config.dump_yaml(raw))
     return raw
 
 

@@ -9,8 +9,6 @@ atomically. Comments of params.yaml are not kept; `git checkout params.yaml` res
 import argparse
 from pathlib import Path
 
-import yaml
-
 from ganlab import config, io
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -21,8 +19,8 @@ args = ap.parse_args()
 try:
     merged = config.overlay(config.read_yaml(args.params), config.read_yaml(args.profile))
     config.validate(merged, f"{args.params} + {args.profile}")
-except (config.ConfigError, OSError, yaml.YAMLError) as err:
+except (config.ConfigError, OSError) as err:
     config.fail(str(err))
 out = Path(args.out or args.params)
-io.write_text(out, yaml.safe_dump(merged, sort_keys=False))
+io.write_text(out, config.dump_yaml(merged))     # YAML 1.2, as read back by ganlab and dvc
 print(f"wrote {out}: {args.params} with {args.profile} over it")

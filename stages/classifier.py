@@ -13,7 +13,7 @@ from pathlib import Path
 from ganlab import config, io
 from ganlab.data import get_recipe
 
-params, name, cfg = config.stage_start(__doc__, "datasets")
+params, name, cfg = config.stage_start(__doc__, "datasets", frozen=("device", "classifier"))
 model_dir = Path("models/classifiers") / name
 report = Path("reports/classifiers") / name / "metrics.json"
 io.clean_stale(model_dir, report)
@@ -35,3 +35,4 @@ else:
     r2 = ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("r2_") and v is not None)
     print(f"[{name}] test accuracy {100 * m['test_accuracy']:.2f} %{', R² ' + r2 if r2 else ''}, "
           f"{m['n_train']} training images, {m['seconds']:.1f} s")
+config.params_unchanged()   # dvc must not record params this stage did not run with

@@ -13,7 +13,7 @@ from ganlab.data import get_recipe
 from ganlab.families import get_family
 from ganlab.studies import applicable
 
-params, run, cfg = config.stage_start(__doc__, "runs")
+params, run, cfg = config.stage_start(__doc__, "runs", frozen=("study", "evaluation"))
 ds = params.datasets[cfg.dataset]
 studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
 out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
@@ -36,3 +36,4 @@ else:
     io.write_json(summary_file, s)
     print(f"[{run}] {', '.join(studies)} in {res['seconds']:.1f} s: " +
           ", ".join(f"{k} {v:.3g}" for k, v in s.items() if isinstance(v, float)))
+config.params_unchanged()   # dvc must not record params this stage did not run with

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ganlab import config, distributed, io
 
-params, run, cfg = config.stage_start(__doc__, "runs")
+params, run, cfg = config.stage_start(__doc__, "runs", frozen=("device", "runs.{name}"))
 if cfg.processes > 1 and not distributed.launched():
     from torch.distributed.run import main as torchrun  # noqa: E402  (torch: only after params are valid)
     # One torchrun per call; a failing rank ends the job with its rank and error (ChildFailedError).
@@ -28,7 +28,7 @@ from ganlab.training.loop import Trainer  # noqa: E402  (torch: only after param
 
 trainer = Trainer(run, cfg, data_dir=Path("data") / cfg.dataset, model_dir=model_dir, live_dir=live_dir,
                   ckpt_dir=ckpt_dir, device=params.device)
-status = trainer.fit()
+status = trainer.fit(before_write=config.params_unchanged)   # nothing written if params changed meanwhile
 if trainer.main:
     io.write_json(Path("reports/runs") / run / "train_time.json",
                   {"seconds": status["seconds"], "device": status["device"], "processes": status["processes"],

@@ -192,11 +192,23 @@ def test_uncovered_import_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(stages()))
-def test_templated_arguments_are_quoted(name):
-    """Every ${...} in a command sits inside single quotes (defence in depth: names are also
-    validated against one pattern before any work)."""
+def test_commands_hold_no_template(name):
+    """No ${...} in any command: a stage reads its entry from dvc's DVC_STAGE, so no name from
+    params.yaml reaches a shell, quoted or not (a name holding a quote once broke out of '${key}'
+    when `dvc repro -s` skipped check; tests/test_params_guard.py runs that case)."""
     cmd = stages()[name]["cmd"]
-    bare = re.sub(r"'[^']*'", "", cmd)
-    assert "${" not in bare, f"stage {name}: unquoted template in {cmd!r}"
-    for quoted in re.findall(r"'[^']*'", cmd):
-        assert "${" not in quoted or re.fullmatch(r"'\$\{[\w.]+\}'", quoted), f"stage {name}: {quoted} mixes a template with other text"
+    assert "${" not in cmd and "'" not in cmd and '"' not in cmd, f"stage {name}: {cmd!r}"
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_stage_freezes_exactly_its_dvc_params(name):
+    """Each stage script's stage_start(frozen=...) lists the params keys dvc.yaml gives the stage:
+    the keys whose change mid-run the stage refuses are the ones dvc records in dvc.lock."""
+    script = SCRIPT.findall(stages()[name]["cmd"])[0]
+    text = (ROOT / script).read_text()
+    m = re.search(r"stage_start\(__doc__, [^,]+(?:, frozen=(\([^)]*\)))?\)", text)
+    assert m, f"{script}: no stage_start call"
+    frozen = [k.replace("{name}", "${key}") for k in (eval(m.group(1)) if m.group(1) else ())]
+    assert frozen == stages()[name].get("params", []), f"{script}: frozen {frozen} vs dvc.yaml {stages()[name].get('params')}"
+    if frozen:
+        assert "params_unchanged" in text, f"{script} never checks its params again"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 import sys
 import types
@@ -26,8 +27,6 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-import yaml
 
 
 class ConfigError(ValueError):
@@ -37,54 +36,136 @@ class ConfigError(ValueError):
 NAME_RULE = "[A-Za-z0-9][A-Za-z0-9_-]* (letters, digits, '_' and '-', starting with a letter or digit; at most 64)"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 SEED_MAX = 2**31 - 1   # seeds are offset by a few million for separate streams; any integer API takes this
+MAX_SEEDS = 64         # seeds of one run: each is a copy of both networks, trained in one batched model
+# Names the output layout already uses: a run named `classifiers` would be models/classifiers/,
+# the folder of every image dataset's evaluation classifier. Windows' device names cannot be
+# folders there. Names are also compared without case: on macOS and Windows `GAN-ring` and
+# `gan-ring` are one folder.
+RESERVED = {"runs": {"classifiers": "models/classifiers/ holds every image dataset's evaluation classifier"}}
+DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
 def check_name(name: Any, path: str) -> str:
     """A dataset or run name: one documented pattern, so it is safe as a path, a dvc stage name
     and a shell argument."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ConfigError(f"{path}: bad name {name!r}; names must match {NAME_RULE}")
+        raise ConfigError(f"{path}: bad name {show(name)}; names must match {NAME_RULE}")
     return name
 
 
-class StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with duplicate keys rejected and YAML 1.2 floats (`4e-3`)."""
+# ---------------------------------------------------------------------------- reading YAML
 
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice in one mapping "
-                                  f"(first on line {seen[key]}); each key may appear once")
-            if isinstance(key, (str, int, float, bool)):
-                seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+MAX_VALUES = 100_000    # mappings, lists and scalars of one file, YAML aliases expanded (params.yaml: ~3,000)
+MAX_DEPTH = 32          # nesting levels (params.yaml: 5)
 
 
-# YAML 1.1 (PyYAML) needs a dot in a float: `4e-3` would be the string '4e-3'. YAML 1.2 (and dvc,
-# which reads params with ruamel) reads it as a number; so do we.
-StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-                    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-                    |[-+]?\.(?:inf|Inf|INF)
-                    |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."))
+def _yaml():
+    """dvc's own reader (dvc.utils.serialize.parse_yaml): ruamel.yaml's safe loader, YAML 1.2. ganlab
+    reads every params file with it, so each value means one thing to both: `0200` is 200 and
+    `3:20` a string for ganlab as for dvc.lock (PyYAML's YAML 1.1 made them 128 and 200)."""
+    from ruamel.yaml import YAML
+    return YAML(typ="safe")
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Read a params or profile file strictly (StrictLoader); problems are ConfigErrors."""
+    """Read a params or profile file as dvc does (UTF-8, YAML 1.2), then check_tree; every problem
+    is a ConfigError naming the file (and the line or key path)."""
+    from ruamel.yaml import YAMLError
+    from ruamel.yaml.constructor import DuplicateKeyError
+
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file; expected a YAML params file")
+    raw = path.read_bytes()
     try:
-        return yaml.load(path.read_text(), Loader=StrictLoader)
-    except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: byte {raw[err.start]:#04x} is not UTF-8; "
+                          f"params files are UTF-8 text (as dvc reads them)") from None
+    try:
+        data = _yaml().load(text)
+    except DuplicateKeyError:
+        raise ConfigError(f"{path}: {_duplicate_key(text)}") from None
+    except YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings") from None
+    check_tree(data, str(path))
+    return data
+
+
+def dump_yaml(data: Any) -> str:
+    """Text that read_yaml (and dvc) read back as `data`: written by the same YAML 1.2 library."""
+    import io as _io
+    y = _yaml()
+    y.default_flow_style = False
+    y.sort_base_mapping_type_on_output = False
+    out = _io.StringIO()
+    y.dump(data, out)
+    return out.getvalue()
+
+
+def _duplicate_key(text: str) -> str:
+    """The first key given twice in one mapping, with both lines (ruamel's message names the
+    mapping's start, not the first occurrence)."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+    todo = [_yaml().compose(text)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, MappingNode):
+            seen: dict = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    return (f"line {line}: key {key.value!r} is given twice in one mapping (first on line "
+                            f"{seen[key.value]}); each key may appear once")
+                seen[key.value] = line
+                todo.append(value)
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
+    return "a key is given twice in one mapping; each key may appear once"
+
+
+def check_tree(data: Any, source: str) -> None:
+    """What validation may walk safely: every mapping key a string (`1:` or `~:` as a key is an
+    error, not an int or None that sorts against strings), at most MAX_DEPTH levels, and at most
+    MAX_VALUES values once YAML aliases are expanded (a "billion laughs" file stops here, in
+    microseconds, instead of in validation's walk)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, where: str, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in sizes:                          # an alias of a node already counted
+            return sizes[id(node)]
+        if depth >= MAX_DEPTH:
+            raise ConfigError(f"{where or source}: nested more than {MAX_DEPTH} levels deep; "
+                              f"params are a few levels of mappings")
+        total = 1
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(node, dict) and not isinstance(key, str):
+                raise ConfigError(f"{where + ': ' if where else ''}key {key!r} is {type(key).__name__}, not a string; "
+                                  f"names and settings are strings (quote it: '{key}')")
+            total += size(value, f"{where}.{key}" if isinstance(node, dict) and where else
+                          (str(key) if isinstance(node, dict) else f"{where}[{key}]"), depth + 1)
+            if total > MAX_VALUES:
+                raise ConfigError(f"{source}: more than {MAX_VALUES:,} values once YAML aliases are expanded "
+                                  f"(at {where or 'the top'}); a params file holds a few thousand")
+        sizes[id(node)] = total
+        return total
+
+    size(data, "", 0)
+
+
+def show(value: Any) -> str:
+    """repr(value), cut to about 80 characters: error messages stay one short line."""
+    import reprlib
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel, r.maxlong = 70, 70, 8, 8, 3, 40
+    return r.repr(value)
 
 
 def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
@@ -101,21 +182,21 @@ def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
 @dataclass
 class EvalConfig:
     """How every run is evaluated."""
-    n_samples: int = param(2500, "generated (and real) samples scored per seed (VEEGAN/PacGAN use 2,500)", ge=100)
+    n_samples: int = param(2500, "generated (and real) samples scored per seed (VEEGAN/PacGAN use 2,500)", ge=100, le=20_000)
     n_sigma: float = param(3.0, "a sample is high quality within n_sigma standard deviations of its nearest mode", gt=0)
     hist_bins: int = param(16, "bins per axis for the linear-program Wasserstein distance on histograms", ge=2, le=64)
-    sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1)
+    sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1, le=10_000)
     seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0, le=SEED_MAX)
     prdc_k: int = param(5, "image runs: nearest neighbours k of precision, recall, density and coverage (Naeem et al. 2020 use 5)", ge=1)
-    stacked_samples: int = param(26000, "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)", ge=100)
+    stacked_samples: int = param(26000, "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)", ge=100, le=200_000)
 
 
 @dataclass
 class ClassifierConfig:
     """The evaluation classifier trained per image dataset (classifier@<dataset>, ganlab.classifier)."""
-    epochs: int = param(3, "passes over the training split (stacked: over its 3 x N channel images)", ge=1)
-    min_steps: int = param(300, "at least this many Adam steps, so that small sets (digits: 1,500 images) get more passes", ge=0)
-    batch_size: int = param(128, "images per Adam step", ge=2)
+    epochs: int = param(3, "passes over the training split (stacked: over its 3 x N channel images)", ge=1, le=1000)
+    min_steps: int = param(300, "at least this many Adam steps, so that small sets (digits: 1,500 images) get more passes", ge=0, le=10_000_000)
+    batch_size: int = param(128, "images per Adam step", ge=2, le=65_536)
     lr: float = param(0.003, "Adam learning rate at the start; it decays to 0 on a cosine", gt=0)
     width: int = param(16, "channels of the first conv layer; they double per 2x downsampling, up to 4 x width", ge=4, le=256)
     feature_dim: int = param(64, "features (penultimate layer, before its ReLU) that the image metrics use; x3 on stacked", ge=8, le=256)
@@ -123,28 +204,28 @@ class ClassifierConfig:
     factors: list[str] = param(["rotation", "thickness"], "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with them)")
     factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
     seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0, le=SEED_MAX)
-    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0, le=1024)
 
 
 @dataclass
 class StudyConfig:
     """The latent-space studies of every unconditional run (study@<run>, ganlab.studies)."""
-    n_samples: int = param(1000, "truncation: generated samples per threshold, scored against as many real test samples", ge=100)
+    n_samples: int = param(1000, "truncation: generated samples per threshold, scored against as many real test samples", ge=100, le=20_000)
     tau_uniform: list[float] = param([1.0, 0.75, 0.5, 0.25, 0.1], "truncation thresholds for U[-1, 1] latents (dcgan on images) as a fraction of the support's half-width: every |z_i| <= tau (1 = none)", gt=0, le=1)
     tau_normal: list[float] = param([4.0, 2.0, 1.0, 0.5, 0.25], "truncation thresholds for N(0, I) latents, absolute (in standard deviations): every |z_i| <= tau", gt=0)
     psi: list[float] = param([1.0, 0.75, 0.5, 0.25], "StyleGAN: truncation in w space, w = w_avg + psi (w - w_avg) (1 = none)", ge=0, le=1)
-    n_pairs: int = param(128, "interpolation: random latent pairs per space, for the path length and for class changes", ge=64)
-    n_steps: int = param(32, "interpolation: images along each path at which the classifier's class is read", ge=32)
+    n_pairs: int = param(128, "interpolation: random latent pairs per space, for the path length and for class changes", ge=64, le=10_000)
+    n_steps: int = param(32, "interpolation: images along each path at which the classifier's class is read", ge=32, le=1024)
     epsilon: float = param(1e-4, "path length: the step in t (Karras et al. 2019 use 1e-4)", gt=0, lt=0.1)
-    n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10)
+    n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10, le=100_000)
     crossover: int = param(0, "StyleGAN style mixing: styles before this layer are coarse (0 = half of them)", ge=0)
     seed: int = param(4321, "seed for the studies' latents", ge=0, le=SEED_MAX)
-    cpu_threads: int = param(1, "torch CPU threads (0 = torch's default, all cores); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0)
+    cpu_threads: int = param(1, "torch CPU threads (0 = torch's default, all cores); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0, le=1024)
 
     def check(self, path: str) -> None:
         for key in ("tau_uniform", "tau_normal", "psi"):
             if len(getattr(self, key)) < 2:
-                raise ConfigError(f"{path}.{key}: expected at least two values (a sweep), got {getattr(self, key)!r}")
+                raise ConfigError(f"{path}.{key}: expected at least two values (a sweep), got {show(getattr(self, key))}")
 
 
 @dataclass
@@ -154,16 +235,16 @@ class RunConfig:
     dataset: str = param(help="a dataset declared under `datasets`")
     seeds: list[int] = param([0], "seeds trained together as one batched model; metrics report mean and std", ge=0, le=SEED_MAX)
     steps: int = param(2000, "generator updates", ge=1)
-    batch_size: int = param(256, "samples per batch", ge=1)
+    batch_size: int = param(256, "samples per batch", ge=1, le=65_536)
     log_every: int = param(50, "steps between logged points (losses, D outputs, gradient norms)", ge=1)
     w_every: int = param(250, "steps between Wasserstein estimates during training", ge=1)
     checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
-    snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1)
+    snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1, le=1000)
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
     ema_kimg: float = param(0.0, "the generator's weights averaged over training (Yazici et al. 2019; StyleGAN2-ADA's and R3GAN's G_ema): half-life of the exponential moving average in thousands of batch_size samples; snapshots, the saved model and every evaluation use the average (0 = off, the trained weights; StyleGAN2-ADA: 10)", ge=0)
     ema_rampup: float = param(0.05, "ema_kimg: the half-life is at most this fraction of the samples seen so far, so that the average forgets the random start (StyleGAN2-ADA: 0.05; 0 = no ramp-up)", ge=0, le=1)
-    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0)
-    processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0, le=1024)
+    processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1, le=1024)
     precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with bf16 matrix units only for some families (docs/timing.md)")
     compile: bool = param(False, "torch.compile every network for training (passes that a gradient penalty differentiates twice run eagerly); pays on GPUs after a compile of about a minute, rarely on CPU")
     tf32: bool = param(False, "CUDA only: fp32 matmuls and convolutions on TF32 tensor cores (ignored on CPU)")
@@ -187,10 +268,11 @@ def _type_name(tp: Any) -> str:
 
 def _check_value(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
-    bad = ConfigError(f"{path}: expected {_type_name(tp)}, got {value!r}")
+    def bad() -> ConfigError:   # built only when raised: the repr of a huge value costs
+        return ConfigError(f"{path}: expected {_type_name(tp)}, got {show(value)}")
     if origin is Literal:
         if value not in typing.get_args(tp):
-            raise bad
+            raise bad()
         return value
     if origin in (typing.Union, types.UnionType):
         for option in typing.get_args(tp):
@@ -198,28 +280,28 @@ def _check_value(tp: Any, value: Any, path: str) -> Any:
                 return _check_value(option, value, path)
             except ConfigError:
                 pass
-        raise bad
+        raise bad()
     if origin in (list, tuple):
         if not isinstance(value, list):
-            raise bad
+            raise bad()
         (inner,) = typing.get_args(tp)[:1]
         return [_check_value(inner, v, f"{path}[{i}]") for i, v in enumerate(value)]
     if tp is type(None):
         if value is not None:
-            raise bad
+            raise bad()
         return None
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad
+            raise bad()
         if not math.isfinite(value):
-            raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+            raise ConfigError(f"{path}: expected a finite number, got {show(value)}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise bad
+            raise bad()
         return value
     if not isinstance(value, tp):
-        raise bad
+        raise bad()
     return value
 
 
@@ -231,7 +313,7 @@ def _check_limits(meta: dict, value: Any, path: str) -> None:
         for key, ok, word in (("gt", lambda a, b: a > b, ">"), ("ge", lambda a, b: a >= b, ">="),
                               ("lt", lambda a, b: a < b, "<"), ("le", lambda a, b: a <= b, "<=")):
             if key in meta and not ok(v, meta[key]):
-                raise ConfigError(f"{path}: must be {word} {meta[key]}, got {v!r}")
+                raise ConfigError(f"{path}: must be {word} {meta[key]}, got {show(v)}")
 
 
 def build(cls: type, data: Any, path: str):
@@ -239,7 +321,7 @@ def build(cls: type, data: Any, path: str):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings, got {data!r}")
+        raise ConfigError(f"{path}: expected a mapping of settings, got {show(data)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
@@ -328,7 +410,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
             raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
         recipe = entry["recipe"]
         if recipe not in list_recipes():
-            raise ConfigError(f"{path}.recipe: unknown recipe {recipe!r}; allowed: {', '.join(list_recipes())}")
+            raise ConfigError(f"{path}.recipe: unknown recipe {show(recipe)}; allowed: {', '.join(list_recipes())}")
         datasets[name] = build(get_recipe(recipe).Config, entry, path)
 
     runs = {}
@@ -338,7 +420,7 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
             raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
         family = entry["family"]
         if family not in list_families():
-            raise ConfigError(f"{path}.family: unknown family {family!r}; allowed: {', '.join(list_families())}")
+            raise ConfigError(f"{path}.family: unknown family {show(family)}; allowed: {', '.join(list_families())}")
         cfg = build(get_family(family).Config, entry, path)
         if cfg.dataset not in datasets:
             raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
@@ -353,18 +435,33 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
             raise ConfigError(f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
                               f"(the batch is shared out equally); use a multiple of {cfg.processes}")
         if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
-            raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {cfg.seeds!r}")
+            raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
+        if len(cfg.seeds) > MAX_SEEDS:
+            raise ConfigError(f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
+                              f"got {len(cfg.seeds)}; split them over runs")
         runs[name] = cfg
     return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study)
 
 
 def _mapping(value: Any, path: str) -> dict:
+    """A `datasets` or `runs` section: every name fits NAME_RULE, none is reserved (RESERVED,
+    DEVICE_NAMES), no two differ only in case."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: expected a mapping of name -> settings, got {value!r}")
+        raise ConfigError(f"{path}: expected a mapping of name -> settings, got {show(value)}")
+    folded: dict[str, str] = {}
     for name in value:
         check_name(name, f"{path}.{name}" if isinstance(name, str) else path)
+        if name in RESERVED.get(path, {}):
+            raise ConfigError(f"{path}.{name}: the name {name!r} is reserved ({RESERVED[path][name]}); choose another")
+        if name.lower() in DEVICE_NAMES:
+            raise ConfigError(f"{path}.{name}: the name {name!r} is reserved (a device name on Windows, where it "
+                              f"cannot be a folder); choose another")
+        if name.lower() in folded:
+            raise ConfigError(f"{path}.{name}: differs from {path}.{folded[name.lower()]} only in case; on macOS and "
+                              f"Windows both would be one folder; names must differ in more than case")
+        folded[name.lower()] = name
     return value
 
 
@@ -373,13 +470,13 @@ def check_device(device: Any) -> str:
     for where there is none is a params error, not a traceback after work)."""
     if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or
                                            (device.startswith("cuda:") and device[5:].isdigit())):
-        raise ConfigError(f"device: expected {DEVICE_HELP}, got {device!r}")
+        raise ConfigError(f"device: expected {DEVICE_HELP}, got {show(device)}")
     if device.startswith("cuda"):
         import torch
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         index = int(device[5:]) if device.startswith("cuda:") else 0
         if index >= n:
-            raise ConfigError(f"device: {device!r} asked for, but this machine has "
+            raise ConfigError(f"device: {show(device)} asked for, but this machine has "
                               f"{'no CUDA device' if n == 0 else f'{n} CUDA device(s): cuda:0..cuda:{n - 1}'}; "
                               f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}")
     return device
@@ -421,25 +518,78 @@ def _file_error_hook(kind, err, tb) -> None:
         sys.__excepthook__(kind, err, tb)
 
 
-def stage_start(doc: str, section: str | None):
-    """The shared start of every stage script: parse `[<name>] [--params FILE]`, validate the
-    whole params file (exit 2 on a problem) and look the name up in `section`; from here on a
-    bad input file ends the stage with one line (_file_error_hook).
+_FROZEN: tuple[Path, str | None, dict[str, Any]] | None = None    # stage_start -> params_unchanged
+
+
+def _lookup(raw: Any, key: str, name: str | None) -> Any:
+    """raw["runs"]["gan-ring"] for key "runs.{name}" (names hold no dots); None where absent."""
+    node = raw
+    for part in key.format(name=name).split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _name_from_dvc(section: str) -> str:
+    """The entry a dvc stage runs for, from dvc's DVC_STAGE (`<stage>@<name>`): dvc.yaml's commands
+    carry no ${key}, so no name ever reaches a shell, whatever a params file holds."""
+    stage = Path(sys.argv[0]).stem
+    kind, at, name = os.environ.get("DVC_STAGE", "").rpartition(":")[2].partition("@")
+    if not at or kind != stage:
+        fail(f"{section}: which entry? give its name (python stages/{stage}.py <name>) or run the stage "
+             f"through dvc (`dvc repro {stage}@<name>`)")
+    return name
+
+
+def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
+    """The shared start of every stage script: parse `[<name>] [--params FILE]` (no name: dvc's
+    DVC_STAGE names it), validate the whole params file (exit 2 on a problem) and look the name
+    up in `section`; from here on a bad input file ends the stage with one line (_file_error_hook).
+    `frozen`: the params keys that dvc records for this stage (its `params:` in dvc.yaml, `{name}`
+    for the entry): params_unchanged() stops the stage if any of them changed while it ran.
     Returns (params, name, entry); name and entry are None when section is None."""
     import argparse
+    global _FROZEN
     sys.excepthook = _file_error_hook
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     if section:
-        ap.add_argument("name", help=f"a key of `{section}` in the params file")
+        ap.add_argument("name", nargs="?", help=f"a key of `{section}` in the params file (default: the one "
+                                                f"dvc's DVC_STAGE names)")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
-    params = load_or_exit(args.params)
+    try:
+        raw = read_yaml(args.params)
+        params = validate(raw, args.params)
+    except ConfigError as err:
+        fail(str(err))
+    name = (args.name if args.name is not None else _name_from_dvc(section)) if section else None
+    _FROZEN = (Path(args.params), name, {key: _lookup(raw, key, name) for key in frozen})
     if not section:
         return params, None, None
     entries = getattr(params, section)
-    if args.name not in entries:
-        fail(f"{section}.{args.name}: no such entry; {section}: {', '.join(entries) or 'none'}")
-    return params, args.name, entries[args.name]
+    if name not in entries:
+        fail(f"{section}.{name}: no such entry; {section}: {', '.join(entries) or 'none'}")
+    return params, name, entries[name]
+
+
+def params_unchanged() -> None:
+    """Exit 2 if a params key that dvc records for this stage (stage_start's `frozen`) changed since
+    the stage began: dvc reads params.yaml for dvc.lock only after the command ends, so a stage
+    that went on would let dvc record values it did not run with (and call the result up to date).
+    A stage that fails is not recorded; `dvc repro` then runs it again with the new values.
+    train@ calls this before it writes anything; the short stages after they write."""
+    if _FROZEN is None:
+        return
+    path, name, before = _FROZEN
+    where = os.environ.get("DVC_STAGE") or Path(sys.argv[0]).stem + (f"@{name}" if name else "")
+    try:
+        raw = read_yaml(path)
+    except ConfigError as err:
+        fail(f"{path} changed while {where} ran and is no longer valid ({err}); dvc records nothing of this run")
+    for key, value in before.items():
+        now = _lookup(raw, key, name)
+        if now != value:
+            fail(f"{key.format(name=name)} changed in {path} while {where} ran (it started with {show(value)}, "
+                 f"the file now says {show(now)}); dvc records nothing of this run: `dvc repro` runs it again")
 
 
 if __name__ == "__main__":  # python -m ganlab.config --markdown: the params reference (docs/params.md)

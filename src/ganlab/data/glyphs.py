@@ -28,8 +28,8 @@ FACTORS = ["class", "rotation", "thickness", "scale", "shift_x", "shift_y"]
 class GlyphsConfig:
     recipe: Literal["glyphs"] = param("glyphs", "digits rendered with Pillow's built-in font, random pose and stroke")
     image_size: int = param(32, "side of the square grayscale images, in pixels", ge=8, le=256)
-    n_train: int = param(20_000, "training images", ge=10)
-    n_test: int = param(2_000, "test images", ge=10)
+    n_train: int = param(20_000, "training images", ge=10, le=1_000_000)
+    n_test: int = param(2_000, "test images", ge=10, le=1_000_000)
     seed: int = param(0, "seed of the factors drawn for every image", ge=0)
     max_rotation: float = param(20.0, "rotation drawn uniformly in [-max_rotation, max_rotation] degrees", ge=0, le=180)
     thickness_levels: int = param(4, "stroke widths 0..levels-1 (at 64 px rendering), drawn uniformly", ge=1, le=8)

@@ -21,8 +21,8 @@ from ganlab.config import ConfigError, param
 
 @dataclass
 class _Common:
-    n_train: int = param(100_000, "training points (PacGAN uses 100,000)", ge=10)
-    n_test: int = param(10_000, "held-out points: the second real sample for noise floors", ge=10)
+    n_train: int = param(100_000, "training points (PacGAN uses 100,000)", ge=10, le=10_000_000)
+    n_test: int = param(10_000, "held-out points: the second real sample for noise floors", ge=10, le=1_000_000)
     seed: int = param(0, "seed of the generator that draws the points", ge=0)
 
 
@@ -36,7 +36,7 @@ class Toy1dConfig(_Common):
 @dataclass
 class RingConfig(_Common):
     recipe: Literal["ring"] = param("ring", "Gaussians evenly spaced on a circle")
-    modes: int = param(8, "number of centres on the circle", ge=1)
+    modes: int = param(8, "number of centres on the circle", ge=1, le=10_000)
     radius: float = param(1.0, "radius of the circle", gt=0)
     std: float = param(0.01, "standard deviation of each Gaussian", gt=0)
 
@@ -44,7 +44,7 @@ class RingConfig(_Common):
 @dataclass
 class GridConfig(_Common):
     recipe: Literal["grid"] = param("grid", "Gaussians on a square grid centred at the origin")
-    side: int = param(5, "centres per side (side^2 modes)", ge=1)
+    side: int = param(5, "centres per side (side^2 modes)", ge=1, le=100)
     spacing: float = param(2.0, "distance between neighbouring centres", gt=0)
     std: float = param(0.05, "standard deviation of each Gaussian", gt=0)
 

@@ -40,8 +40,8 @@ STORAGE = "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"
 class Edges2GlyphsConfig(GlyphsConfig):
     recipe: Literal["edges2glyphs"] = param("edges2glyphs", "paired: an edge map of each glyph (input) and the glyph (target)")
     image_size: int = param(32, "side of input and target images, in pixels", ge=8, le=256)
-    n_train: int = param(6000, "training pairs", ge=10)
-    n_test: int = param(1000, "held-out test pairs", ge=10)
+    n_train: int = param(6000, "training pairs", ge=10, le=1_000_000)
+    n_test: int = param(1000, "held-out test pairs", ge=10, le=1_000_000)
     edges_from: Literal["thin", "target"] = param(
         "thin", "edges of the glyph drawn at the thinnest stroke (the target's width is then not in the input) or of the target itself")
     edge_threshold: float = param(2.0, "an input pixel is an edge where the Sobel magnitude of the [0, 1] glyph exceeds this (a sharp unit step gives 4)", gt=0)
@@ -51,8 +51,8 @@ class Edges2GlyphsConfig(GlyphsConfig):
 class SRGlyphsConfig(GlyphsConfig):
     recipe: Literal["sr_glyphs"] = param("sr_glyphs", "paired: glyphs downsampled by area averaging (input) and at full size (target)")
     image_size: int = param(32, "side of the full-size target images, in pixels", ge=8, le=256)
-    n_train: int = param(6000, "training pairs", ge=10)
-    n_test: int = param(1000, "held-out test pairs", ge=10)
+    n_train: int = param(6000, "training pairs", ge=10, le=1_000_000)
+    n_test: int = param(1000, "held-out test pairs", ge=10, le=1_000_000)
     factor: int = param(4, "downsampling factor (the input side is image_size / factor)", ge=2, le=8)
 
     def check(self, path: str) -> None:
@@ -65,8 +65,8 @@ class SRGlyphsConfig(GlyphsConfig):
 class Glyphs2StyledConfig(GlyphsConfig):
     recipe: Literal["glyphs2styled"] = param("glyphs2styled", "unpaired: plain glyphs (domain A) and independently drawn styled glyphs (domain B)")
     image_size: int = param(16, "side of the square 3-channel images of both domains, in pixels", ge=8, le=256)
-    n_train: int = param(6000, "training images per domain", ge=10)
-    n_test: int = param(1000, "test images per domain", ge=10)
+    n_train: int = param(6000, "training images per domain", ge=10, le=1_000_000)
+    n_test: int = param(1000, "test images per domain", ge=10, le=1_000_000)
     thickness_levels: int = param(2, "stroke widths of domain A (0..levels-1); domain B uses levels..2*levels-1 (thicker)", ge=1, le=4)
     stripe_period: float = param(4.0, "domain B background: period of the stripes, in pixels", gt=1)
 

@@ -28,8 +28,8 @@ from ganlab.nn.seeded import SeedRNG
 
 @dataclass
 class TranslationConfig(RunConfig):
-    batch_size: int = param(32, "image pairs (or images per domain) per step", ge=1)
-    width: int = param(16, "channels of the first layer of G and D; they double per 2x downsampling", ge=1)
+    batch_size: int = param(32, "image pairs (or images per domain) per step", ge=1, le=4096)
+    width: int = param(16, "channels of the first layer of G and D; they double per 2x downsampling", ge=1, le=1024)
     lr_g: float = param(2e-4, "generator learning rate (pix2pix, CycleGAN: 2e-4)", gt=0)
     lr_d: float = param(2e-4, "discriminator learning rate", gt=0)
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)

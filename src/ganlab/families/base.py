@@ -229,26 +229,26 @@ class Family(nn.Module):
 
 @dataclass
 class AdversarialConfig(RunConfig):
-    z_dim: int | None = param(None, "latent dimension (default: 2 on point data, 100 on images as in DCGAN)", ge=1)
+    z_dim: int | None = param(None, "latent dimension (default: 2 on point data, 100 on images as in DCGAN)", ge=1, le=4096)
     z_dist: Literal["normal", "uniform"] = param("normal", "latent distribution: N(0, I) or U[-1, 1] per component (DCGAN)")
-    g_hidden: list[int] = param([128, 128, 128], "point data: generator hidden widths", ge=1)
-    d_hidden: list[int] = param([128, 128, 128], "point data: discriminator hidden widths", ge=1)
+    g_hidden: list[int] = param([128, 128, 128], "point data: generator hidden widths", ge=1, le=4096)
+    d_hidden: list[int] = param([128, 128, 128], "point data: discriminator hidden widths", ge=1, le=4096)
     channels_last: bool = param(True, "images: channels_last memory format (faster convolutions; see bench/bench_images.py)")
-    width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1)
+    width: int = param(32, "images: channels of D's first and G's last hidden layer, doubling per resolution step (DCGAN uses 128 at 64x64)", ge=1, le=1024)
     fc_hidden: int = param(0, "images: a fully connected hidden layer of this width in G (after z) and D (before the logit; "
                               "auxiliary heads share it); 0 = none, InfoGAN's MNIST nets: 1024", ge=0)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
         "none", "discriminator option: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018), before the logit")
-    mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1)
-    mbd_dim: int = param(4, "minibatch discrimination: kernel dimension C", ge=1)
+    mbd_kernels: int = param(8, "minibatch discrimination: number of kernels B (Salimans et al. use 100 for images)", ge=1, le=1024)
+    mbd_dim: int = param(4, "minibatch discrimination: kernel dimension C", ge=1, le=1024)
     lr_g: float = param(1e-3, "generator learning rate", gt=0)
     lr_d: float = param(1e-3, "discriminator learning rate", gt=0)
     beta1: float = param(0.5, "Adam beta1", ge=0, lt=1)
     beta2: float = param(0.999, "Adam beta2", ge=0, lt=1)
-    d_steps: int = param(1, "discriminator (critic) updates per generator update", ge=1)
+    d_steps: int = param(1, "discriminator (critic) updates per generator update", ge=1, le=1000)
     pack: int = param(1, "PacGAN (Lin et al. 2018): the discriminator judges m samples at once (points: coordinates concatenated; images: channels), and every D and G step draws m x batch_size samples, so D still sees batch_size packed examples; 1 = no packing", ge=1, le=16)
     d_act: Literal["leaky_relu", "maxout"] = param("leaky_relu", "point data: the discriminator's hidden units: LeakyReLU(0.2), or maxout of `maxout_pieces` linear pieces (VEEGAN's and PacGAN's 2-D discriminators)")
-    maxout_pieces: int = param(5, "point data, d_act maxout: linear pieces per unit (PacGAN: 5)", ge=2)
+    maxout_pieces: int = param(5, "point data, d_act maxout: linear pieces per unit (PacGAN: 5)", ge=2, le=64)
     g_batch_norm: bool = param(False, "point data: batch norm before each hidden ReLU of the generator (PacGAN's 2-D generator)")
 
 

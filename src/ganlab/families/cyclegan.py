@@ -69,13 +69,13 @@ class ImagePool(nn.Module):
 
 @dataclass
 class CycleGANConfig(TranslationConfig):
-    batch_size: int = param(16, "images per domain per step (Zhu et al.: 1)", ge=1)
-    n_blocks: int = param(3, "residual blocks per generator (Zhu et al.: 6 at 128x128, 9 at 256x256)", ge=0)
+    batch_size: int = param(16, "images per domain per step (Zhu et al.: 1)", ge=1, le=4096)
+    n_blocks: int = param(3, "residual blocks per generator (Zhu et al.: 6 at 128x128, 9 at 256x256)", ge=0, le=64)
     n_down: int = param(1, "stride-2 downsamplings in each generator (Zhu et al.: 2, a 32x32 bottleneck at 128x128; 1 keeps 8x8 at 16x16)", ge=0, le=4)
     d_layers: int = param(1, "PatchGAN: stride-2 layers before the stride-1 ones (1: 16x16 patches)", ge=1, le=4)
     cycle_weight: float = param(10.0, "lambda: weight of the cycle-consistency L1 losses (Zhu et al.: 10)", ge=0)
     identity_weight: float = param(0.5, "identity loss weight as a fraction of lambda (Zhu et al.: 0.5)", ge=0)
-    pool_size: int = param(50, "generated images kept per seed for the discriminators' updates (Zhu et al.: 50; 0 = off)", ge=0)
+    pool_size: int = param(50, "generated images kept per seed for the discriminators' updates (Zhu et al.: 50; 0 = off)", ge=0, le=10_000)
 
 
 class CycleGAN(Translation):

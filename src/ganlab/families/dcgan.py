@@ -19,7 +19,7 @@ from ganlab.families.gan import GAN, GANConfig
 @dataclass
 class DCGANConfig(GANConfig):
     z_dist: Literal["normal", "uniform"] = param("uniform", "latent distribution: N(0, I) or U[-1, 1] per component (DCGAN)")
-    batch_size: int = param(64, "samples per batch", ge=1)
+    batch_size: int = param(64, "samples per batch", ge=1, le=65_536)
     lr_g: float = param(2e-4, "generator learning rate", gt=0)
     lr_d: float = param(2e-4, "discriminator learning rate", gt=0)
 

@@ -27,11 +27,11 @@ from ganlab.nn.seeded import SeedStack
 
 @dataclass
 class InfoGANConfig(DCGANConfig):
-    n_cat: int = param(10, "categories of the categorical code (the paper: 10 on MNIST)", ge=2)
-    n_cont: int = param(2, "continuous codes, each uniform in [-1, 1] (the paper: 2 on MNIST)", ge=0)
+    n_cat: int = param(10, "categories of the categorical code (the paper: 10 on MNIST)", ge=2, le=1000)
+    n_cont: int = param(2, "continuous codes, each uniform in [-1, 1] (the paper: 2 on MNIST)", ge=0, le=100)
     info_weight: float = param(1.0, "lambda: weight of the mutual-information term L_I", ge=0)
     cont_weight: float = param(1.0, "relative weight of the continuous codes' part of L_I", ge=0)
-    q_hidden: int = param(128, "width of Q's hidden layer on D's trunk", ge=1)
+    q_hidden: int = param(128, "width of Q's hidden layer on D's trunk", ge=1, le=8192)
     q_batch_norm: bool = param(False, "batch norm in Q's hidden layer (the authors' code)")
 
 

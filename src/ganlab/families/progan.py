@@ -52,19 +52,19 @@ from ganlab.nn.sizes import n_doublings
 
 @dataclass
 class ProGANConfig(AdversarialConfig):
-    width: int = param(12, "channels at the target resolution, doubling per halving of the resolution (the paper: 512 up to 32x32)", ge=1)
-    max_width: int = param(48, "cap on the channels of the low-resolution levels", ge=1)
+    width: int = param(12, "channels at the target resolution, doubling per halving of the resolution (the paper: 512 up to 32x32)", ge=1, le=1024)
+    max_width: int = param(48, "cap on the channels of the low-resolution levels", ge=1, le=1024)
     phase_steps: int = param(100, "steps per stabilise phase (alpha = 1) at each resolution below the target; the target keeps the rest", ge=1)
     fade_steps: int = param(100, "steps per fade-in of a new resolution (alpha from 0 to 1)", ge=1)
     grow: bool = param(True, "grow from 4x4 (the paper); false: the same networks trained at the target resolution from the first step, the baseline growing is measured against")
     tanh_output: bool = param(True, "tanh on the generator's output (the paper's is linear: FD 374 against 157 with tanh on glyphs16, see the module docstring)")
-    mbstd_group: int = param(4, "minibatch std layer: samples per group (min with the batch size)", ge=1)
+    mbstd_group: int = param(4, "minibatch std layer: samples per group (min with the batch size)", ge=1, le=1024)
     loss: Literal["wgan_gp", "ns_r1"] = param("ns_r1", "non-saturating + R1 on reals, or WGAN-GP with drift (the paper; FD 1123 against 209 on glyphs16)")
     gp_weight: float = param(10.0, "wgan_gp: gradient penalty weight lambda", ge=0)
     drift: float = param(0.001, "wgan_gp: drift penalty eps * E D(x)^2 keeping the critic near 0", ge=0)
     r1_weight: float = param(1.0, "ns_r1: R1 penalty weight gamma ((gamma / 2) E ||grad D(x)||^2)", ge=0)
     r1_every: int = param(4, "ns_r1: apply R1 every k-th step with weight k * gamma (lazy regularisation, Karras et al. 2020)", ge=1)
-    batch_size: int = param(32, "samples per batch", ge=1)
+    batch_size: int = param(32, "samples per batch", ge=1, le=65_536)
     lr_g: float = param(2e-3, "generator learning rate (the paper: 1e-3)", gt=0)
     lr_d: float = param(2e-3, "discriminator learning rate (the paper: 1e-3)", gt=0)
     beta1: float = param(0.0, "Adam beta1 (the paper: 0)", ge=0, lt=1)

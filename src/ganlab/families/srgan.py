@@ -46,15 +46,15 @@ from ganlab.nn.translation import SRDiscriminator, SRResNet
 
 @dataclass
 class SRGANConfig(TranslationConfig):
-    batch_size: int = param(16, "image pairs per step (Ledig et al.: 16)", ge=1)
-    width: int = param(32, "generator channels (Ledig et al.: 64)", ge=1)
-    n_blocks: int = param(4, "generator residual blocks (Ledig et al.: 16)", ge=1)
-    d_width: int = param(16, "discriminator channels of its first layers, doubling every stride-2 layer (Ledig et al.: 64)", ge=1)
+    batch_size: int = param(16, "image pairs per step (Ledig et al.: 16)", ge=1, le=4096)
+    width: int = param(32, "generator channels (Ledig et al.: 64)", ge=1, le=1024)
+    n_blocks: int = param(4, "generator residual blocks (Ledig et al.: 16)", ge=1, le=64)
+    d_width: int = param(16, "discriminator channels of its first layers, doubling every stride-2 layer (Ledig et al.: 64)", ge=1, le=1024)
     content: Literal["features", "pixel"] = param(
         "features", "content loss: MSE on the last conv features of a classifier the run trains on its targets (SRGAN, VGG54's role) or pixel MSE (SRResNet)")
     adv_weight: float = param(1e-3, "weight of the adversarial loss (Ledig et al.: 1e-3); 0 = no discriminator (SRResNet)", ge=0)
     pixel_weight: float = param(0.0, "features content only: weight of an added pixel MSE term (0 = the paper's loss)", ge=0)
-    content_net_epochs: int = param(3, "features content only: passes of the content loss's own feature net over the training targets, batch 128 (sr_glyphs: 3 x 46 steps, 100 % test accuracy)", ge=1)
+    content_net_epochs: int = param(3, "features content only: passes of the content loss's own feature net over the training targets, batch 128 (sr_glyphs: 3 x 46 steps, 100 % test accuracy)", ge=1, le=1000)
     content_net_seed: int = param(1, "features content only: seed of that net (the evaluation classifier's default is 0: a different net)", ge=0)
     lr_g: float = param(1e-4, "generator learning rate (Ledig et al.: 1e-4)", gt=0)
     lr_d: float = param(1e-4, "discriminator learning rate", gt=0)

@@ -55,20 +55,20 @@ def _no_init(module) -> None:
 
 @dataclass
 class StyleGANConfig(AdversarialConfig):
-    z_dim: int = param(64, "latent dimension of z (the paper: 512)", ge=1)
-    w_dim: int = param(64, "dimension of w, the mapping network's output (the paper: 512)", ge=1)
-    mapping_layers: int = param(4, "layers of the mapping network (the paper: 8)", ge=1)
+    z_dim: int = param(64, "latent dimension of z (the paper: 512)", ge=1, le=4096)
+    w_dim: int = param(64, "dimension of w, the mapping network's output (the paper: 512)", ge=1, le=4096)
+    mapping_layers: int = param(4, "layers of the mapping network (the paper: 8)", ge=1, le=64)
     mapping_lr_mul: float = param(0.01, "learning-rate multiplier of the mapping network (the paper: 0.01)", gt=0)
     mixing_prob: float = param(0.9, "style mixing regularisation: probability that a batch mixes two latents at a random crossover layer (the paper: 0.9)", ge=0, le=1)
     w_avg_beta: float = param(0.995, "decay of the running average of w tracked for truncation (the authors: 0.995)", ge=0, lt=1)
     r1_gamma: float = param(0.1, "R1 penalty weight gamma: gamma/2 E||grad D(x)||^2 on real images (0 = off)", ge=0)
     r1_every: int = param(16, "lazy regularisation: R1 every this many steps, scaled by it (StyleGAN2: 16; 1 = every step)", ge=1)
-    width: int = param(16, "images: G's channels at the finest resolution, doubling per halving of the side (16x16: 64, 32, 16)", ge=1)
-    d_width: int = param(32, "images: channels of D's first layer, doubling per halving of the side", ge=1)
+    width: int = param(16, "images: G's channels at the finest resolution, doubling per halving of the side (16x16: 64, 32, 16)", ge=1, le=1024)
+    d_width: int = param(32, "images: channels of D's first layer, doubling per halving of the side", ge=1, le=1024)
     d_arch: Literal["dcgan", "resnet"] = param("dcgan", "discriminator: DCGAN's conv D without batch norm (with the `minibatch` option), or StyleGAN2's residual D with minibatch std (about 3x slower on CPU)")
     fused: bool = param(False, "modulated convs as one grouped convolution of per-sample weights (the authors' GPU default) instead of scaling the activations; same numbers")
     channels_last: bool = param(True, "images: channels_last memory format (1.2x faster steps on CPU)")
-    batch_size: int = param(64, "samples per batch", ge=2)
+    batch_size: int = param(64, "samples per batch", ge=2, le=65_536)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
         "none", "d_arch dcgan: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018) before the logit; d_arch resnet: always mbstd")
     lr_g: float = param(1e-2, "generator learning rate (StyleGAN2: 0.002; higher here, see the module docstring)", gt=0)

@@ -33,18 +33,18 @@ from ganlab.families.base import Family
 @dataclass
 class Toy1dConfig(RunConfig):
     steps: int = param(30, "rounds (each: d_steps discriminator then g_steps generator updates)", ge=1)
-    batch_size: int = param(10, "real and generated samples per update (the notebook uses 10)", ge=1)
+    batch_size: int = param(10, "real and generated samples per update (the notebook uses 10)", ge=1, le=65_536)
     log_every: int = param(1, "rounds between logged points", ge=1)
     w_every: int = param(1, "rounds between Wasserstein estimates", ge=1)
     checkpoint_every: int = param(10, "rounds between checkpoints", ge=1)
-    snapshots: int = param(5, "evenly spaced rounds kept for the course figure (plus round 0)", ge=1)
+    snapshots: int = param(5, "evenly spaced rounds kept for the course figure (plus round 0)", ge=1, le=1000)
     theta: float = param(3.0, "initial generator offset theta")
     phi0: float = param(-2.0, "initial discriminator bias phi0")
     phi1: float = param(1.0, "initial discriminator slope phi1")
     lr_d: float = param(0.01, "discriminator step size", gt=0)
     lr_g: float = param(0.02, "generator step size", gt=0)
-    d_steps: int = param(1000, "discriminator steps per round", ge=1)
-    g_steps: int = param(10, "generator steps per round", ge=1)
+    d_steps: int = param(1000, "discriminator steps per round", ge=1, le=100_000)
+    g_steps: int = param(10, "generator steps per round", ge=1, le=100_000)
 
 
 def notebook_initial_losses(theta: float = 3.0, phi0: float = -2.0, phi1: float = 1.0) -> dict[str, float]:

@@ -19,7 +19,7 @@ class WGANConfig(AdversarialConfig):
     clip: float = param(0.01, "critic weights are clipped to [-clip, clip] after every update", gt=0)
     lr_g: float = param(5e-5, "generator learning rate (RMSprop)", gt=0)
     lr_d: float = param(5e-5, "critic learning rate (RMSprop)", gt=0)
-    d_steps: int = param(5, "critic updates per generator update (n_critic)", ge=1)
+    d_steps: int = param(5, "critic updates per generator update (n_critic)", ge=1, le=1000)
 
 
 class WGAN(Adversarial):

@@ -26,7 +26,7 @@ class WGANGPConfig(AdversarialConfig):
     lr_g: float = param(1e-4, "generator learning rate", gt=0)
     lr_d: float = param(1e-4, "critic learning rate", gt=0)
     beta2: float = param(0.9, "Adam beta2", ge=0, lt=1)
-    d_steps: int = param(5, "critic updates per generator update (n_critic)", ge=1)
+    d_steps: int = param(5, "critic updates per generator update (n_critic)", ge=1, le=1000)
     channels_last: bool = param(False, "images: channels_last memory format (off: no gain for the gradient penalty's double backward on CPU, bench/bench_images.py)")
 
     def check(self, path: str) -> None:

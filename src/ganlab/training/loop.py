@@ -30,6 +30,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -219,14 +220,17 @@ class Trainer:
         return {**ck, **mine}
 
     # ------------------------------------------------------------------ the loop
-    def fit(self) -> dict:
+    def fit(self, before_write: Callable[[], None] | None = None) -> dict:
         """Train (resuming from a checkpoint if there is a good one), write models/<run>/ and the
         dvclive log, remove the checkpoint; return the status record with the host's values
         (seconds, device, resumed_from_step) added.
 
         dvclive writes into a temporary folder that replaces live_dir whole at the end, so a
         kill leaves the previous complete log in place; whatever the outcome, the new folder
-        has metrics.json and plots/metrics/ (the outputs dvc.yaml declares)."""
+        has metrics.json and plots/metrics/ (the outputs dvc.yaml declares).
+        `before_write` runs on rank 0 after training, before any output is written (and before the
+        checkpoint is removed): stages/train.py passes config.params_unchanged, which exits if the
+        run's params changed meanwhile, so the old outputs and the checkpoint stay as they were."""
         if not self.main:                 # data parallel: rank 0 alone writes
             history, snaps, status_rec, host = self._fit(None)
             distributed.check_in_sync(self.model)
@@ -235,6 +239,8 @@ class Trainer:
             return {**status_rec, **host}
         with io.atomic_dir(self.live_dir) as live_dir:
             history, snaps, status_rec, host = self._fit(live_dir)
+            if before_write is not None:
+                before_write()
             complete_live_dir(live_dir, status_rec["steps_done"])
         distributed.check_in_sync(self.model)
         distributed.average_buffers(self.model)      # batch-norm statistics of every rank's share
