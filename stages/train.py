@@ -28,7 +28,7 @@ from ganlab.training.loop import Trainer  # noqa: E402  (torch: only after param
 
 trainer = Trainer(run, cfg, data_dir=Path("data") / cfg.dataset, model_dir=model_dir, live_dir=live_dir,
                   ckpt_dir=ckpt_dir, device=params.device)
-status = trainer.fit(before_write=config.params_unchanged)   # nothing written if params changed meanwhile
+status = trainer.fit(guard=config.params_unchanged)   # stops, writing nothing, if the run's params change
 if trainer.main:
     io.write_json(Path("reports/runs") / run / "train_time.json",
                   {"seconds": status["seconds"], "device": status["device"], "processes": status["processes"],

@@ -345,7 +345,7 @@ def build(cls: type, data: Any, path: str):
 
 
 def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
-    """(name, type, default, help) for each field: feeds the params reference, docs/params.md."""
+    """(name, type with its bounds, default, help) for each field: feeds the params reference, docs/params.md."""
     hints = typing.get_type_hints(cls)
     rows = []
     for f in dataclasses.fields(cls):
@@ -355,7 +355,10 @@ def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
             default = repr(f.default_factory())
         else:
             default = "required"
-        rows.append((f.name, _type_name(hints[f.name]), default, f.metadata.get("help", "")))
+        limits = [f"{word} {f.metadata[key]:,}" for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+                  if key in f.metadata]
+        kind = _type_name(hints[f.name]) + (f" ({', '.join(limits)})" if limits else "")
+        rows.append((f.name, kind, default, f.metadata.get("help", "")))
     return rows
 
 

@@ -220,7 +220,7 @@ class Trainer:
         return {**ck, **mine}
 
     # ------------------------------------------------------------------ the loop
-    def fit(self, before_write: Callable[[], None] | None = None) -> dict:
+    def fit(self, guard: Callable[[], None] | None = None) -> dict:
         """Train (resuming from a checkpoint if there is a good one), write models/<run>/ and the
         dvclive log, remove the checkpoint; return the status record with the host's values
         (seconds, device, resumed_from_step) added.
@@ -228,19 +228,19 @@ class Trainer:
         dvclive writes into a temporary folder that replaces live_dir whole at the end, so a
         kill leaves the previous complete log in place; whatever the outcome, the new folder
         has metrics.json and plots/metrics/ (the outputs dvc.yaml declares).
-        `before_write` runs on rank 0 after training, before any output is written (and before the
-        checkpoint is removed): stages/train.py passes config.params_unchanged, which exits if the
-        run's params changed meanwhile, so the old outputs and the checkpoint stay as they were."""
+        `guard` runs on rank 0 after each checkpoint and once more after training, before any output
+        is written or the checkpoint removed: stages/train.py passes config.params_unchanged, which
+        exits if the run's params changed meanwhile, leaving the old outputs as they were."""
         if not self.main:                 # data parallel: rank 0 alone writes
-            history, snaps, status_rec, host = self._fit(None)
+            history, snaps, status_rec, host = self._fit(None, None)
             distributed.check_in_sync(self.model)
             distributed.average_buffers(self.model)
             distributed.barrier()
             return {**status_rec, **host}
         with io.atomic_dir(self.live_dir) as live_dir:
-            history, snaps, status_rec, host = self._fit(live_dir)
-            if before_write is not None:
-                before_write()
+            history, snaps, status_rec, host = self._fit(live_dir, guard)
+            if guard is not None:
+                guard()
             complete_live_dir(live_dir, status_rec["steps_done"])
         distributed.check_in_sync(self.model)
         distributed.average_buffers(self.model)      # batch-norm statistics of every rank's share
@@ -249,7 +249,7 @@ class Trainer:
         distributed.barrier()
         return {**status_rec, **host}
 
-    def _fit(self, live_dir: Path | None) -> tuple[list[dict], dict[int, dict], dict, dict]:
+    def _fit(self, live_dir: Path | None, guard: Callable[[], None] | None) -> tuple[list[dict], dict[int, dict], dict, dict]:
         from dvclive import Live
         from tqdm import tqdm
 
@@ -319,6 +319,8 @@ class Trainer:
                 self.save_checkpoint({"step": done, "history": history, "seconds": seconds_before + time.perf_counter() - t0,
                                       "snaps": {k: {n: torch.from_numpy(v) for n, v in s.items()} for k, s in snaps.items()}},
                                      {"acc": acc, "n_acc": n_acc, "first_bad": first_bad})
+                if guard is not None and self.main:
+                    guard()
         bar.close()
         if status == "completed" and self.main:
             snaps[cfg.steps] = self.snapshot()
