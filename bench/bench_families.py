@@ -69,10 +69,10 @@ def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[f
 
 
 def bench_profile_run(args) -> None:
-    import yaml
+    from ganlab.config import read_yaml
     if not (args.profile and args.run):
         raise SystemExit("--profile and --run go together: the profile file and the name of one of its runs")
-    runs = (yaml.safe_load(args.profile.read_text()) or {}).get("runs") or {}
+    runs = (read_yaml(args.profile) or {}).get("runs") or {}
     if args.run not in runs:
         raise SystemExit(f"{args.profile} has no run {args.run!r}; its runs: {', '.join(runs) or 'none'}")
     run = dict(runs[args.run])

@@ -16,7 +16,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
 
 STAGE = re.compile(r"Running stage '([^']+)'")
 
@@ -59,7 +58,8 @@ def main() -> None:
     else:
         lines = run(argv, Path("repro_times.log"))
     d = durations(lines)
-    params = yaml.safe_load(Path("params.yaml").read_text())
+    from ganlab.config import read_yaml   # as dvc reads it (YAML 1.2)
+    params = read_yaml("params.yaml")
     recipe = {name: ds["recipe"] for name, ds in params["datasets"].items()}
     points = {"toy1d", "ring", "grid", "mixture"}
 
