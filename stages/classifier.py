@@ -1,8 +1,9 @@
 """classifier@<dataset>: train the evaluation classifier of one image dataset.
 
 Usage: PYTHONPATH=src python stages/classifier.py <dataset> [--params params.yaml]
-Writes models/classifiers/<dataset>/ (weights.pt + config.json, atomically) and
-reports/classifiers/<dataset>/metrics.json. Point datasets are scored in data space: dvc's
+Writes models/classifiers/<dataset>/ (weights.pt + config.json, atomically),
+reports/classifiers/<dataset>/metrics.json (results only) and classifier_time.json (wall seconds,
+device: host-dependent, read only by the report). Point datasets are scored in data space: dvc's
 foreach cannot skip them and evaluate@<run> depends on models/classifiers/<dataset> for every
 run, so for them the stage writes only a marker (classifier.json) and loads no classifier code.
 Unpaired translation sets (meta a_shape) get a second classifier for domain A in
@@ -16,13 +17,15 @@ from ganlab.data import get_recipe
 params, name, cfg = config.stage_start(__doc__, "datasets", frozen=("device", "classifier"))
 model_dir = Path("models/classifiers") / name
 report = Path("reports/classifiers") / name / "metrics.json"
-io.clean_stale(model_dir, report)
+timing = report.with_name("classifier_time.json")
+io.clean_stale(model_dir, report, timing)
 kind = get_recipe(cfg.recipe).describe(cfg)["kind"]
 if kind != "images":
     marker = {"kind": kind, "classifier": None, "why": "point datasets are scored in data space"}
     with io.atomic_dir(model_dir) as tmp:
         io.write_json(tmp / "classifier.json", marker)
     io.write_json(report, marker)
+    io.write_json(timing, {"seconds": 0.0, "why": marker["why"]})
     print(f"[{name}] {kind}: no classifier ({marker['why']})")
 else:
     from ganlab.classifier import train_classifier  # noqa: E402  (torch-heavy: image datasets only)
@@ -30,9 +33,12 @@ else:
     m = train_classifier(params.classifier, Path("data") / name, model_dir, device=params.device)
     if "a_shape" in get_recipe(cfg.recipe).describe(cfg):    # unpaired: domain A's own classifier
         a = train_classifier(params.classifier, Path("data") / name, model_dir / "a", device=params.device, domain="a")
-        m.update({"a_test_accuracy": a["test_accuracy"], "seconds": m["seconds"] + a["seconds"]})
+        m.update({"a_test_accuracy": a["test_accuracy"]})
+        m["time"]["seconds"] += a["time"]["seconds"]
+    timed = m.pop("time")
     io.write_json(report, {"kind": kind, **m})
+    io.write_json(timing, timed)
     r2 = ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("r2_") and v is not None)
     print(f"[{name}] test accuracy {100 * m['test_accuracy']:.2f} %{', R² ' + r2 if r2 else ''}, "
-          f"{m['n_train']} training images, {m['seconds']:.1f} s")
+          f"{m['n_train']} training images, {timed['seconds']:.1f} s")
 config.params_unchanged()   # dvc must not record params this stage did not run with

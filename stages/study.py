@@ -17,12 +17,14 @@ params, run, cfg = config.stage_start(__doc__, "runs", frozen=("study", "evaluat
 ds = params.datasets[cfg.dataset]
 studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
 out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
-io.clean_stale(out_dir, summary_file)
+timing = summary_file.with_name("study_time.json")     # wall seconds: host-dependent, apart from the results
+io.clean_stale(out_dir, summary_file, timing)
 if not studies:
     marker = {"run": run, "family": cfg.family, "applicable": False, "why": why}
     with io.atomic_dir(out_dir) as tmp:
         io.write_json(tmp / "results.json", marker)
     io.write_json(summary_file, marker)
+    io.write_json(timing, {"seconds": 0.0, "why": why})
     print(f"[{run}] no study: {why}")
 else:
     from ganlab.studies.results import summarise, write_study  # noqa: E402  (loads models: applicable runs only)
@@ -30,10 +32,12 @@ else:
 
     res = study_run(run, studies, params.study, params.evaluation, model_dir=Path("models") / run,
                     data_dir=Path("data") / cfg.dataset, classifier_dir=Path("models/classifiers") / cfg.dataset)
+    timed = res.pop("time")
     with io.atomic_dir(out_dir) as tmp:
         write_study(res, tmp, data_dir=Path("data") / cfg.dataset)
     s = summarise(res)
     io.write_json(summary_file, s)
-    print(f"[{run}] {', '.join(studies)} in {res['seconds']:.1f} s: " +
+    io.write_json(timing, timed)
+    print(f"[{run}] {', '.join(studies)} in {timed['seconds']:.1f} s: " +
           ", ".join(f"{k} {v:.3g}" for k, v in s.items() if isinstance(v, float)))
 config.params_unchanged()   # dvc must not record params this stage did not run with

@@ -179,8 +179,14 @@ def test_classifier_change_retrains_no_run(tmp_path):
         status = json.loads((root / f"models/{run}/status.json").read_text())
         assert not {"seconds", "device", "resumed_from_step"} & set(status), run
         assert "train_seconds" not in json.loads((root / f"reports/runs/{run}/metrics.json").read_text())
-    assert not {"seconds", "train_seconds", "device"} & set(
-        json.loads((root / "models/classifiers/sr/config.json").read_text())["metrics"])
+    for path in ("models/classifiers/sr/config.json", "reports/classifiers/sr/metrics.json"):
+        content = json.loads((root / path).read_text())
+        assert not {"seconds", "train_seconds", "device"} & set(content.get("metrics", content)), path
+    assert json.loads((root / "reports/classifiers/sr/classifier_time.json").read_text())["seconds"] > 0
+    for run in IMAGES["runs"]:      # wall seconds of the studies only in study_time.json
+        assert "seconds" not in json.loads((root / f"reports/runs/{run}/study.json").read_text())
+        assert not any(k.startswith("seconds") for k in json.loads((root / f"reports/runs/{run}/study/results.json").read_text()))
+        assert "seconds" in json.loads((root / f"reports/runs/{run}/study_time.json").read_text())
     summary = json.loads((root / "reports/summary.json").read_text())
     assert summary["runs"]["srgan-sr"]["train_seconds"] > 0      # the report reads train_time.json
 

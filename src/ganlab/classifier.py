@@ -153,10 +153,10 @@ def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = No
 def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto", domain: str = "") -> dict:
     """Train the evaluation classifier of the image dataset in `data_dir`; write out_dir/weights.pt
     (state dict), out_dir/config.json and their checksums.json atomically; return the metrics (test accuracy, factor R²,
-    sizes, seconds). `domain` "a" trains on an unpaired translation set's domain A (arrays
+    sizes; under "time" the wall seconds and device). `domain` "a" trains on an unpaired translation set's domain A (arrays
     a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B). config.json
     (a dep of evaluate@ and study@) holds nothing host-dependent: wall seconds and the device
-    are only in the returned metrics (reports/classifiers/<dataset>/metrics.json)."""
+    are only under the returned metrics' "time" (reports/classifiers/<dataset>/classifier_time.json)."""
     t0 = time.perf_counter()
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
@@ -210,11 +210,12 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
     metrics.update({"n_train": int(len(arrays["train"])), "n_test": int(len(arrays["test"])),
                     "n_train_images_per_epoch": int(len(x_train)), "augment_shift_px": fit["augment_shift_px"],
                     "epochs": fit["epochs"], "steps": fit["steps"], "mean_train_loss": fit["mean_train_loss"],
-                    "feature_dim": config["features"], "train_seconds": train_seconds,
-                    "seconds": time.perf_counter() - t0, "device": str(dev),
-                    "units": {"test_accuracy": "fraction", "r2": "coefficient of determination on the test split",
-                              "seconds": "wall seconds (training + test scoring)"}})
-    config["metrics"] = {k: v for k, v in metrics.items() if k not in ("units", "train_seconds", "seconds", "device")}
+                    "feature_dim": config["features"],
+                    "units": {"test_accuracy": "fraction", "r2": "coefficient of determination on the test split"}})
+    config["metrics"] = {k: v for k, v in metrics.items() if k != "units"}
+    # host-dependent: stages/classifier.py writes it to classifier_time.json, apart from the results
+    metrics["time"] = {"train_seconds": train_seconds, "seconds": time.perf_counter() - t0, "device": str(dev),
+                       "units": {"seconds": "wall seconds (training + test scoring)"}}
 
     with io.atomic_dir(out_dir, checksums=True) as tmp:
         torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, tmp / "weights.pt")

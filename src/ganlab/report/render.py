@@ -203,8 +203,9 @@ def classifier_rows(params, reports_dir: Path) -> list[dict]:
         path = reports_dir / "classifiers" / ds / "metrics.json"
         if path.exists():
             m = io.read_json(path)
+            timing = path.with_name("classifier_time.json")     # wall seconds: host-dependent, kept apart
             if m.get("test_accuracy") is not None:
-                out.append({"dataset": ds, **m})
+                out.append({"dataset": ds, **m, "seconds": io.read_json(timing).get("seconds") if timing.exists() else None})
     return out
 
 

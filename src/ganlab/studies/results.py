@@ -86,5 +86,4 @@ def summarise(res: dict) -> dict:
         s["theta_crossings"] = float(np.mean(sd["crossings"]))
         s["theta_overshoot"] = float(np.mean(sd["overshoot"]))
         s["theta_late_amplitude"] = float(np.mean(sd["late_amplitude"]))
-    s["seconds"] = res["seconds"]
     return s

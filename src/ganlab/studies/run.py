@@ -274,7 +274,8 @@ def noise_study(model, cfg, clf, study) -> dict:
 # --------------------------------------------------------------------------- the stage
 
 def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir: Path, classifier_dir: Path) -> dict:
-    """Everything a run's studies measure; figures data under keys starting with '_'."""
+    """Everything a run's studies measure; figures data under keys starting with '_'; wall seconds
+    (host-dependent) under "time", which stages/study.py writes apart from the results."""
     from ganlab.training.loop import load_model
 
     start = time.perf_counter()
@@ -290,19 +291,20 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
     out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "applicable": True,
            "studies": list(studies), "seeds": cfg.seeds,
            "latent_spaces": list(model.latent_spaces), "style_mixing": model.style_mixing}
+    seconds: dict[str, float] = {}
     t = time.perf_counter()
     if "truncation" in studies:
         out.update(truncation_study(model, cfg, meta, arrays, clf, study, ev))
-        out["seconds_truncation"] = time.perf_counter() - t
+        seconds["truncation"] = time.perf_counter() - t
     t = time.perf_counter()
     if "interpolation" in studies:
         out["interpolation"] = interpolation_study(model, cfg, meta, clf, study)
-        out["seconds_interpolation"] = time.perf_counter() - t
+        seconds["interpolation"] = time.perf_counter() - t
     t = time.perf_counter()
     if "interpolation" in studies and model.style_mixing:
         out["mixing"] = mixing_study(model, cfg, clf, study)
         out["noise"] = noise_study(model, cfg, clf, study)
-        out["seconds_mixing"] = time.perf_counter() - t
+        seconds["mixing"] = time.perf_counter() - t
     t = time.perf_counter()
     if "gradients" in studies:
         from ganlab import io
@@ -312,6 +314,6 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
         history = io.read_verified(Path(model_dir) / "history.json", f"dvc repro train@{run}", io.read_json)
         out["saddle"] = {"mu": mu, "sigma": sigma, **joint_field(mu, sigma),
                          **trajectory([r["theta_seeds"] for r in history if "theta_seeds" in r], mu)}
-        out["seconds_gradients"] = time.perf_counter() - t
-    out["seconds"] = time.perf_counter() - start
+        seconds["gradients"] = time.perf_counter() - t
+    out["time"] = {"seconds": time.perf_counter() - start, "by_study": seconds, "units": {"seconds": "wall seconds"}}
     return out
