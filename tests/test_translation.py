@@ -192,6 +192,17 @@ def test_paired_metrics_known_answers(sr):
     assert b["l1"] > 0 and b["ssim"] < 1 and b["fd"] > 0 and np.isfinite(b["psnr"])
 
 
+def test_a_training_split_smaller_than_n_samples_limits_the_pairs_scored(sr):
+    """The floors draw n training pairs without replacement: 50 of them (n_samples 200) meant a
+    traceback after training (issue 29); now 50 test pairs are scored against 50-pair floors."""
+    root, arrays, meta = sr
+    short = {**arrays, **{k: v[:50] for k, v in arrays.items() if k.startswith("train")}}
+    res = measure(Oracle(short), types.SimpleNamespace(seeds=[0], dataset="sr"), meta, short, EV, root / "clf")
+    assert res["info"]["n_samples"] == res["info"]["n_real"] == 50
+    assert res["per_seed"]["l1"] == [0] and res["per_seed"]["fd"][0] == pytest.approx(0, abs=1e-4)   # sqrtm of 50 rows: -8e-6
+    assert res["floor"]["fd"] > 0 and res["floor_std"]["fd"] > 0
+
+
 def test_translation_pipeline_end_to_end(tmp_path, monkeypatch):
     """prepare -> classifier -> train -> evaluate -> report for the three families and their
     baselines on tiny sets, in process (the stage scripts are thin wrappers of these calls; the

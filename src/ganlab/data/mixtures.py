@@ -8,6 +8,10 @@ user-defined mixtures.
 All four draw from one sampler; `meta.json` carries the centres, std and weights that the
 mode-coverage metric needs. 100,000 training points, as in PacGAN; a separate test split is
 the second real sample for noise floors.
+
+Sizes are bounded (COORD_MAX): every centre coordinate, mean, radius, grid half-width and std is at
+most 1e6 in absolute value, so the float32 points and the squared distances the metrics take stay
+finite (centres of 1e39 overflow float32 to inf); validation names the key path otherwise.
 """
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from typing import Literal
 
 import numpy as np
 
-from ganlab.config import ConfigError, param
+from ganlab.config import ConfigError, param, show
 
+COORD_MAX = 1e6   # |coordinate|, std, radius: float32 points, and their squared distances, stay finite
 
 @dataclass
 class _Common:
@@ -29,37 +34,47 @@ class _Common:
 @dataclass
 class Toy1dConfig(_Common):
     recipe: Literal["toy1d"] = param("toy1d", "a 1-D normal: the course's toy GAN data")
-    mean: float = param(7.5, "mean of the real data (the notebook's 7.5)")
-    std: float = param(1.0, "standard deviation of the real data", gt=0)
+    mean: float = param(7.5, "mean of the real data (the notebook's 7.5)", ge=-COORD_MAX, le=COORD_MAX)
+    std: float = param(1.0, "standard deviation of the real data", gt=0, le=COORD_MAX)
 
 
 @dataclass
 class RingConfig(_Common):
     recipe: Literal["ring"] = param("ring", "Gaussians evenly spaced on a circle")
     modes: int = param(8, "number of centres on the circle", ge=1, le=10_000)
-    radius: float = param(1.0, "radius of the circle", gt=0)
-    std: float = param(0.01, "standard deviation of each Gaussian", gt=0)
+    radius: float = param(1.0, "radius of the circle", gt=0, le=COORD_MAX)
+    std: float = param(0.01, "standard deviation of each Gaussian", gt=0, le=COORD_MAX)
 
 
 @dataclass
 class GridConfig(_Common):
     recipe: Literal["grid"] = param("grid", "Gaussians on a square grid centred at the origin")
     side: int = param(5, "centres per side (side^2 modes)", ge=1, le=100)
-    spacing: float = param(2.0, "distance between neighbouring centres", gt=0)
-    std: float = param(0.05, "standard deviation of each Gaussian", gt=0)
+    spacing: float = param(2.0, "distance between neighbouring centres (the outermost at most 1e6 from the origin)", gt=0, le=COORD_MAX)
+    std: float = param(0.05, "standard deviation of each Gaussian", gt=0, le=COORD_MAX)
+
+    def check(self, path: str) -> None:
+        if (self.side - 1) / 2 * self.spacing > COORD_MAX:
+            raise ConfigError(f"{path}.spacing: the outermost centres lie at (side - 1) / 2 x spacing = "
+                              f"{(self.side - 1) / 2 * self.spacing:g} from the origin; at most {COORD_MAX:g} allowed")
 
 
 @dataclass
 class MixtureConfig(_Common):
     recipe: Literal["mixture"] = param("mixture", "a user-defined isotropic Gaussian mixture")
-    centres: list[list[float]] = param([], "mode centres, one list of coordinates each (all the same length); required")
-    std: float = param(0.05, "standard deviation of every component", gt=0)
+    centres: list[list[float]] = param([], "mode centres, one list of coordinates each (all the same length, any dimension, each within ±1e6); required")
+    std: float = param(0.05, "standard deviation of every component", gt=0, le=COORD_MAX)
     weights: list[float] = param([], "mixing weights (normalised); empty means equal weights", ge=0)
 
     def check(self, path: str) -> None:
         dims = {len(c) for c in self.centres}
         if not self.centres or len(dims) != 1 or 0 in dims:
-            raise ConfigError(f"{path}.centres: expected a non-empty list of equal-length coordinate lists, got {self.centres!r}")
+            raise ConfigError(f"{path}.centres: expected a non-empty list of equal-length coordinate lists, got {show(self.centres)}")
+        for i, centre in enumerate(self.centres):
+            for j, v in enumerate(centre):
+                if abs(v) > COORD_MAX:
+                    raise ConfigError(f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:g} "
+                                      f"(float32 points), got {show(v)}")
         if self.weights and (len(self.weights) != len(self.centres) or sum(self.weights) <= 0):
             raise ConfigError(f"{path}.weights: expected {len(self.centres)} non-negative weights with a positive sum "
                               f"(one per centre) or [], got {self.weights!r}")

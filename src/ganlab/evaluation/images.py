@@ -7,8 +7,11 @@ Per seed, on images generated from fixed latents:
   their histogram to the uniform one;
 - quality and diversity in the classifier's feature space (metrics.features): Fréchet
   distance, precision, recall, density and coverage (k = `prdc_k`), sliced Wasserstein, on
-  min(n_samples, test split) generated images against as many real test images, each with its
-  noise floor (the same metric between the test images and a training subset of the same size);
+  min(n_samples, test split, training split) generated images against as many real test images,
+  each with its noise floor (the same metric between the test images and a training subset of the
+  same size); on fewer than 2 images a side the Fréchet distance, on prdc_k or fewer PRDC, are not
+  computed (metrics.json's not_computed gives the reason), and a split smaller than n_samples is
+  named in evaluation_notes;
 - class-conditioned families (cGAN, ACGAN): the fraction of samples the classifier assigns to
   the requested class;
 - a categorical code (InfoGAN): the accuracy of the best one-to-one map from code to classes
@@ -29,7 +32,7 @@ import torch
 
 from ganlab import data as datasets
 from ganlab import io
-from ganlab.evaluation.registry import FLOOR_DRAWS, Column, metric
+from ganlab.evaluation.registry import FLOOR_DRAWS, Column, NotComputed, metric
 from ganlab.metrics import features as fm
 from ganlab.metrics import wasserstein
 from ganlab.nn.seeded import SeedRNG
@@ -58,8 +61,15 @@ def mode_coverage(s, ev) -> dict[str, float]:
         units={"fd": "squared feature units", "precision": "fraction", "recall": "fraction",
                "density": "ratio (1 = real-like)", "coverage": "fraction", "w_sliced_features": "feature units (sliced W1)"})
 def feature_metrics(s, ev) -> dict[str, float]:
-    out = {"fd": fm.frechet_distance(s.features, s.f_real)}
-    out.update(fm.prdc(s.f_real, s.features, k=ev.prdc_k))
+    n = min(len(s.features), len(s.f_real))       # both sides have n_feature_samples images
+    scored = f"{n} scored (n_samples, or the test or training split where smaller)"
+    out = {"fd": fm.frechet_distance(s.features, s.f_real) if n >= 2 else
+           NotComputed(f"a covariance needs at least 2 images a side; {scored}")}
+    if n > ev.prdc_k:
+        out.update(fm.prdc(s.f_real, s.features, k=ev.prdc_k))
+    else:
+        why = NotComputed(f"k-nearest-neighbour radii need more than prdc_k = {ev.prdc_k} images a side; {scored}")
+        out.update({k: why for k in ("precision", "recall", "density", "coverage")})
     out["w_sliced_features"] = wasserstein.sliced(s.features, s.f_real, n_projections=ev.sliced_projections, seed=ev.seed)
     return out
 
@@ -129,10 +139,24 @@ def load_classifier(classifier_dir, dataset: str, sub: str = ""):
     return load(path)
 
 
+def feature_sample_size(arrays: dict, ev) -> int:
+    """Images a side in the feature metrics: n_samples, or fewer where the test split (the real
+    side) or the training split (each floor's, drawn without replacement) is smaller."""
+    return min(ev.n_samples, len(arrays["test"]), len(arrays["train"]))
+
+
+def sampling_notes(arrays: dict, ev) -> list[str]:
+    """What metrics.json says when a split limits the feature metrics' sample size."""
+    n = feature_sample_size(arrays, ev)
+    return [f"the {split} split has {len(arrays[split]):,} images, fewer than n_samples = {ev.n_samples:,}: "
+            f"the feature metrics and their floors use {n:,} images a side" for split in ("test", "train")
+            if len(arrays[split]) < ev.n_samples]
+
+
 def real_and_floors(clf, arrays: dict, ev, draws: int = FLOOR_DRAWS) -> tuple[np.ndarray, list[SimpleNamespace]]:
     """The classifier's features of the real test images every sample is scored against, and of the
     floors' `draws` independent sets of as many training images (scripts/floor_spread.py draws more)."""
-    n, rng, train = min(ev.n_samples, len(arrays["test"])), np.random.default_rng(ev.seed), arrays["train"]
+    n, rng, train = feature_sample_size(arrays, ev), np.random.default_rng(ev.seed), arrays["train"]
     embed = lambda x: clf.embed(datasets.to_model(torch.from_numpy(x)))[0].numpy()  # noqa: E731
     f_real = embed(arrays["test"][:n])
     return f_real, [SimpleNamespace(f_real=f_real, features=embed(train[rng.choice(len(train), n, replace=False)]))
@@ -143,9 +167,9 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Si
     clf = load_classifier(classifier_dir, cfg.dataset)
     n_classes = int(meta["classes"])
     per_channel = bool(meta.get("per_channel_labels"))
-    test, test_labels = arrays["test"], arrays["test_labels"]
-    n_feat = min(ev.n_samples, len(test))
+    test_labels = arrays["test_labels"]
     f_real, floors = real_and_floors(clf, arrays, ev)
+    n_feat = len(f_real)
 
     n_gen = max(ev.n_samples, ev.stacked_samples if per_channel else 0)
     z = model.latent(n_gen, SeedRNG(cfg.seeds, offset=ev.seed))
@@ -167,7 +191,7 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Si
     if model.n_cat and model.conditioning != "class" and not per_channel:
         info["code_class_chance"] = 1.0 / n_classes
     return SimpleNamespace(seeds=seeds, not_scored={s: "non-finite samples" for s, rec in enumerate(gen) if not rec["finite"]},
-                           floor=floors, baselines={}, workers=1, info=info)
+                           floor=floors, baselines={}, workers=1, info=info, notes=sampling_notes(arrays, ev))
 
 
 def board(meta: dict, ev) -> dict:

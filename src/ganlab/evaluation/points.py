@@ -1,11 +1,13 @@
-"""Point data (the 1-D toy and 2-D mixtures): per seed, `n_samples` generated points against
-as many held-out real points.
+"""Point data (the 1-D toy, 2-D mixtures, mixtures in any dimension): per seed, `n_samples`
+generated points against as many held-out real points (drawn with replacement where the test
+split is smaller, and the floors' training subsets likewise: metrics.json's evaluation_notes says so).
 
 - mode coverage (VEEGAN/PacGAN): modes captured, high-quality %, reverse KL;
 - Wasserstein-1 four ways: exact EMD (network simplex), the course's linear program on binned
   histograms, sliced, and the closed form in 1-D; each with its noise floor (the same distance
   between the real test points and an independent real sample of the same size, averaged over
-  FLOOR_DRAWS such samples; `<key>_floor_std` is their spread);
+  FLOOR_DRAWS such samples; `<key>_floor_std` is their spread); above 2-D the binned linear
+  program is not computed (16^d bins), and metrics.json's not_computed says so;
 - the discriminator's mean output on real and generated points, and its accuracy when it is a
   probability.
 Seeds whose samples cannot be scored (not finite, or absurdly far from the data: see
@@ -21,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ganlab.evaluation.registry import FLOOR_DRAWS, Column, metric
+from ganlab.evaluation.registry import FLOOR_DRAWS, Column, NotComputed, metric
 from ganlab.metrics import unscorable, wasserstein
 from ganlab.metrics.coverage import mode_coverage
 from ganlab.nn.seeded import SeedRNG
@@ -59,7 +61,9 @@ def spread(s, ev) -> dict[str, float]:
 def distances(s, ev) -> dict[str, float]:
     x, y = s.fake, s.real
     out = {"emd": wasserstein.emd(x, y),
-           "w_lp_hist": wasserstein.histogram_distance(x, y, bins=ev.hist_bins),
+           "w_lp_hist": (wasserstein.histogram_distance(x, y, bins=ev.hist_bins) if x.shape[1] <= 2 else
+                         NotComputed(f"the linear program on histograms bins 1-D or 2-D points ({ev.hist_bins}^d bins); "
+                                     f"these have d = {x.shape[1]}: see emd and w_sliced")),
            "w_sliced": wasserstein.sliced(x, y, n_projections=ev.sliced_projections, seed=ev.seed)}
     if x.shape[1] == 1:
         out["w1_closed_form"] = wasserstein.w1_1d(x[:, 0], y[:, 0])
@@ -79,12 +83,20 @@ def discriminator(s, ev) -> dict[str, float]:
 
 def real_and_floors(arrays: dict, meta: dict, ev, draws: int = FLOOR_DRAWS) -> tuple[np.ndarray, list[SimpleNamespace]]:
     """The real test points every sample is scored against, and the floors' `draws` independent
-    training subsets of as many points (scripts/floor_spread.py draws more from the same stream)."""
-    n, rng, test = ev.n_samples, np.random.default_rng(ev.seed), arrays["test"]
+    training subsets of as many points (scripts/floor_spread.py draws more from the same stream).
+    A split smaller than n_samples is drawn from with replacement (sampling_notes says so)."""
+    n, rng, test, train = ev.n_samples, np.random.default_rng(ev.seed), arrays["test"], arrays["train"]
     real = test[:n] if len(test) >= n else test[rng.choice(len(test), n)]
-    floors = [SimpleNamespace(fake=arrays["train"][rng.choice(len(arrays["train"]), size=len(real), replace=False)],
+    floors = [SimpleNamespace(fake=train[rng.choice(len(train), size=len(real), replace=len(train) < len(real))],
                               real=real, meta=meta) for _ in range(draws)]
     return real, floors
+
+
+def sampling_notes(arrays: dict, n: int) -> list[str]:
+    """What metrics.json says when a split is smaller than the n_samples points scored."""
+    return [f"the {split} split has {len(arrays[split]):,} points, fewer than n_samples = {n:,}: {use} draws "
+            f"{n:,} from it with replacement" for split, use in (("test", "the real sample"), ("train", "each noise floor"))
+            if len(arrays[split]) < n]
 
 
 def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> SimpleNamespace:
@@ -104,7 +116,7 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Si
             seeds[i] = SimpleNamespace(fake=fake[i], real=real, meta=meta, d_real=d_real[i], d_fake=d_fake[i],
                                        d_is_probability=model.d_is_probability)
     return SimpleNamespace(seeds=seeds, not_scored=not_scored, floor=floors,
-                           baselines={}, workers=WORKERS,
+                           baselines={}, workers=WORKERS, notes=sampling_notes(arrays, n),
                            info={"n_samples": n, "n_real": int(len(real)), "n_modes": len(meta["centres"])})
 
 

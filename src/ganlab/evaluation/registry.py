@@ -15,6 +15,11 @@ Options: `floor=True` also scores the kind's other real samples in place of the 
 std in `<key>_floor_std`); `headline` lists the keys shown in tables and summary.json
 (default: every key in `units`); `optional` lists keys that exist only for some data (they get
 no null placeholder when no seed could be scored).
+
+A key that is not defined for the data at hand (the binned linear program above 2-D, precision
+and recall on fewer than k + 1 images) gets `NotComputed("why")` in place of a number: it is
+left out of the scores and metrics.json lists it under `not_computed` ({key: why}), which the
+report shows beside the run. Never raise for such data: evaluate@ scores what it can.
 """
 from __future__ import annotations
 
@@ -27,6 +32,12 @@ from typing import Callable
 # 0.298; the first draw, 0.125, was the evaluation's floor until 2026-12-03); on glyphs FD over 8
 # draws is 1.91 ± 0.56 (1.24 to 2.89).
 FLOOR_DRAWS = 8
+
+
+@dataclass(frozen=True)
+class NotComputed:
+    """A metric key's value where the metric is not defined for this data, and why (one line)."""
+    reason: str
 
 
 @dataclass(frozen=True)

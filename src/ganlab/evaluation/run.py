@@ -6,6 +6,9 @@
    for the noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
 3. every registered metric of that kind scores every seed; metrics with a floor also score
    each of the floors' real samples (averaged, with their std), and every metric scores the baselines (`<baseline>_<key>`);
+   a key the data does not allow (registry.NotComputed: e.g. the binned LP above 2-D, PRDC on k or
+   fewer images) goes to `not_computed` with its reason instead of a number, and the kind's notes on
+   how it sampled (a split smaller than n_samples) to `evaluation_notes`: evaluate@ never stops there;
 4. per key: mean and std over the scored seeds, and the per-seed values; the family's own
    final numbers; early/late summaries of the training log; units, the headline keys and the
    leaderboard layout (what the report reads, so it never imports this package);
@@ -66,7 +69,8 @@ def score(metrics: list, sample, ev, only: tuple[str, ...] | None = None, floor:
 
 def score_all(kind: str, batch, ev) -> dict:
     """{"per_seed": {key: [value per scored seed]}, "keep": [seed indices], "floor": {key: value},
-    "floor_std": {key: std}, "baselines": {"<name>_<key>": value}} for one kind's samples.
+    "floor_std": {key: std}, "baselines": {"<name>_<key>": value}, "not_computed": {key: why}} for one
+    kind's samples.
 
     `batch.floor` is one real-vs-real sample or a list of independent ones: the floor is then the
     mean over them and "floor_std" their std (a single draw of, e.g., EMD between two 2,500-point
@@ -82,6 +86,8 @@ def score_all(kind: str, batch, ev) -> dict:
     else:
         floors = [score(metrics, f, ev, floor=True) for f in floor_samples]
         results = [score(metrics, batch.seeds[i], ev) for i in keep]
+    not_computed: dict[str, str] = {}       # key -> why (registry.NotComputed), from any sample
+    floors, results = [_numbers(f, not_computed) for f in floors], [_numbers(m, not_computed) for m in results]
     floor = {k: float(np.mean([f[k] for f in floors])) for k in floors[0]}
     floor_std = {k: float(np.std([f[k] for f in floors], ddof=1)) for k in floors[0]} if len(floors) > 1 else {}
     per_seed: dict[str, list[float]] = {}
@@ -94,16 +100,27 @@ def score_all(kind: str, batch, ev) -> dict:
                 if k not in m.optional:
                     per_seed.setdefault(k, [])
     baselines = {f"{name}_{k}": v for name, (sample, only) in batch.baselines.items()
-                 for k, v in score(metrics, sample, ev, only).items()}
-    return {"per_seed": per_seed, "keep": keep, "floor": floor, "floor_std": floor_std, "baselines": baselines}
+                 for k, v in _numbers(score(metrics, sample, ev, only), {}).items()}
+    return {"per_seed": per_seed, "keep": keep, "floor": floor, "floor_std": floor_std, "baselines": baselines,
+            "not_computed": not_computed}
+
+
+def _numbers(scores: dict, not_computed: dict[str, str]) -> dict[str, float]:
+    """The scores that are numbers; the reasons of the others (registry.NotComputed) go to not_computed."""
+    for k, v in scores.items():
+        if isinstance(v, registry.NotComputed):
+            not_computed.setdefault(k, v.reason)
+    return {k: v for k, v in scores.items() if not isinstance(v, registry.NotComputed)}
 
 
 def measure(model, cfg, meta: dict, arrays: dict, ev, classifier_dir: Path | None = None) -> dict:
     """Every registered metric of the run's kind on a model in memory (no files written):
-    {"kind", "per_seed", "keep", "floor", "baselines", "info", "not_scored"}."""
+    {"kind", "per_seed", "keep", "floor", "baselines", "not_computed", "info", "not_scored", "notes"}; "notes":
+    what the kind module says about how it sampled (e.g. a split smaller than n_samples)."""
     kind = kind_of(model, meta)
     batch = registry.kinds()[kind].prepare(model, cfg, meta, arrays, ev, classifier_dir)
-    return {"kind": kind, **score_all(kind, batch, ev), "info": batch.info, "not_scored": batch.not_scored}
+    return {"kind": kind, **score_all(kind, batch, ev), "info": batch.info, "not_scored": batch.not_scored,
+            "notes": list(getattr(batch, "notes", []))}
 
 
 def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = None) -> dict:
@@ -171,6 +188,11 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
            # seeds left out, and why (e.g. ganlab.metrics.unscorable: non-finite or absurd samples)
            "seeds_not_scored": {str(cfg.seeds[i]): why for i, why in sorted(res["not_scored"].items())},
            **res["info"], **res["baselines"]}
+    # only where there is something to say, so that other runs' metrics.json stay as they were
+    if res["not_computed"]:
+        out["not_computed"] = res["not_computed"]       # {key: why}: metrics not defined for this data
+    if res["notes"]:
+        out["evaluation_notes"] = res["notes"]          # how the samples were drawn, where it differs
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)
     out.update({k: v for k, v in final.items() if not isinstance(v, list)})

@@ -1,6 +1,7 @@
 """Image-to-image translation (families whose `translation` is "paired" or "unpaired").
 
-Paired runs (pix2pix, srgan), per seed, on the first min(n_samples, test split) held-out pairs:
+Paired runs (pix2pix, srgan), per seed, on the first min(n_samples, test split, training split)
+held-out pairs (the floors draw as many training pairs without replacement):
 - distortion: L1 (mean absolute error), PSNR and SSIM against the target, on images in [0, 1]
   (PSNR and SSIM from scikit-image, per image then averaged; SSIM with the Gaussian 11x11
   window, sigma 1.5, of Wang et al. 2004, as SR papers report it);
@@ -10,7 +11,8 @@ Paired runs (pix2pix, srgan), per seed, on the first min(n_samples, test split) 
   still the same digit?), beside its accuracy on the real targets (`target_accuracy`).
 - super-resolution only: the same numbers for bicubic upsampling of the input (`bicubic_*`),
   the classic baseline; it is the same for every seed and has no weights.
-Unpaired runs (CycleGAN), per seed, on min(n_samples, test split) images of each domain:
+Unpaired runs (CycleGAN), per seed, on min(n_samples, each domain's test and training split)
+images of each domain:
 cycle reconstruction L1 both ways (A -> B -> A and B -> A -> B), label preservation both ways
 (the target domain's classifier reads the translated image's digit: models/classifiers/<ds>
 is domain B's, .../a domain A's), and the Fréchet distance of the translations to each target
@@ -116,7 +118,7 @@ def _paired_sample(out: torch.Tensor, clf, common: dict) -> SimpleNamespace:
 
 
 def prepare_paired(model, cfg, arrays: dict, ev, clf) -> SimpleNamespace:
-    n = min(ev.n_samples, len(arrays["test"]))
+    n = min(ev.n_samples, len(arrays["test"]), len(arrays["train"]))   # the floors draw n training pairs
     x = model.test_inputs(arrays, n)
     target, labels = arrays["test"][:n], arrays["test_labels"][:n]
     f_real, pred_real, _ = clf.embed(torch.from_numpy(target))
@@ -132,7 +134,7 @@ def prepare_paired(model, cfg, arrays: dict, ev, clf) -> SimpleNamespace:
 
 
 def prepare_unpaired(model, cfg, arrays: dict, ev, clf_b, clf_a) -> SimpleNamespace:
-    n = min(ev.n_samples, len(arrays["test"]), len(arrays["a_test"]))
+    n = min(ev.n_samples, *(len(arrays[k]) for k in ("test", "a_test", "train", "a_train")))   # floors: n training images
     a = model.test_inputs(arrays, n)
     b = datasets.to_model(torch.from_numpy(arrays["test"][:n]))
     la, lb = arrays["a_test_labels"][:n], arrays["test_labels"][:n]

@@ -1,7 +1,8 @@
 """Figures (matplotlib, PNG): per-run samples and training curves, and report-level plots.
 
 - 2-D runs: generated samples (seed 0, a fixed latent batch) over the real points and the
-  discriminator's output as a background map, at each snapshot step.
+  discriminator's output as a background map, at each snapshot step; runs in more dimensions:
+  the same on the first two coordinates, without the map (the title says so).
 - 1-D runs: the course's picture: real density, generator density and discriminator curve
   at several iterations.
 - Image runs: sample grids of a fixed latent batch at each snapshot step (sample i is drawn
@@ -37,10 +38,10 @@ def samples_2d(snaps: dict, meta: dict, title: str, path: Path, n_sigma: float =
     from ganlab.metrics.coverage import mode_coverage
 
     steps, samples, real = snaps["steps"], snaps["samples"], snaps["real"]
-    n = len(steps)
+    n, dim = len(steps), samples.shape[-1]
     rows, cols = -(-n // per_row), min(n, per_row)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
-    grid = snaps.get("grid")
+    grid = snaps.get("grid") if dim == 2 else None      # above 2-D: no D map, the first two coordinates
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, t, i in zip(axes.flat, steps, range(n)):
@@ -62,7 +63,7 @@ def samples_2d(snaps: dict, meta: dict, title: str, path: Path, n_sigma: float =
         ax.set_title(label, fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle(f"{title}: generated (orange, seed 0, {samples.shape[2]:,} samples) over real (grey); "
-                 "background = D", fontsize=9)
+                 + ("background = D" if dim == 2 else f"the first 2 of {dim} coordinates"), fontsize=9)
     _save(fig, path)
 
 
@@ -160,7 +161,7 @@ def run_figures(run: str, model_dir: Path, meta: dict, out: Path, n_sigma: float
     elif meta["dim"] == 1 and "d_grid" in snaps:
         course_1d(snaps, meta, run, out / "samples.png")
         names.append("samples.png")
-    elif meta["dim"] == 2:
+    elif meta["dim"] >= 2:        # above 2-D: the first two coordinates, and the title says so
         samples_2d(snaps, meta, run, out / "samples.png", n_sigma=n_sigma)
         names.append("samples.png")
     history = io.read_verified(Path(model_dir) / "history.json", rebuild, io.read_json)

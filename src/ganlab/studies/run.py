@@ -76,7 +76,7 @@ def _image_scores(clf, x: torch.Tensor, f_real: np.ndarray, meta: dict, k: int) 
             continue
         f, lab, _ = clf.embed(x[s].float().clamp(-1, 1))
         f, lab = f.numpy(), lab.numpy()
-        m = {"fd": fm.frechet_distance(f, f_real), **fm.prdc(f_real, f, k=k)}
+        m = {"fd": fm.frechet_distance(f, f_real) if len(f_real) >= 2 else float("nan"), **_prdc(f_real, f, k)}
         if meta.get("per_channel_labels"):
             m["stacked_modes"] = float(fm.stacked_modes(lab)["modes"])
         else:
@@ -94,7 +94,27 @@ def _point_scores(x: torch.Tensor, real: np.ndarray, meta: dict, ev) -> list[dic
             continue
         cov = mode_coverage(p, np.asarray(meta["centres"]), meta["std"], n_sigma=ev.n_sigma, weights=meta.get("weights"))
         out.append({"high_quality_pct": 100 * cov["high_quality_frac"], "modes_captured": float(cov["modes_captured"]),
-                    **fm.prdc(real, p, k=ev.prdc_k)})
+                    **_prdc(real, p, ev.prdc_k)})
+    return out
+
+
+def _prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict:
+    """Precision, recall, density and coverage; nan where a side has k or fewer samples (a small
+    test split: `not_computed` in the study's results says so)."""
+    if min(len(real), len(fake)) > k:
+        return fm.prdc(real, fake, k=k)
+    return dict.fromkeys(("precision", "recall", "density", "coverage"), float("nan"))
+
+
+def _not_computed(n_real: int, n: int, k: int, images: bool) -> dict[str, str]:
+    """{metric: why} for what a truncation sweep cannot score with n_real real test samples."""
+    scored = f"{min(n_real, n)} real test samples a side (the test split, or study.n_samples where smaller)"
+    out = {}
+    if images and n_real < 2:
+        out["fd"] = f"a covariance needs at least 2 samples a side; {scored}"
+    if min(n_real, n) <= k:
+        out.update(dict.fromkeys(("precision", "recall", "density", "coverage"),
+                                 f"k-nearest-neighbour radii need more than prdc_k = {k} samples a side; {scored}"))
     return out
 
 
@@ -126,6 +146,9 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
         score = lambda x: _point_scores(x, real, meta, ev)                  # noqa: E731
     taus, unit = trunc.taus(model, study)
     out = {}
+    # what a small test split does not allow: nan (null in results.json), and why, in each sweep
+    missing = _not_computed(len(real), n, ev.prdc_k, images)
+    short = {"not_computed": missing} if missing else {}
 
     def sample_tau(tau):
         rng, gen = SeedRNG(cfg.seeds, offset=study.seed), torch.Generator().manual_seed(study.seed)
@@ -134,7 +157,7 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
             return _generate(model, z)
     keep = GRID_COLS if images else n
     res = _sweep(taus, sample_tau, score, keep)
-    out["truncation"] = {"space": "z", "parameter": "tau", "unit": unit, "z_dist": model.cfg.z_dist, **res}
+    out["truncation"] = {"space": "z", "parameter": "tau", "unit": unit, "z_dist": model.cfg.z_dist, **res, **short}
 
     if "w" in model.latent_spaces:
         def sample_psi(psi):
@@ -142,7 +165,7 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
             with torch.no_grad():
                 return model.render(model.truncate(model.to_space(z, "w"), "w", psi), "w", noise_seed=NOISE_SEED)
         res = _sweep(study.psi, sample_psi, score, keep)
-        out["truncation_psi"] = {"space": "w", "parameter": "psi", "unit": "w = w_avg + psi (w - w_avg)", **res}
+        out["truncation_psi"] = {"space": "w", "parameter": "psi", "unit": "w = w_avg + psi (w - w_avg)", **res, **short}
     return out
 
 

@@ -31,10 +31,13 @@ def _truncation(ctx: Context, metrics: dict, sign: int, what: str) -> Verdict:
                 f"{k} {num(m[0], 3)} → {num(m[-1], 3)}, Spearman ρ({p}, {k}) = {num(rho)}")
 
     def judge(st: dict):
+        # a metric the sweep could not compute (its not_computed: e.g. a test split of k or fewer
+        # images for precision and recall) is no evidence either way: that run is left out
         kind = "images" if st.get("kind") == "images" else "points"
-        return [line(st[key], k) for key in SWEEPS if key in st for k in metrics[kind]]
-    names = [n for n in ctx.configs if any(key in (ctx.studies.get(n) or {}) for key in SWEEPS)]
-    return each(ctx, names, "no run with a truncation study", judge, source="studies",
+        return [line(st[key], k) for key in SWEEPS if key in st for k in metrics[kind]
+                if k not in st[key].get("not_computed", {})]
+    names = [n for n in ctx.configs if judge(ctx.studies.get(n) or {})]
+    return each(ctx, names, "no run with a truncation study that could compute these metrics", judge, source="studies",
                 head=f"claim holds where ρ {'<' if sign < 0 else '>'} 0 ({what}); ")
 
 
