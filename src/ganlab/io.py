@@ -18,20 +18,24 @@ own). Readers go through `read_verified(path, rebuild, read)`: a missing file, a
 unreadable checksums.json, a size or sha256 mismatch, or a file that still fails to parse
 raises FileError, whose one-line message names the file and the command that rebuilds it
 (`dvc repro prepare@<dataset>`, ...). Stage scripts print that line and exit with status 1
-(ganlab.config.stage_start installs the hook).
+(ganlab.config.stage_start installs the hook). A reader that runs while a writer may replace the
+folder (`ganlab progress` during training) uses `read_folder_verified`, which reads every file and
+the checksums through one opened directory and starts again when the folder was replaced under it.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io as pyio
 import json
 import math
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import IO, Any, Callable, Iterator, TypeVar
 
 CHECKSUMS = "checksums.json"
 T = TypeVar("T")
@@ -46,19 +50,24 @@ class MissingFileError(FileError, FileNotFoundError):
     """FileError for a file (or its whole folder) that is not there."""
 
 
-def write_text(path: str | Path, text: str) -> None:
+def write_with(path: str | Path, write: Callable[[IO], Any], mode: str = "wb") -> None:
+    """write(f) fills a temporary file beside `path` (opened with `mode`), which then replaces it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            write(f)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    write_with(path, lambda f: f.write(text), mode="w")
 
 
 def _clean(obj: Any) -> Any:
@@ -152,29 +161,33 @@ def write_checksums(folder: str | Path) -> None:
     write_json(folder / CHECKSUMS, {"algorithm": "sha256", "files": files})
 
 
+def _bad(path: Path, rebuild: str | None, why: str, cls: type = FileError):
+    raise cls(f"{path}: {why}" + (f"; rebuild it with `{rebuild}`" if rebuild else ""))
+
+
+def _check(path: Path, rebuild: str | None, checksums: Callable[[], Any], size: int, digest: Callable[[], str]) -> None:
+    """Compare one file (its size, and digest() of its bytes) with its entry in checksums()."""
+    try:
+        entry = checksums()["files"].get(path.name)
+    except FileNotFoundError:
+        _bad(path, rebuild, f"no {CHECKSUMS} beside it, so it cannot be checked (written by an older ganlab, or by hand)")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        _bad(path, rebuild, f"the {CHECKSUMS} beside it is unreadable")
+    if not isinstance(entry, dict):
+        _bad(path, rebuild, f"not listed in the {CHECKSUMS} beside it")
+    if size != entry.get("bytes"):
+        _bad(path, rebuild, f"{size} bytes, but {entry.get('bytes')} were written (truncated or overwritten)")
+    if digest() != entry.get("sha256"):
+        _bad(path, rebuild, "sha256 differs from the one recorded when it was written (the file is corrupt)")
+
+
 def verify(path: str | Path, rebuild: str | None) -> Path:
     """Check `path` against the checksums.json beside it; raise FileError naming the file and
     `rebuild` (a shell command; None: no command to name) on any mismatch."""
     path = Path(path)
-
-    def bad(why: str, cls: type = FileError):
-        raise cls(f"{path}: {why}" + (f"; rebuild it with `{rebuild}`" if rebuild else ""))
-
     if not path.is_file():
-        bad("missing", MissingFileError)
-    try:
-        entry = read_json(path.parent / CHECKSUMS)["files"].get(path.name)
-    except FileNotFoundError:
-        bad(f"no {CHECKSUMS} beside it, so it cannot be checked (written by an older ganlab, or by hand)")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        bad(f"the {CHECKSUMS} beside it is unreadable")
-    if not isinstance(entry, dict):
-        bad(f"not listed in the {CHECKSUMS} beside it")
-    size = path.stat().st_size
-    if size != entry.get("bytes"):
-        bad(f"{size} bytes, but {entry.get('bytes')} were written (truncated or overwritten)")
-    if sha256(path) != entry.get("sha256"):
-        bad("sha256 differs from the one recorded when it was written (the file is corrupt)")
+        _bad(path, rebuild, "missing", MissingFileError)
+    _check(path, rebuild, lambda: read_json(path.parent / CHECKSUMS), path.stat().st_size, lambda: sha256(path))
     return path
 
 
@@ -186,8 +199,80 @@ def read_verified(path: str | Path, rebuild: str | None, read: Callable[[Path], 
     except FileError:
         raise
     except Exception as err:   # e.g. a file written by another version that no longer parses
-        raise FileError(f"{path}: unreadable ({type(err).__name__}: {err})".replace("\n", " ")
-                        + (f"; rebuild it with `{rebuild}`" if rebuild else "")) from err
+        raise _unreadable(path, err, rebuild) from err
+
+
+def _read_at(folder_fd: int, name: str) -> bytes | None:
+    """The bytes of `name` in an opened folder, or None if it is not there."""
+    try:
+        fd = os.open(name, os.O_RDONLY, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _still(folder_fd: int, folder: Path) -> bool:
+    """Whether `folder` still names the directory opened as folder_fd (no writer replaced it)."""
+    try:
+        now, then = os.stat(folder), os.fstat(folder_fd)
+    except FileNotFoundError:
+        return False
+    return (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino)
+
+
+def read_folder_verified(folder: str | Path, readers: dict[str, Callable[[IO[bytes]], Any]], rebuild: str | None,
+                         attempts: int = 20, wait: float = 0.01) -> tuple[dict[str, Any], int] | None:
+    """Read files of a folder that a writer may replace whole (atomic_dir) while we read, each
+    verified against the checksums.json of the same version of the folder: ({name: readers[name](its
+    bytes as a file)}, the folder's mtime in ns), or None if there is no such folder. read_verified opens the folder's path once per file,
+    so a replacement between its reads pairs one version's checksums.json with the next one's file
+    ("truncated or overwritten"); here every file is read through one opened directory, and when one
+    is gone and the path no longer names that directory (the writer replaced it and removed the old
+    one), the read starts again, up to `attempts` times `wait` seconds apart. A file missing from, or
+    not matching, a folder nobody replaced is a FileError, as with read_verified; a folder still
+    being swapped in after every attempt is a MissingFileError."""
+    folder = Path(folder)
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(wait)
+        try:
+            folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            if not folder.with_name(f".{folder.name}.old").exists():
+                return None              # not there (atomic_dir keeps .<name>.old between its two renames)
+            continue
+        try:
+            mtime = os.fstat(folder_fd).st_mtime_ns
+            sums, data = _read_at(folder_fd, CHECKSUMS), {name: _read_at(folder_fd, name) for name in readers}
+            if (sums is None or None in data.values()) and not _still(folder_fd, folder):
+                continue
+        finally:
+            os.close(folder_fd)
+        return {name: _parse(folder / name, rebuild, sums, raw, read) for (name, raw), read
+                in zip(data.items(), readers.values())}, mtime
+    _bad(folder, rebuild, f"missing (or replaced under each of {attempts} reads)", MissingFileError)
+
+
+def _parse(path: Path, rebuild: str | None, sums: bytes | None, raw: bytes | None, read: Callable[[IO[bytes]], T]) -> T:
+    """read_folder_verified's check and read of one file's bytes against its folder's checksums.json bytes."""
+    if raw is None:
+        _bad(path, rebuild, "missing", MissingFileError)
+
+    def checksums():
+        if sums is None:
+            raise FileNotFoundError(CHECKSUMS)
+        return json.loads(sums)
+    _check(path, rebuild, checksums, len(raw), lambda: hashlib.sha256(raw).hexdigest())
+    try:
+        return read(pyio.BytesIO(raw))
+    except Exception as err:
+        raise _unreadable(path, err, rebuild) from err
+
+
+def _unreadable(path: Path, err: Exception, rebuild: str | None) -> FileError:
+    return FileError(f"{path}: unreadable ({type(err).__name__}: {err})".replace("\n", " ")
+                     + (f"; rebuild it with `{rebuild}`" if rebuild else ""))
 
 
 def read_npz(path: str | Path) -> dict:
