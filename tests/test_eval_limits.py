@@ -176,12 +176,12 @@ def test_image_folder_with_fewer_test_images_than_k_plus_one(tmp_path):
 
 BOUNDS = [
     ({"recipe": "mixture", "centres": [[0.0, 0.0], [1e39, 0.0]]},
-     "datasets.m.centres[1][0]: coordinates must lie within ±1e+06 (float32 points), got 1e+39"),
-    ({"recipe": "mixture", "centres": [[0.0, 0.0]], "std": 1e7}, "datasets.m.std: must be <= 1000000.0, got 10000000.0"),
-    ({"recipe": "toy1d", "mean": -1e39}, "datasets.m.mean: must be >= -1000000.0, got -1e+39"),
-    ({"recipe": "ring", "radius": 2e6}, "datasets.m.radius: must be <= 1000000.0, got 2000000.0"),
+     "datasets.m.centres[1][0]: coordinates must lie within ±1,000,000 (float32 points), got 1e+39"),
+    ({"recipe": "mixture", "centres": [[0.0, 0.0]], "std": 1e7}, "datasets.m.std: must be <= 1000000, got 10000000.0"),
+    ({"recipe": "toy1d", "mean": -1e39}, "datasets.m.mean: must be >= -1000000, got -1e+39"),
+    ({"recipe": "ring", "radius": 2e6}, "datasets.m.radius: must be <= 1000000, got 2000000.0"),
     ({"recipe": "grid", "side": 21, "spacing": 2e5},
-     "datasets.m.spacing: the outermost centres lie at (side - 1) / 2 x spacing = 2e+06 from the origin; at most 1e+06 allowed"),
+     "datasets.m.spacing: the outermost centres lie at (side - 1) / 2 x spacing = 2e+06 from the origin; at most 1,000,000 allowed"),
 ]
 
 
@@ -203,5 +203,5 @@ def test_overflowing_centres_stop_before_any_work(trained):
     finally:
         (trained / "params.yaml").write_text(good)
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
-        "ganlab: params error: datasets.huge.centres[0][0]: coordinates must lie within ±1e+06 (float32 points), got 1e+39"]
+        "ganlab: params error: datasets.huge.centres[0][0]: coordinates must lie within ±1,000,000 (float32 points), got 1e+39"]
     assert snapshot(trained) == before

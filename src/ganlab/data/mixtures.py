@@ -10,7 +10,7 @@ mode-coverage metric needs. 100,000 training points, as in PacGAN; a separate te
 the second real sample for noise floors.
 
 Sizes are bounded (COORD_MAX): every centre coordinate, mean, radius, grid half-width and std is at
-most 1e6 in absolute value, so the float32 points and the squared distances the metrics take stay
+most 1,000,000 in absolute value, so the float32 points and the squared distances the metrics take stay
 finite (centres of 1e39 overflow float32 to inf); validation names the key path otherwise.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 from ganlab.config import ConfigError, param, show
 
-COORD_MAX = 1e6   # |coordinate|, std, radius: float32 points, and their squared distances, stay finite
+COORD_MAX = 1_000_000   # |coordinate|, std, radius: float32 points, and their squared distances, stay finite
 
 @dataclass
 class _Common:
@@ -50,19 +50,19 @@ class RingConfig(_Common):
 class GridConfig(_Common):
     recipe: Literal["grid"] = param("grid", "Gaussians on a square grid centred at the origin")
     side: int = param(5, "centres per side (side^2 modes)", ge=1, le=100)
-    spacing: float = param(2.0, "distance between neighbouring centres (the outermost at most 1e6 from the origin)", gt=0, le=COORD_MAX)
+    spacing: float = param(2.0, "distance between neighbouring centres (the outermost at most 1,000,000 from the origin)", gt=0, le=COORD_MAX)
     std: float = param(0.05, "standard deviation of each Gaussian", gt=0, le=COORD_MAX)
 
     def check(self, path: str) -> None:
         if (self.side - 1) / 2 * self.spacing > COORD_MAX:
             raise ConfigError(f"{path}.spacing: the outermost centres lie at (side - 1) / 2 x spacing = "
-                              f"{(self.side - 1) / 2 * self.spacing:g} from the origin; at most {COORD_MAX:g} allowed")
+                              f"{(self.side - 1) / 2 * self.spacing:,g} from the origin; at most {COORD_MAX:,} allowed")
 
 
 @dataclass
 class MixtureConfig(_Common):
     recipe: Literal["mixture"] = param("mixture", "a user-defined isotropic Gaussian mixture")
-    centres: list[list[float]] = param([], "mode centres, one list of coordinates each (all the same length, any dimension, each within ±1e6); required")
+    centres: list[list[float]] = param([], "mode centres, one list of coordinates each (all the same length, any dimension, each within ±1,000,000); required")
     std: float = param(0.05, "standard deviation of every component", gt=0, le=COORD_MAX)
     weights: list[float] = param([], "mixing weights (normalised); empty means equal weights", ge=0)
 
@@ -73,7 +73,7 @@ class MixtureConfig(_Common):
         for i, centre in enumerate(self.centres):
             for j, v in enumerate(centre):
                 if abs(v) > COORD_MAX:
-                    raise ConfigError(f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:g} "
+                    raise ConfigError(f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:,} "
                                       f"(float32 points), got {show(v)}")
         if self.weights and (len(self.weights) != len(self.centres) or sum(self.weights) <= 0):
             raise ConfigError(f"{path}.weights: expected {len(self.centres)} non-negative weights with a positive sum "
