@@ -11,9 +11,15 @@ real subsets, so they never shift the training stream. A checkpoint stores weigh
 states, the generator's average (ema_kimg), generator states, the partial log accumulators and
 the step, so a run killed at any point and rerun ends with exactly the numbers of an
 uninterrupted run on CPU. The checkpoint
-folder carries a checksum (ganlab.io); a checkpoint that fails it, or was made for other params,
-is ignored with a message and the run starts over from step 0, ending where an uninterrupted
-run ends.
+folder carries a checksum (ganlab.io); a checkpoint that fails it, or was made from other
+inputs, is ignored with a message and the run starts over from step 0, ending where an
+uninterrupted run ends.
+
+Resume only on identical inputs: a checkpoint records the key of everything training reads
+(`resume_key`): the run's params (`config_hash`, the process count and the device type), the
+dataset's content (the sha256 of data/<dataset>/checksums.json, which lists the sums of
+data.npz and meta.json) and the code (`code_hash`). A checkpoint whose key differs in any part
+is not resumed; one line says which part (params, data, code).
 
 No host synchronisation per step: per-step outputs are summed on the device and read back
 (`.cpu()`) only every `log_every` steps; the first non-finite loss is tracked on the device.
@@ -50,7 +56,31 @@ TRAIN_OFFSET, FIXED_OFFSET = 1_000_003, 2_000_003   # seed offsets: separate str
 
 
 def config_hash(cfg) -> str:
+    """The run's own settings (what `ganlab progress` compares a checkpoint with)."""
     return hashlib.sha256(json.dumps(dataclasses.asdict(cfg), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def code_hash() -> str:
+    """The code that trains: every .py file of the ganlab package (path and bytes), plus the torch
+    and numpy versions. The whole package rather than the modules loaded when a Trainer starts:
+    that set depends on what the process imported before (a stage, the test suite, a notebook)
+    and misses the lazy imports of the loop itself (ganlab.metrics in the Wasserstein
+    estimates), so the same code could give two keys. The price of the superset: an edit to code
+    training never reads (the report) also makes a killed run start over, which is always safe."""
+    root = Path(__file__).resolve().parents[1]          # src/ganlab
+    h = hashlib.sha256(f"torch {torch.__version__} numpy {np.__version__}\n".encode())
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            h.update(f"{path.relative_to(root).as_posix()} {path.stat().st_size}\n".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def resume_key(cfg, world: int, device: torch.device, data_dir: Path) -> dict[str, object]:
+    """What a checkpoint must match to be resumed, by part: params (the run's settings, the
+    process count, the device type), data (data/<dataset>/checksums.json), code (code_hash)."""
+    return {"params": [config_hash(cfg), world, device.type],
+            "data": io.sha256(Path(data_dir) / io.CHECKSUMS), "code": code_hash()}
 
 
 def snapshot_steps(steps: int, n: int) -> list[int]:
@@ -101,7 +131,7 @@ def w_estimate(fake: np.ndarray, real: np.ndarray, seed: int = 0) -> float:
 class Trainer:
     def __init__(self, run: str, cfg, data_dir: Path, model_dir: Path, live_dir: Path, ckpt_dir: Path,
                  device: str = "auto", progress: bool | None = None):
-        self.run, self.cfg = run, cfg
+        self.run, self.cfg, self.data_dir = run, cfg, Path(data_dir)
         self.model_dir, self.live_dir, self.ckpt_path = Path(model_dir), Path(live_dir), Path(ckpt_dir) / CKPT_NAME
         # Data parallel (ganlab.distributed): under torchrun, join the process group; the model in
         # this process sees batch_size / processes of every batch; cfg (saved, hashed) keeps the run's.
@@ -118,6 +148,7 @@ class Trainer:
         if cfg.cpu_threads and self.device.type == "cpu":
             torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
+        self.key = resume_key(cfg, self.world, self.device, data_dir)    # before the data: never newer than it
         arrays, self.meta = datasets.load(data_dir)
         # Resident on the device as stored (images stay uint8: 4x less memory); RealBatches
         # converts each batch to model space.
@@ -191,7 +222,7 @@ class Trainer:
         if self.main:
             # checkpoints/<run>/ is replaced whole: ckpt.pt and its checksums.json appear together.
             with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
-                torch.save({"hash": self.hash, "world": self.world, "model": self.model.state_dict(),
+                torch.save({"hash": self.hash, "world": self.world, "key": self.key, "model": self.model.state_dict(),
                             "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
                             "ema": None if self.ema is None else self.ema.state(),
                             "ranks": ranks, **state}, tmp / CKPT_NAME)
@@ -205,9 +236,14 @@ class Trainer:
         except io.FileError as err:  # corrupt, torn or foreign: start over, never resume from garbage
             print(f"[{self.run}] ignoring checkpoint {err}; starting from step 0", file=sys.stderr)
             return None
-        if ck.get("hash") != self.hash or ck.get("world", 1) != self.world:
-            # the hash covers `processes`: a checkpoint of another process count is not resumed
-            print(f"[{self.run}] checkpoint is for other params; starting from step 0", file=sys.stderr)
+        saved = ck.get("key") if isinstance(ck.get("key"), dict) else {}     # none: an older ganlab's
+        differ = [part for part in self.key if saved.get(part) != self.key[part]]
+        if differ:   # params covers `processes`: a checkpoint of another process count is not resumed
+            why = {"params": "the run's params, process count or device differ",
+                   "data": f"{self.data_dir} holds other data than when it was saved",
+                   "code": "the ganlab sources or the torch/numpy version changed since"}
+            print(f"[{self.run}] checkpoint is for other {' and '.join(differ)} "
+                  f"({'; '.join(why[p] for p in differ)}); starting from step 0", file=sys.stderr)
             return None
         self.model.load_state_dict(ck["model"])
         for k, o in self.model.optimizers().items():
