@@ -88,3 +88,108 @@ def test_resume_only_on_identical_inputs(project, tiny_params, clean_runs, monke
     assert results(project) == clean_runs[1 if change == "other data" else 0]
     assert tree_hashes(project, "data") == data_before
     assert not (project / "checkpoints/gan-ring").exists()
+
+
+# ---------------------------------------------------------------------------- image folders: bad and 16-bit images
+
+def png_header(path: Path, width: int, height: int) -> None:
+    """A PNG that claims width x height pixels (IHDR) and holds none: what a decompression bomb
+    looks like to Pillow, which checks the size when it opens the file."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+def image_folder(root: Path, classes=("a", "b"), n: int = 3) -> Path:
+    """root/imgs/<class>/<i>.png: n noisy 8x8 RGB images per class (noise: they compress badly, so
+    a cut file is cut inside its pixel data)."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / "imgs" / c).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(root / "imgs" / c / f"{i}.png")
+    return root / "imgs"
+
+
+def with_images(project: Path, params: dict, **entry) -> None:
+    params["datasets"]["imgs"] = {"recipe": "image_folder", "path": "imgs", "image_size": 8, **entry}
+    write_params(project, params)
+
+
+def spoil(folder: Path, how: str) -> Path:
+    """Put one bad image into class a; return its path relative to the project (as prepare names it)."""
+    import numpy as np
+    from PIL import Image
+    bad = folder / "a" / {"truncated png": "cut.png", "truncated jpeg": "cut.jpg", "empty": "empty.png",
+                          "bomb": "bomb.png", "bomb warning": "big.png", "32-bit": "deep.tif"}[how]
+    if how.startswith("truncated"):
+        Image.fromarray(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(bad)
+        bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    elif how == "empty":
+        bad.write_bytes(b"")
+    elif how == "bomb":            # 4e8 pixels: over twice Image.MAX_IMAGE_PIXELS (DecompressionBombError)
+        png_header(bad, 20_000, 20_000)
+    elif how == "bomb warning":    # 1e8 pixels: between 1x and 2x the limit (Pillow only warns)
+        png_header(bad, 10_000, 10_000)
+    else:
+        Image.fromarray(np.full((8, 8), 70_000, np.int32), "I").save(bad)
+    return bad.relative_to(folder.parent)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("truncated png", r"not a readable image \(OSError: image file is truncated\); replace it or delete it"),
+    ("truncated jpeg", r"not a readable image \(OSError: image file is truncated.*\); replace it or delete it"),
+    ("empty", r"empty file \(0 bytes\); replace it with the image or delete it"),
+    ("bomb", r"Image size \(400000000 pixels\) exceeds limit of 178956970 pixels, could be decompression bomb DOS "
+             r"attack \(Pillow's decompression-bomb guard\); shrink the image \(prepare resizes it to image_size "
+             r"anyway\) or delete it"),
+    ("bomb warning", r"Image size \(100000000 pixels\) exceeds limit of 89478485 pixels, .* or delete it"),
+    ("32-bit", r"I pixels \(32-bit integers\), which have no agreed 0\.\.255 range; save it with 8 or 16 bits per sample, or delete it"),
+])
+def test_a_bad_image_stops_prepare_with_one_line(project, tiny_params, how, message):
+    """prepare@ on an image folder holding one bad file: one line naming the file and what to do,
+    exit 1, no traceback; the dataset prepared before is unchanged."""
+    import re
+    folder = image_folder(project)
+    with_images(project, tiny_params)
+    run_stage(project, "stages/prepare.py", "imgs")
+    before = tree_hashes(project)
+    bad = spoil(folder, how)
+    proc = run_stage(project, "stages/prepare.py", "imgs", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.fullmatch(f"ganlab: image_folder: {re.escape(str(bad))}: {message}", lines[0]), lines
+    assert tree_hashes(project) == before
+
+
+def test_16_bit_pngs_are_scaled_not_saturated(tmp_path):
+    """16-bit grayscale PNGs (Pillow mode I;16): 0..65535 maps to 0..255, rounded; before, every
+    value above 255 became white."""
+    import numpy as np
+    from PIL import Image
+    from ganlab import data
+    from ganlab.config import validate
+    values = {"dark": np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000,          # 0 .. 63,000
+              "light": 65535 - np.arange(64, dtype=np.uint16).reshape(8, 8) * 257}   # 65,535 .. 49,344
+    for name, v in values.items():
+        (tmp_path / name).mkdir()
+        for i in range(2):
+            Image.fromarray(v).save(tmp_path / name / f"{i}.png")
+            assert Image.open(tmp_path / name / f"{i}.png").mode == "I;16"
+    for channels in (1, 3):
+        cfg = validate({"datasets": {"d": {"recipe": "image_folder", "path": str(tmp_path), "image_size": 8,
+                                           "channels": channels, "test_fraction": 0.5}}, "runs": {}}).datasets["d"]
+        arrays, meta = data.get_recipe("image_folder").make(cfg)
+        for split in ("train", "test"):
+            for x, y in zip(arrays[split], arrays[f"{split}_labels"]):
+                want = np.floor(values[meta["class_names"][y]].astype(np.float64) * 255 / 65535 + 0.5).astype(np.uint8)
+                assert x.shape == (channels, 8, 8)
+                for c in range(channels):
+                    np.testing.assert_array_equal(x[c], want)
+    assert want[0, 0] == 255 and want[7, 7] == 192 and (want < 255).mean() > 0.9

@@ -50,6 +50,11 @@ class MissingFileError(FileError, FileNotFoundError):
     """FileError for a file (or its whole folder) that is not there."""
 
 
+class SourceError(FileError, ValueError):
+    """A file from outside the pipeline that a recipe reads (an image of an image_folder, an IDX
+    file) cannot be used; the message names the file and what to do about it."""
+
+
 def write_with(path: str | Path, write: Callable[[IO], Any], mode: str = "wb") -> None:
     """write(f) fills a temporary file beside `path` (opened with `mode`), which then replaces it."""
     path = Path(path)

@@ -13,6 +13,10 @@
 - `image_folder`: your own images, one sub-folder per class (torchvision's ImageFolder
   convention, classes in sorted folder order); each image is resized on its shorter side and
   centre-cropped to a square, then split into train/test by class with `test_fraction`.
+  Images with 16 bits per sample (16-bit grayscale PNGs: Pillow's modes I;16 and I) are scaled
+  from 0..65535 to 0..255 (rounded); 32-bit integer or floating-point images are refused. A file
+  that does not decode (truncated, empty, not an image) or exceeds Pillow's decompression-bomb
+  limit (Image.MAX_IMAGE_PIXELS, about 89 million pixels) stops prepare with one line naming it.
 
 Files are read once, in prepare; what the pipeline trains on is the uint8 copy in
 `data/<name>/`. torchvision is imported only inside `make`, so the package does not need it
@@ -20,12 +24,14 @@ unless one of these recipes is used. Subsets (`n_train`, `n_test`) are stratifie
 `seed`; `image_size` resizes bilinearly, antialiased when shrinking (see digits.resize_to_uint8).
 A missing file without `download` stops with the path that was looked at and how to fix it;
 a corrupt IDX file (wrong magic number, wrong length, a broken gzip stream) is rejected with
-the path and what is wrong, never read as garbage images.
+the path and what is wrong, never read as garbage images. These are ganlab.io.SourceError and
+MissingFileError (also ValueError and FileNotFoundError): a stage prints one line, no traceback.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +39,7 @@ from typing import Literal
 import numpy as np
 
 from ganlab.config import ConfigError, param
+from ganlab.io import MissingFileError, SourceError
 from ganlab.data.digits import resize_to_uint8, stratified_split
 
 STORAGE = "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"
@@ -147,17 +154,17 @@ def read_idx(path: str | Path, kind: Literal["images", "labels"]) -> np.ndarray:
         with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
             raw = f.read()
     except (OSError, EOFError) as err:      # gzip.BadGzipFile is an OSError; a cut gzip stream is EOFError
-        raise ValueError(f"{path}: not a readable IDX file ({type(err).__name__}: {err}); {fix}") from None
+        raise SourceError(f"{path}: not a readable IDX file ({type(err).__name__}: {err}); {fix}") from None
     head = 16 if kind == "images" else 8
     if len(raw) < head:
-        raise ValueError(f"{path}: {len(raw)} bytes, shorter than the {head}-byte IDX {kind} header; {fix}")
+        raise SourceError(f"{path}: {len(raw)} bytes, shorter than the {head}-byte IDX {kind} header; {fix}")
     magic, n, *dims = (int(v) for v in np.frombuffer(raw[:head], ">i4"))
     if magic != IDX_MAGIC[kind]:
-        raise ValueError(f"{path}: magic number {magic}, expected {IDX_MAGIC[kind]} for IDX {kind}; "
+        raise SourceError(f"{path}: magic number {magic}, expected {IDX_MAGIC[kind]} for IDX {kind}; "
                          f"wrong file or corrupt, {fix}")
     expected = n * int(np.prod(dims, dtype=np.int64))
     if n < 0 or len(raw) - head != expected:
-        raise ValueError(f"{path}: the header promises {n} {kind} ({expected} bytes of data) but "
+        raise SourceError(f"{path}: the header promises {n} {kind} ({expected} bytes of data) but "
                          f"{len(raw) - head} bytes follow; truncated or corrupt, {fix}")
     return np.frombuffer(raw, np.uint8, offset=head).reshape(n, *dims).copy()   # writable, owns its memory
 
@@ -171,7 +178,7 @@ def _find_idx(root: Path, prefix: str, kind: str) -> Path:
     for candidate in (root / f"{name}.gz", root / name):
         if candidate.exists():
             return candidate
-    raise FileNotFoundError(f"{root / name}.gz not found (nor {name} uncompressed); put the IDX files in "
+    raise MissingFileError(f"{root / name}.gz not found (nor {name} uncompressed); put the IDX files in "
                             f"{root}, or use files: torchvision with download: true"
                             + ("" if prefix == "t10k" else ", or train_from_test: true to use only the t10k files"))
 
@@ -181,10 +188,10 @@ def _load_idx(cfg, prefix: str) -> tuple[np.ndarray, np.ndarray, dict[str, str]]
     img_path, lab_path = _find_idx(root, prefix, "images"), _find_idx(root, prefix, "labels")
     images, labels = read_idx(img_path, "images"), read_idx(lab_path, "labels")
     if len(images) != len(labels):
-        raise ValueError(f"{img_path} holds {len(images)} images but {lab_path} {len(labels)} labels; "
+        raise SourceError(f"{img_path} holds {len(images)} images but {lab_path} {len(labels)} labels; "
                          f"the pair does not match, fetch both again")
     if labels.size and labels.max() > 9:
-        raise ValueError(f"{lab_path}: label {int(labels.max())} outside 0..9; corrupt, fetch it again")
+        raise SourceError(f"{lab_path}: label {int(labels.max())} outside 0..9; corrupt, fetch it again")
     return images, labels, {p.name: _md5(p) for p in (img_path, lab_path)}
 
 
@@ -204,7 +211,7 @@ def _torchvision_split(cfg, train: bool) -> tuple[np.ndarray, np.ndarray]:
         if cfg.download:
             raise RuntimeError(f"{cfg.recipe}: could not download into {folder} ({err}); without network, copy the "
                                f"files there yourself and set download: false") from None
-        raise FileNotFoundError(f"{cfg.recipe}: dataset files not found (or failing their checksum) in {folder}; "
+        raise MissingFileError(f"{cfg.recipe}: dataset files not found (or failing their checksum) in {folder}; "
                                 f"set download: true to fetch them, or copy torchvision's files there") from None
     data = np.asarray(ds.data)
     data = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)       # (n, C, h, w)
@@ -259,11 +266,49 @@ def _make_download(cfg) -> tuple[dict[str, np.ndarray], dict]:
 
 # ---------------------------------------------------------------------------- image folders
 
+def _rgb(img, path: Path):
+    """A decoded image as PIL RGB, what torchvision's own loader gives (img.convert("RGB")), except
+    that 16 bits per sample are scaled to 8 (convert would clip them: 99.75 % of a 16-bit image's
+    values are above 255, so it turned white)."""
+    from PIL import Image
+    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):    # 16-bit grayscale
+        x = np.asarray(img).astype(np.uint32)
+        img = Image.fromarray(((x * 255 + 32767) // 65535).astype(np.uint8), "L")     # rounded to nearest
+    elif img.mode in ("I", "F") or img.mode.startswith(("I;", "F;")):
+        raise SourceError(f"image_folder: {path}: {img.mode} pixels ({'floating point' if 'F' in img.mode else '32-bit integers'}), "
+                          f"which have no agreed 0..255 range; save it with 8 or 16 bits per sample, or delete it")
+    return img.convert("RGB")
+
+
+def _read_image(path: str):
+    """One image file of an image_folder, as RGB; a file that does not decode, or that Pillow takes
+    for a decompression bomb (its warning too, between 1x and 2x the limit), is a SourceError
+    naming the file. Decoding goes through Image.load, so a truncated file fails here."""
+    from PIL import Image
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise SourceError(f"image_folder: {path}: empty file (0 bytes); replace it with the image or delete it")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _rgb(img, path)
+    except SourceError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise SourceError(f"image_folder: {path}: {str(err).rstrip('.')} (Pillow's decompression-bomb guard); shrink the image "
+                          f"(prepare resizes it to image_size anyway) or delete it") from None
+    except Exception as err:       # any decoder's failure on this one file: truncated, corrupt, not an image
+        raise SourceError(f"image_folder: {path}: not a readable image ({type(err).__name__}: {err}); "
+                          f"replace it or delete it".replace("\n", " ")) from None
+
+
 def _make_folder(cfg) -> tuple[dict[str, np.ndarray], dict]:
     folder = Path(cfg.path)
     if not folder.is_dir():
-        raise FileNotFoundError(f"image_folder: {folder} is not a folder; set path to a folder holding one "
-                                f"sub-folder of images per class")
+        raise MissingFileError(f"image_folder: {folder} is not a folder; set path to a folder holding one "
+                               f"sub-folder of images per class")
     try:
         import torchvision.transforms as T
         from torchvision.datasets import ImageFolder
@@ -272,11 +317,11 @@ def _make_folder(cfg) -> tuple[dict[str, np.ndarray], dict]:
     steps = [T.Grayscale(1)] if cfg.channels == 1 else []
     tf = T.Compose(steps + [T.Resize(cfg.image_size, antialias=True), T.CenterCrop(cfg.image_size), T.PILToTensor()])
     try:
-        ds = ImageFolder(str(folder), transform=tf)
+        ds = ImageFolder(str(folder), transform=tf, loader=_read_image)
     except FileNotFoundError as err:
-        raise FileNotFoundError(f"image_folder: {folder}: {err}") from None
+        raise MissingFileError(f"image_folder: {folder}: {err}") from None
     if len(ds) < 2:
-        raise ValueError(f"image_folder: {folder} holds {len(ds)} image(s); need at least 2 (train and test)")
+        raise SourceError(f"image_folder: {folder} holds {len(ds)} image(s); need at least 2 (train and test)")
     images = np.stack([ds[i][0].numpy() for i in range(len(ds))])      # once, in prepare only
     labels = np.asarray(ds.targets, np.int64)
     n_test = min(max(1, round(cfg.test_fraction * len(labels))), len(labels) - 1)
