@@ -193,3 +193,44 @@ def test_16_bit_pngs_are_scaled_not_saturated(tmp_path):
                 for c in range(channels):
                     np.testing.assert_array_equal(x[c], want)
     assert want[0, 0] == 255 and want[7, 7] == 192 and (want < 255).mean() > 0.9
+
+
+# ---------------------------------------------------------------------------- downloads stay inside the repository
+
+@pytest.mark.parametrize("recipe", ["mnist", "fashion_mnist", "cifar10"])
+def test_downloads_stay_inside_the_repository(tmp_path, monkeypatch, recipe):
+    """download: true with a root outside the repository (where stages run) is refused at
+    validation, naming datasets.<name>.root; reading files already outside stays allowed."""
+    from ganlab.config import ConfigError, validate
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+
+    def check(root, **entry):
+        return validate({"datasets": {"d": {"recipe": recipe, "root": root, **entry}}, "runs": {}}).datasets["d"]
+
+    for root in ("../../..", "/srv/elsewhere", "downloads/../../x"):
+        with pytest.raises(ConfigError, match=rf"^datasets\.d\.root: '{re_escape(root)}' is outside the repository "
+                                              rf"\({re_escape(str(repo))}\), and download is true: downloads stay inside"):
+            check(root)
+        assert check(root, download=False).root == root                 # reading from outside: allowed
+        if recipe != "cifar10":
+            assert check(root, files="idx").root == root                 # idx files are never downloaded
+    for root in ("downloads", "data/../downloads", str(repo / "raw"), "."):
+        assert check(root).root == root
+
+
+def re_escape(text: str) -> str:
+    import re
+    return re.escape(text)
+
+
+def test_check_stops_a_download_outside_the_repository(project, tiny_params):
+    """Through the check stage, as `dvc repro` runs it first: exit 2, one line, nothing written."""
+    tiny_params["datasets"]["mnist"] = {"recipe": "mnist", "root": "../../..", "download": True}
+    write_params(project, tiny_params)
+    proc = run_stage(project, "stages/check.py", check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        "ganlab: params error: datasets.mnist.root: '../../..' is outside the repository"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (project / "reports").exists() and not (project / "data").exists()

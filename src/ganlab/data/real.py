@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Literal
 
 import numpy as np
 
-from ganlab.config import ConfigError, param
+from ganlab.config import ConfigError, param, show
 from ganlab.io import MissingFileError, SourceError
 from ganlab.data.digits import resize_to_uint8, stratified_split
 
@@ -60,15 +61,28 @@ SOURCES = {"mnist": "MNIST (LeCun et al. 1998)", "fashion_mnist": "Fashion-MNIST
 
 # ---------------------------------------------------------------------------- configs
 
+def inside_repository(root: str) -> bool:
+    """Whether `root` (relative to where stages run: the repository's root) names a folder inside
+    it, judged on the written path (`..` and absolute paths), not through symbolic links: a link
+    the user put inside the repository is theirs to point elsewhere."""
+    here = os.path.abspath(os.getcwd())
+    return os.path.commonpath([os.path.abspath(root), here]) == here
+
+
 @dataclass
 class _Download:
-    root: str = param("downloads", "folder that holds (or receives) the files, relative to where the stage runs (the repo root)")
+    root: str = param("downloads", "folder that holds (or receives) the files, relative to where the stage runs (the repo root); "
+                                   "inside the repository when download is true")
     download: bool = param(True, "fetch missing files into root with torchvision (needs the network); false: fail naming the missing path")
     n_train: int = param(0, "training images, a stratified subset drawn by seed (0 = all)", ge=0)
     n_test: int = param(0, "test images, a stratified subset drawn by seed (0 = all)", ge=0)
     seed: int = param(0, "seed of the subsets (and of the train_from_test split)", ge=0)
 
     def check(self, path: str) -> None:
+        if self.download and getattr(self, "files", "torchvision") == "torchvision" and not inside_repository(self.root):
+            raise ConfigError(f"{path}.root: {show(self.root)} is outside the repository ({os.getcwd()}), and download "
+                              f"is true: downloads stay inside the repository; set root to a folder in it (the default "
+                              f"is downloads), or download: false to read files already in {show(self.root)}")
         if 0 < self.image_size < 8:
             raise ConfigError(f"{path}.image_size: must be 0 (the native size) or >= 8, got {self.image_size}")
         for key, (limit, what) in zip(("n_train", "n_test"), self.available()):
