@@ -18,7 +18,7 @@ params, name, cfg = config.stage_start(__doc__, "datasets", frozen=("device", "c
 model_dir = Path("models/classifiers") / name
 report = Path("reports/classifiers") / name / "metrics.json"
 timing = report.with_name("classifier_time.json")
-io.clean_stale(model_dir, report, timing)
+io.start_outputs(model_dir, report, timing)
 kind = get_recipe(cfg.recipe).describe(cfg)["kind"]
 if kind != "images":
     marker = {"kind": kind, "classifier": None, "why": "point datasets are scored in data space"}

@@ -8,7 +8,7 @@ from ganlab import config, io
 
 params, run, cfg = config.stage_start(__doc__, "runs", frozen=("evaluation",))
 out_dir = Path("reports/runs") / run
-io.clean_stale(out_dir / "figures", out_dir / "metrics.json", out_dir / "eval_time.json")
+io.start_outputs(out_dir / "figures", out_dir / "metrics.json", out_dir / "eval_time.json")
 from ganlab.evaluation.run import evaluate_run  # noqa: E402
 
 m = evaluate_run(run, params.evaluation, model_dir=Path("models") / run, data_dir=Path("data") / cfg.dataset,

@@ -18,7 +18,7 @@ ds = params.datasets[cfg.dataset]
 studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
 out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
 timing = summary_file.with_name("study_time.json")     # wall seconds: host-dependent, apart from the results
-io.clean_stale(out_dir, summary_file, timing)
+io.start_outputs(out_dir, summary_file, timing)
 if not studies:
     marker = {"run": run, "family": cfg.family, "applicable": False, "why": why}
     with io.atomic_dir(out_dir) as tmp:

@@ -23,7 +23,7 @@ if cfg.processes > 1 and not distributed.launched():
 
 model_dir, live_dir, ckpt_dir = Path("models") / run, Path("reports/runs") / run / "train", Path("checkpoints") / run
 if distributed.launch_rank() == 0:          # the outputs' one writer
-    io.clean_stale(model_dir, live_dir, ckpt_dir)
+    io.start_outputs(model_dir, live_dir, ckpt_dir)
 from ganlab.training.loop import Trainer  # noqa: E402  (torch: only after params are valid)
 
 trainer = Trainer(run, cfg, data_dir=Path("data") / cfg.dataset, model_dir=model_dir, live_dir=live_dir,

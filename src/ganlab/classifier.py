@@ -218,7 +218,8 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
                        "units": {"seconds": "wall seconds (training + test scoring)"}}
 
     with io.atomic_dir(out_dir, checksums=True) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, tmp / "weights.pt")
+        state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+        io.write_with(tmp / "weights.pt", lambda f: torch.save(state, f))
         io.write_json(tmp / "config.json", config)
     return metrics
 

@@ -21,10 +21,19 @@ raises FileError, whose one-line message names the file and the command that reb
 (ganlab.config.stage_start installs the hook). A reader that runs while a writer may replace the
 folder (`ganlab progress` during training) uses `read_folder_verified`, which reads every file and
 the checksums through one opened directory and starts again when the folder was replaced under it.
+
+A write that fails (a full disk, a quota, a read-only or unwritable folder) is a WriteError, a
+FileError too: one line naming the file and the OS error ("No space left on device"), never
+torch's `basic_ios::clear`; since every write goes to a temporary first, what was there before is
+unchanged. Every writer goes through `write_with` (torch.save and np.savez write to its open
+file, so their OSErrors carry the errno) or `atomic_dir`, which also names its final path in an
+error about its temporary folder. `start_outputs`, first thing in every stage, stops at once when
+an output's folder does not take a new file, before any work.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io as pyio
 import json
@@ -55,19 +64,48 @@ class SourceError(FileError, ValueError):
     file) cannot be used; the message names the file and what to do about it."""
 
 
+# OS errors that only writing raises: in atomic_dir's block they are about its outputs
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+class WriteError(FileError):
+    """Writing an output failed; the message names `path` and the OS error and says what to do.
+    `output`: set when `path` is the folder that refused a new file before any work (check_writable)."""
+
+    def __init__(self, path: str | Path, err: OSError, output: str | Path | None = None):
+        self.path, self.oserror = Path(path), err
+        if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            fix = "free space on that disk"
+        elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fix = f"make {'the folder' if output else 'it'} writable"
+        else:
+            fix = "fix that"
+        why = f"({err.strerror or err})"
+        where = f"there {why}, and {output} goes there" if output else f"it {why}"
+        after = "nothing was computed" if output else "what was there before is unchanged"
+        super().__init__(f"{path}: cannot write {where}; {fix} and run again ({after})")
+
+
 def write_with(path: str | Path, write: Callable[[IO], Any], mode: str = "wb") -> None:
-    """write(f) fills a temporary file beside `path` (opened with `mode`), which then replaces it."""
+    """write(f) fills a temporary file beside `path` (opened with `mode`; e.g.
+    `lambda f: torch.save(obj, f)`), which then replaces it. Any OSError on the way is a WriteError
+    naming `path`, and the temporary is removed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise WriteError(path, err) from err
     try:
         with os.fdopen(fd, mode) as f:
             write(f)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise WriteError(path, err) from err
         raise
 
 
@@ -101,24 +139,50 @@ def atomic_dir(path: str | Path, checksums: bool = False) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces `path` whole, on error it is removed.
     checksums=True writes checksums.json (see the module docstring) into it just before."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    os.chmod(tmp, 0o755)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        os.chmod(tmp, 0o755)
+    except OSError as err:
+        raise WriteError(path, err) from err
     try:
         yield tmp
         if checksums:
             write_checksums(tmp)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
+        try:
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except OSError as err:
+            raise WriteError(path, err) from err
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        named = _in_final_place(err, tmp, path)
+        if named is err:
+            raise
+        raise named from err
+
+
+def _in_final_place(err: BaseException, tmp: Path, path: Path) -> BaseException:
+    """An error from atomic_dir's block, told about `path` rather than its temporary folder: a
+    WriteError for a file in `tmp`, or an OSError that writes raise (a full disk, a read-only or
+    unwritable place: from dvclive's or matplotlib's own writes), become a WriteError naming the
+    file's final place. Anything else is returned as is."""
+    def final(p) -> Path:
+        try:
+            return path / Path(p).relative_to(tmp)
+        except (TypeError, ValueError):
+            return path
+    if isinstance(err, WriteError):
+        return WriteError(final(err.path), err.oserror) if err.path.is_relative_to(tmp) else err
+    if isinstance(err, OSError) and err.errno in WRITE_ERRNOS | {errno.EACCES, errno.EPERM}:
+        return WriteError(final(err.filename) if err.filename else path, err)
+    return err
 
 
 # ---------------------------------------------------------------------------- stale temporaries
@@ -127,6 +191,29 @@ def _stale_names(name: str) -> re.Pattern:
     """What write_text and atomic_dir leave behind for `name` when killed: tempfile's names are
     prefix + 8 characters of [a-z0-9_] + suffix."""
     return re.compile(re.escape(f".{name}.") + r"(?:[a-z0-9_]{8}\.tmp|old)")
+
+
+def start_outputs(*outputs: str | Path) -> list[Path]:
+    """The start of a stage, for its own outputs: check_writable, then clean_stale."""
+    check_writable(*outputs)
+    return clean_stale(*outputs)
+
+
+def check_writable(*outputs: str | Path) -> None:
+    """Stop now (WriteError naming the folder) if a folder that will receive an output does not
+    take a new file: found before the work, not after hours of training. Tried for real (a
+    temporary file made and removed, named as clean_stale expects), so a read-only mount, an ACL
+    or a quota shows, whoever runs it. A folder not there yet is tried at its nearest parent."""
+    for out in map(Path, outputs):
+        folder = out.parent
+        while not folder.is_dir() and folder != folder.parent:
+            folder = folder.parent
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as err:
+            raise WriteError(folder, err, output=out) from err
 
 
 def clean_stale(*outputs: str | Path) -> list[Path]:

@@ -66,7 +66,7 @@ def prepare(cfg, out_dir: str | Path) -> dict:
     meta = {**meta, "recipe": dataclasses.asdict(cfg),
             "splits": {k: int(v.shape[0]) for k, v in arrays.items() if k in ("train", "test")}}
     with io.atomic_dir(out_dir, checksums=True) as tmp:
-        np.savez(tmp / "data.npz", **arrays)
+        io.write_with(tmp / "data.npz", lambda f: np.savez(f, **arrays))
         io.write_json(tmp / "meta.json", meta)
     return meta
 

@@ -222,10 +222,10 @@ class Trainer:
         if self.main:
             # checkpoints/<run>/ is replaced whole: ckpt.pt and its checksums.json appear together.
             with io.atomic_dir(self.ckpt_path.parent, checksums=True) as tmp:
-                torch.save({"hash": self.hash, "world": self.world, "key": self.key, "model": self.model.state_dict(),
-                            "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
-                            "ema": None if self.ema is None else self.ema.state(),
-                            "ranks": ranks, **state}, tmp / CKPT_NAME)
+                ck = {"hash": self.hash, "world": self.world, "key": self.key, "model": self.model.state_dict(),
+                      "optim": {k: o.state_dict() for k, o in self.model.optimizers().items()},
+                      "ema": None if self.ema is None else self.ema.state(), "ranks": ranks, **state}
+                io.write_with(tmp / CKPT_NAME, lambda f: torch.save(ck, f))    # a full disk: one line (io.WriteError)
         distributed.barrier()
 
     def load_checkpoint(self) -> dict | None:
@@ -278,9 +278,11 @@ class Trainer:
             if guard is not None:
                 guard()
             complete_live_dir(live_dir, status_rec["steps_done"])
-        distributed.check_in_sync(self.model)
-        distributed.average_buffers(self.model)      # batch-norm statistics of every rank's share
-        self._write_outputs(history, snaps, status_rec)
+            distributed.check_in_sync(self.model)
+            distributed.average_buffers(self.model)      # batch-norm statistics of every rank's share
+            # models/<run>/ before the new log replaces the old: if it cannot be written (a full
+            # disk), the previous model and its log both stay, and so does the last checkpoint
+            self._write_outputs(history, snaps, status_rec)
         shutil.rmtree(self.ckpt_path.parent, ignore_errors=True)
         distributed.barrier()
         return {**status_rec, **host}
@@ -388,7 +390,8 @@ class Trainer:
         steps = sorted(snaps)
         with io.atomic_dir(self.model_dir, checksums=True) as tmp:
             with self.averaged():     # ema_kimg: the saved generator (and its final numbers) is the average
-                torch.save(self.model.state_dict(), tmp / "weights.pt")
+                state = self.model.state_dict()
+                io.write_with(tmp / "weights.pt", lambda f: torch.save(state, f))
                 io.write_json(tmp / "final.json", self.model.final_metrics())
             io.write_json(tmp / "config.json", {"family": self.cfg.family, "config": dataclasses.asdict(self.cfg),
                                                 "meta": {k: v for k, v in self.meta.items() if k != "recipe"}})
@@ -398,7 +401,7 @@ class Trainer:
             if "d_grid" in snaps[steps[0]]:
                 arrays["d_grid"] = np.stack([snaps[s]["d_grid"] for s in steps])
                 arrays["grid"] = self.grid[0].cpu().numpy()
-            np.savez(tmp / "snapshots.npz", **arrays)
+            io.write_with(tmp / "snapshots.npz", lambda f: np.savez(f, **arrays))
             io.write_json(tmp / "status.json", status)
 
 
