@@ -104,12 +104,12 @@ def png_header(path: Path, width: int, height: int) -> None:
                      + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
 
 
-def image_folder(root: Path, classes=("a", "b"), n: int = 3) -> Path:
+def image_folder(root: Path, classes=("a", "b"), n: int = 3, seed: int = 0) -> Path:
     """root/imgs/<class>/<i>.png: n noisy 8x8 RGB images per class (noise: they compress badly, so
     a cut file is cut inside its pixel data)."""
     import numpy as np
     from PIL import Image
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for c in classes:
         (root / "imgs" / c).mkdir(parents=True, exist_ok=True)
         for i in range(n):
@@ -234,3 +234,90 @@ def test_check_stops_a_download_outside_the_repository(project, tiny_params):
         "ganlab: params error: datasets.mnist.root: '../../..' is outside the repository"), proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (project / "reports").exists() and not (project / "data").exists()
+
+
+# ---------------------------------------------------------------------------- the files a dataset reads are a dependency
+
+def test_fingerprint_follows_content_not_times(tmp_path, monkeypatch):
+    """ganlab.data.fingerprint of an mnist IDX root: changes with a file's bytes, not with its time;
+    a generated recipe has none; files whose size, time and inode are known are not read again."""
+    import os
+    from ganlab import data, io
+    from ganlab.config import validate
+    root = tmp_path / "mnist"
+    root.mkdir()
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (root / name).write_bytes(name.encode())
+
+    def cfg(recipe):
+        entry = {"recipe": "mnist", "files": "idx", "root": str(root), "train_from_test": True} if recipe == "mnist" \
+            else {"recipe": recipe}
+        return validate({"datasets": {"d": entry}, "runs": {}}).datasets["d"]
+
+    assert data.fingerprint(cfg("ring")) == ({"recipe": "ring", "sources": []}, {})
+    first, stats = data.fingerprint(cfg("mnist"))
+    assert [(Path(s["path"]).name, s["exists"], s["files"]) for s in first["sources"]] == [
+        ("t10k-images-idx3-ubyte.gz", False, 0), ("t10k-images-idx3-ubyte", True, 1),
+        ("t10k-labels-idx1-ubyte.gz", False, 0), ("t10k-labels-idx1-ubyte", True, 1)]
+    os.utime(root / "t10k-images-idx3-ubyte", ns=(1, 1))                          # touched: same content
+    reads = []
+    monkeypatch.setattr(io, "sha256", lambda p, real=io.sha256: reads.append(Path(p).name) or real(p))
+    again, stats = data.fingerprint(cfg("mnist"), stats)
+    assert again == first and reads == ["t10k-images-idx3-ubyte"]                  # only the touched file read
+    (root / "t10k-labels-idx1-ubyte").write_bytes(b"other labels")
+    changed, _ = data.fingerprint(cfg("mnist"), stats)
+    assert changed["sources"][3]["sha256"] != first["sources"][3]["sha256"] and changed["sources"][:3] == first["sources"][:3]
+
+
+SOURCES_PARAMS = {
+    "device": "cpu",
+    "evaluation": {"n_samples": 100, "sliced_projections": 16},
+    "classifier": {"epochs": 1, "min_steps": 0, "batch_size": 16},
+    "study": {},
+    "datasets": {"ring8": {"recipe": "ring", "n_train": 200, "n_test": 100},
+                 "imgs": {"recipe": "image_folder", "path": "imgs", "image_size": 8, "test_fraction": 0.34}},
+    "runs": {"gan-ring": {"family": "gan", "dataset": "ring8", "seeds": [0], "steps": 2, "batch_size": 16,
+                          "g_hidden": [4], "d_hidden": [4], "log_every": 1, "w_every": 2, "snapshots": 2}},
+}
+
+
+def stale(root: Path) -> set[str]:
+    import json
+    from conftest import sh
+    status = json.loads(sh(root, "dvc", "status", "--json").stdout or "{}")
+    assert status.pop("check") == ["always changed"]
+    return set(status)
+
+
+@pytest.mark.skipif(shutil.which("dvc") is None, reason="dvc is not installed")
+def test_image_folder_contents_are_a_dependency(tmp_path):
+    """Adding a class folder and deleting an image make prepare@imgs (and only it) stale once
+    check has run, and `dvc repro` rebuilds data/imgs from the folder; an image rewritten with the
+    same bytes changes nothing. Before, dvc called everything up to date and data/imgs stayed stale."""
+    import json
+    from conftest import make_repo, sh
+    image_folder(tmp_path)
+    root = make_repo(tmp_path, SOURCES_PARAMS)
+    assert stale(root) == set()
+    assert json.loads((root / "reports/sources/ring8.json").read_text()) == {"recipe": "ring", "sources": []}
+
+    same = root / "imgs/a/0.png"
+    same.write_bytes(same.read_bytes())                     # a new time, the same content
+    sh(root, "dvc", "repro", "check")
+    assert stale(root) == set()
+
+    before = tree_hashes(root)
+    image_folder(root, classes=("c",), n=2, seed=1)         # a class folder added ...
+    (root / "imgs/b/2.png").unlink()                        # ... and an image deleted
+    sh(root, "dvc", "repro", "check")
+    assert stale(root) == {"prepare@imgs"}
+    ran = {line.split("'")[1] for line in sh(root, "dvc", "repro").stdout.splitlines() if line.startswith("Running stage")}
+    assert ran == {"check", "prepare@imgs", "classifier@imgs", "report"} and stale(root) == set()
+    meta = json.loads((root / "data/imgs/meta.json").read_text())
+    assert meta["class_names"] == ["a", "b", "c"] and meta["splits"] == {"train": 5, "test": 2}
+    after = tree_hashes(root)
+    mine = ("data/imgs/", "models/classifiers/imgs/", "reports/classifiers/imgs/", "reports/sources/", "reports/index.html",
+            "reports/README.md", "reports/summary.json", "reports/figures/")
+    assert {k: v for k, v in after.items() if not k.startswith(mine)} == \
+           {k: v for k, v in before.items() if not k.startswith(mine)}
+    assert after["data/imgs/data.npz"] != before["data/imgs/data.npz"]

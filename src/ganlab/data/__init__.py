@@ -9,10 +9,20 @@ adding a file, or a name to an existing module's CONFIGS. `prepare` writes
 mode centres and std, split sizes, recipe params) and their `checksums.json` atomically;
 `load` verifies both files against it (ganlab.io) and names `dvc repro prepare@<name>` when
 one is missing or corrupt.
+
+A recipe that reads files from outside the pipeline (an image folder, downloaded files) also
+has `sources(cfg) -> [paths]`, the files and folders make() reads; recipes that generate their
+data have none. `write_sources` (the check stage, on every `dvc repro`) writes
+`reports/sources/<name>.json` for every dataset: a fingerprint of those files' contents, and a
+constant for a generated recipe. prepare@<name> depends on that file (dvc's foreach cannot
+name an image folder for datasets that have none), so adding, removing or changing an image
+reruns prepare@<name> and only it.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -39,14 +49,19 @@ def _discover() -> dict[str, ModuleType]:
     return _REGISTRY
 
 
+def _no_sources(cfg) -> list[Path]:
+    return []
+
+
 class Recipe:
-    """The recipe functions of one name, looked up in its module."""
+    """The recipe functions of one name, looked up in its module (`sources` is optional)."""
 
     def __init__(self, name: str, module: ModuleType):
         self.name = name
         self.Config = module.CONFIGS[name]
         self.describe = module.describe
         self.make = module.make
+        self.sources = getattr(module, "sources", _no_sources)
 
 
 def list_recipes() -> list[str]:
@@ -69,6 +84,51 @@ def prepare(cfg, out_dir: str | Path) -> dict:
         io.write_with(tmp / "data.npz", lambda f: np.savez(f, **arrays))
         io.write_json(tmp / "meta.json", meta)
     return meta
+
+
+def fingerprint(cfg, known: dict | None = None) -> tuple[dict, dict]:
+    """(record, stats) of the files a dataset's recipe reads from outside the pipeline.
+    record: per source path, whether it exists, its files' count and bytes, and one sha256 over
+    every sub-folder's and file's relative path, size and content: the same on every machine
+    that holds the same files (no times in it, so dvc.lock stays comparable). stats: for each
+    file, its size, mtime_ns, inode and sha256; a file whose first three equal those in `known`
+    (the stats of the previous run) is not read again, so a large folder costs a walk, not a read."""
+    record, stats = [], {}
+    known = known or {}
+    for source in get_recipe(cfg.recipe).sources(cfg):
+        h, n, size = hashlib.sha256(), 0, 0
+        files = [source] if source.is_file() else []
+        for top, dirs, names in (os.walk(source, followlinks=True) if source.is_dir() else ()):
+            dirs.sort()
+            h.update(f"d {Path(top).relative_to(source).as_posix()}\n".encode())
+            files += [Path(top) / name for name in sorted(names)]
+        for path in files:
+            st = path.stat()
+            stat = [st.st_size, st.st_mtime_ns, st.st_ino]
+            old = known.get(str(path))
+            digest = old[3] if isinstance(old, list) and old[:3] == stat else io.sha256(path)
+            stats[str(path)] = stat + [digest]
+            h.update(f"f {path.relative_to(source).as_posix()} {st.st_size} {digest}\n".encode())
+            n, size = n + 1, size + st.st_size
+        record.append({"path": str(source), "exists": source.exists(), "files": n, "bytes": size,
+                       "sha256": h.hexdigest()})
+    return {"recipe": cfg.recipe, "sources": record}, stats
+
+
+def write_sources(datasets: dict, folder: str | Path) -> None:
+    """folder/<name>.json (fingerprint's record) for every dataset, and the file stats that the
+    next call reuses in folder/.<name>.stats.json; the folder is replaced whole (ganlab.io)."""
+    folder = Path(folder)
+    with io.atomic_dir(folder) as tmp:
+        for name, cfg in datasets.items():
+            try:
+                known = io.read_json(folder / f".{name}.stats.json")
+            except (OSError, ValueError):
+                known = None
+            record, stats = fingerprint(cfg, known if isinstance(known, dict) else None)
+            io.write_json(tmp / f"{name}.json", record)
+            if stats:
+                io.write_json(tmp / f".{name}.stats.json", stats)
 
 
 def to_model(x):

@@ -157,6 +157,18 @@ def describe(cfg) -> dict:
     return {"kind": "images", "shape": shape, "dim": c * h * w, "classes": classes}
 
 
+def sources(cfg) -> list[Path]:
+    """What make() reads from outside the pipeline (ganlab.data.fingerprint): the image folder; the
+    IDX files it may read (compressed or not, present or not); torchvision's folder under root."""
+    if cfg.recipe == "image_folder":
+        return [Path(cfg.path)]
+    if cfg.recipe != "cifar10" and cfg.files == "idx":
+        prefixes = ("t10k",) if cfg.train_from_test else ("train", "t10k")
+        return [Path(cfg.root) / f"{prefix}-{kind}-ubyte{gz}" for prefix in prefixes
+                for kind in ("images-idx3", "labels-idx1") for gz in (".gz", "")]
+    return [Path(cfg.root) / TV_FOLDER[cfg.recipe]]
+
+
 # ---------------------------------------------------------------------------- IDX files
 
 def read_idx(path: str | Path, kind: Literal["images", "labels"]) -> np.ndarray:
