@@ -80,9 +80,9 @@ def test_resume_only_on_identical_inputs(project, tiny_params, clean_runs, monke
     if resumed:
         assert notes == ["[gan-ring] resuming from checkpoint at step 20 of 40"], proc.stderr
     else:
-        what = {"other data": "data (data/ring8 holds other data than when it was saved)",
-                "code": "code (the ganlab sources or the torch/numpy version changed since)"}[change]
-        assert notes == [f"[gan-ring] checkpoint is for other {what}; starting from step 0"], proc.stderr
+        what = {"other data": "data; starting from step 0 (data/ring8 holds other data than when it was saved)",
+                "code": "code; starting from step 0 (the ganlab sources or the torch/numpy version changed since)"}[change]
+        assert notes == [f"[gan-ring] checkpoint is for other {what}"], proc.stderr
     timing = yaml.safe_load((project / "reports/runs/gan-ring/train_time.json").read_text())
     assert timing["resumed_from_step"] == (20 if resumed else None)
     assert results(project) == clean_runs[1 if change == "other data" else 0]

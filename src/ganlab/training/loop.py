@@ -242,8 +242,8 @@ class Trainer:
             why = {"params": "the run's params, process count or device differ",
                    "data": f"{self.data_dir} holds other data than when it was saved",
                    "code": "the ganlab sources or the torch/numpy version changed since"}
-            print(f"[{self.run}] checkpoint is for other {' and '.join(differ)} "
-                  f"({'; '.join(why[p] for p in differ)}); starting from step 0", file=sys.stderr)
+            print(f"[{self.run}] checkpoint is for other {' and '.join(differ)}; starting from step 0 "
+                  f"({'; '.join(why[p] for p in differ)})", file=sys.stderr)
             return None
         self.model.load_state_dict(ck["model"])
         for k, o in self.model.optimizers().items():
