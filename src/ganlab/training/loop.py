@@ -148,8 +148,8 @@ class Trainer:
         if cfg.cpu_threads and self.device.type == "cpu":
             torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
-        self.key = resume_key(cfg, self.world, self.device, data_dir)    # before the data: never newer than it
-        arrays, self.meta = datasets.load(data_dir)
+        arrays, self.meta = datasets.load(data_dir)      # a missing or corrupt dataset: one line naming it
+        self.key = resume_key(cfg, self.world, self.device, data_dir)
         # Resident on the device as stored (images stay uint8: 4x less memory); RealBatches
         # converts each batch to model space.
         self.data = torch.from_numpy(arrays["train"]).to(self.device)
