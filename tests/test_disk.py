@@ -132,3 +132,28 @@ def test_unwritable_output_folder_stops_the_stage_before_any_work(repo, stage, f
                               f"there; make the folder writable and run again (nothing was computed)")
     assert tree_hashes(repo) == before
     assert not (repo / "checkpoints/gan-ring").exists()        # training never began
+
+
+def test_a_failed_final_rename_puts_the_previous_output_back(tmp_path, monkeypatch):
+    """atomic_dir moves the old folder aside, then renames the new one in: if that rename fails
+    (simulated ENOSPC), the old folder returns to its place and no temporary is left."""
+    import errno
+    import re
+    from ganlab import io
+    out = tmp_path / "out"
+    with io.atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("old")
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == out and Path(src).name.endswith(".tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(io.WriteError, match=f"^{re.escape(str(out))}: cannot write it \\(No space left on device\\); "
+                                            f"free space on that disk and run again"):
+        with io.atomic_dir(out) as tmp:
+            (tmp / "a.txt").write_text("new")
+    monkeypatch.undo()
+    assert (out / "a.txt").read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out"]

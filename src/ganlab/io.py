@@ -154,7 +154,11 @@ def atomic_dir(path: str | Path, checksums: bool = False) -> Iterator[Path]:
                 old = path.with_name(f".{path.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
                 os.replace(path, old)
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except OSError:
+                    os.replace(old, path)       # the previous output back in its place
+                    raise
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, path)
