@@ -162,6 +162,15 @@ def test_progress_of_a_killed_run_reads_its_checkpoint(trained, tmp_path, monkey
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     assert "this checkpoint was made for other params than params.yaml's: train@gan-ring would start over" in \
         cli(root, "progress", "gan-ring").stdout
+    del params["runs"]["gan-ring"]["lr_g"]           # back to the params it trained with
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert "would start over" not in cli(root, "progress", "gan-ring").stdout
+    sums = root / "data/ring8/checksums.json"            # the same entries, other bytes: other data to resume on
+    sums.write_text(sums.read_text() + "\n")
+    (root / "src/ganlab/losses.py").write_text((root / "src/ganlab/losses.py").read_text() + "# an edit\n")
+    out = cli(root, "progress", "gan-ring").stdout
+    assert "this checkpoint was made on other data than data/ring8/ holds now: train@gan-ring would start over" in out
+    assert "this checkpoint was made by other code (the ganlab sources, torch or numpy)" in out and "other params" not in out
 
 
 @pytest.mark.parametrize("args,message", [

@@ -246,7 +246,7 @@ def cmd_progress(args) -> None:
     cfg = params.runs[args.run]
     model_dir, ckpt = Path(args.models) / args.run, Path(args.checkpoints) / args.run / "ckpt.pt"
     rebuild = f"dvc repro train@{args.run}"
-    from ganlab.training.loop import config_hash
+    from ganlab.training.loop import code_hash, config_hash
     try:
         # Both folders are replaced whole while train@ runs: read each through one opened directory.
         check = io.read_folder_verified(ckpt.parent, {ckpt.name: lambda f: torch.load(f, map_location="cpu", weights_only=True)}, None)
@@ -264,6 +264,15 @@ def cmd_progress(args) -> None:
             head = f"{args.run}: in training (checkpoint {ckpt}), {done:,} of {total:,} steps ({100 * done / total:.1f} %)"
             if ck.get("hash") != config_hash(cfg):
                 head += (f"\n  this checkpoint was made for other params than {args.params}'s: "
+                         f"train@{args.run} would start over, not resume it")
+            # the rest of what train@ resumes on (ganlab.training.loop.resume_key): the data and the code
+            key = ck.get("key") if isinstance(ck.get("key"), dict) else {}
+            sums = Path(args.data) / cfg.dataset / io.CHECKSUMS
+            if key.get("data") is not None and sums.exists() and key["data"] != io.sha256(sums):
+                head += (f"\n  this checkpoint was made on other data than {sums.parent}/ holds now: "
+                         f"train@{args.run} would start over, not resume it")
+            if key.get("code") is not None and key["code"] != code_hash():
+                head += (f"\n  this checkpoint was made by other code (the ganlab sources, torch or numpy): "
                          f"train@{args.run} would start over, not resume it")
             if finished is not None:
                 head += (f"\n  {model_dir}/ holds an older finished model ({_describe(finished[0]['status.json'])}): "
