@@ -1,0 +1,57 @@
+"""scripts/fingerprint.py: one hash per result output from dvc.lock, compared across locks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+LOCK = """\
+schema: '2.0'
+stages:
+  train@a:
+    cmd: PYTHONPATH=src python stages/train.py
+    outs:
+    - path: models/a
+      hash: md5
+      md5: 1111.dir
+    - path: reports/runs/a/train_time.json
+      hash: md5
+      md5: {time}
+  evaluate@a:
+    outs:
+    - path: reports/runs/a/metrics.json
+      hash: md5
+      md5: {metrics}
+  report:
+    outs:
+    - path: reports/summary.json
+      hash: md5
+      md5: {summary}
+"""
+
+
+def fingerprint(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts/fingerprint.py"), *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_results_only_and_differences(tmp_path):
+    a, b = tmp_path / "a.lock", tmp_path / "b.lock"
+    a.write_text(LOCK.format(time="t1", metrics="m1", summary="s1"))
+    b.write_text(LOCK.format(time="t2", metrics="m1", summary="s2"))
+    out = fingerprint(str(a)).stdout.splitlines()
+    assert out == ["1111.dir  models/a", "m1  reports/runs/a/metrics.json", "s1  reports/summary.json  (host-dependent)"]
+    same = fingerprint(str(a), "--against", str(b))      # only wall seconds and the report's page differ
+    assert same.returncode == 0 and same.stdout.strip().endswith(
+        "2 outputs equal, 0 differ, 0 on one side only (1 host-dependent report files and the *_time.json files not compared)")
+    b.write_text(LOCK.format(time="t2", metrics="m2", summary="s2"))
+    differ = fingerprint(str(a), "--against", str(b))
+    assert differ.returncode == 1 and "differs  reports/runs/a/metrics.json" in differ.stdout
+
+
+def test_reads_a_commit_and_names_a_missing_file(tmp_path):
+    head = fingerprint("git:HEAD")
+    assert head.returncode == 0 and "  data/grid25" in head.stdout
+    missing = fingerprint(str(tmp_path / "nope.lock"))
+    assert missing.returncode == 2 and "cannot read a lock file" in missing.stderr
