@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -110,8 +112,8 @@ def test_bad_files_are_one_line(built, text, message):
     before = snapshot(built)
     (built / "params.yaml").write_bytes(text)
     try:
-        proc = subprocess.run(["python", "stages/prepare.py", "ring8"], cwd=built, capture_output=True, text=True,
-                              timeout=120, env={**__import__("os").environ, "PYTHONPATH": str(built / "src")})
+        proc = subprocess.run([sys.executable, "stages/prepare.py", "ring8"], cwd=built, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "PYTHONPATH": str(built / "src")})
     finally:
         (built / "params.yaml").write_text(_tiny_text())
     lines = proc.stderr.strip().splitlines()
@@ -252,7 +254,7 @@ def test_params_edited_while_training_are_not_recorded(repo):
     assert long != text
     before = snapshot(repo)
     (repo / "params.yaml").write_text(long)
-    env = {**__import__("os").environ, "DVC_NO_ANALYTICS": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(["dvc", "repro", "train@gan-ring"], cwd=repo, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
