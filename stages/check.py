@@ -1,20 +1,23 @@
-"""check: validate the whole params.yaml on every `dvc repro` (dvc.yaml: always_changed).
+"""check: validate the whole params.yaml, and fingerprint what each stage entry reads beyond dvc's view.
 
 Usage: PYTHONPATH=src python stages/check.py [--params params.yaml]
-Every other stage validates the file too, but dvc runs only stages whose inputs changed, so
-without this stage an edit that no stage reads (an unknown top-level key) would pass unseen,
-and a bad name would reach a shell command before any check. Every prepare@<dataset>
-depends on this stage's output, so nothing runs before the file is valid. A problem: one
-line, exit status 2.
-It also writes reports/sources/<dataset>.json, the fingerprint of the files a dataset's recipe
-reads from outside the pipeline (an image folder's images; ganlab.data.write_sources), on
-which prepare@<dataset> depends: an image added or removed reruns that prepare@ alone. Both
-outputs stay the same while params and those files do, so check never makes a stage stale
-for nothing.
+dvc.yaml: check depends on params.yaml (the file: an edit anywhere in it reruns check), on the
+stage scripts and on src/ganlab; every other stage depends on one of its outputs, so nothing runs
+before the file is valid and a bad name never reaches a command. A problem: one line, exit 2.
+Outputs, each the same while their inputs are, so check never makes a stage stale for nothing:
+- reports/params_check.json: the file is valid.
+- reports/code/<stage>/<entry>.json: the sha256 of every source file that entry's script can import
+  (ganlab.dag: its family, its dataset's recipe module, its kind's evaluation modules, and what
+  they import), which that stage depends on: an edit to families/cyclegan.py reruns cyclegan runs.
+- reports/sources/<dataset>.json: the fingerprint of the files a dataset's recipe reads from
+  outside the pipeline (an image folder's images; ganlab.data.write_sources), on which
+  prepare@<dataset> depends. dvc cannot see such files, so they are read again only when check
+  runs: after changing an image folder, `dvc repro -f check` (then `dvc repro`).
 """
-from ganlab import config, data, io
+from ganlab import config, dag, data, io
 
 params, _, _ = config.stage_start(__doc__, None)
 io.write_json("reports/params_check.json", {"valid": True, "name_rule": config.NAME_RULE})
 data.write_sources(params.datasets, "reports/sources")
+dag.write_stamps(params, "reports/code")
 print(f"[check] params valid: {len(params.datasets)} datasets, {len(params.runs)} runs")

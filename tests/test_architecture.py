@@ -120,9 +120,11 @@ def test_family_capabilities_are_declared():
 def test_evaluation_registry_declares_each_kind():
     from ganlab.evaluation import registry
 
-    kinds = registry.kinds()
-    assert set(kinds) == {"points", "images", "paired", "unpaired"}
-    for kind, module in kinds.items():
+    kinds = registry.kind_modules()
+    assert kinds == {"points": "points", "images": "images", "paired": "translation", "unpaired": "translation"}
+    for kind in kinds:
+        module = registry.kind(kind)
+        assert kind in module.KINDS
         metrics = registry.metrics_of(kind)
         assert metrics, kind
         keys = [k for m in metrics for k in m.units]

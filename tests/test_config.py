@@ -80,14 +80,16 @@ def test_mixture_recipe(tiny_params):
 
 
 def test_stage_exits_2_and_touches_nothing(project, tiny_params):
-    """A bad params.yaml stops a stage before any work: exit 2, one line, files untouched."""
+    """A bad params.yaml stops a stage before any work: exit 2, one line, files untouched. check
+    (which dvc runs first) reads the whole file, the run's own stages their entry; prepare@ring8
+    does not read runs.gan-ring and is not stopped by it."""
     run_stage(project, "stages/prepare.py", "ring8")
     before = {p: p.read_bytes() for p in (project / "data/ring8").iterdir()}
     mtimes = {p: p.stat().st_mtime_ns for p in before}
     tiny_params["runs"]["gan-ring"]["lr_d"] = -1
     (project / "params.yaml").write_text(yaml.safe_dump(tiny_params))
-    for stage, arg in (("prepare", "ring8"), ("train", "gan-ring"), ("evaluate", "gan-ring")):
-        proc = run_stage(project, f"stages/{stage}.py", arg, check=False)
+    for stage, arg in (("check", None), ("train", "gan-ring"), ("evaluate", "gan-ring")):
+        proc = run_stage(project, f"stages/{stage}.py", *([arg] if arg else []), check=False)
         assert proc.returncode == 2, (stage, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert lines == ["ganlab: params error: runs.gan-ring.lr_d: must be > 0, got -1.0"], (stage, proc.stderr)

@@ -1,17 +1,14 @@
-"""dvc.yaml matches the code: every stage's deps cover every ganlab module its command imports,
-and every templated argument of a command is quoted.
+"""dvc.yaml matches the code: every stage depends on every ganlab module its command can import.
 
-The import closure is static (ast): from `stages/<stage>.py`, every `import` / `from ... import`
-statement anywhere in a module (inside functions too: the stages import torch-heavy code lazily),
-relative imports resolved, each package's `__init__` counted when anything under it is imported,
-and dynamic discovery (`importlib.import_module` of a computed name, `pkgutil.iter_modules`,
-`ganlab.plugins.modules(package, path)`: the registries' one discovery helper)
-counted as importing every module of the package it names. Modules outside src/ganlab (torch,
-numpy, ...) are the environment's business, not the DAG's.
+The walker is ganlab.dag's (static, ast; see its docstring). The check and report stages list
+their code deps in dvc.yaml; every other stage depends on reports/code/<stage>/<entry>.json, the
+files of its own entry's closure, which check writes. Here: the walker on made-up packages
+(lazy, relative, dynamic and registry imports, bound and unbound), dvc.yaml's deps against it,
+and each entry's file against the real params. tests/test_pipeline.py checks that running a
+stage entry imports nothing outside its file (python's import log).
 """
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -19,114 +16,12 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from ganlab import config, dag
+from ganlab.dag import closure as import_closure
 
 SRC = ROOT / "src"
 SCRIPT = re.compile(r"\bpython\s+(stages/\w+\.py)\b")
-
-
-def module_file(name: str, src: Path = SRC) -> Path | None:
-    """ganlab.a.b -> src/ganlab/a/b.py or src/ganlab/a/b/__init__.py (None: not ours, or not a module)."""
-    if name != "ganlab" and not name.startswith("ganlab."):
-        return None
-    base = src.joinpath(*name.split("."))
-    for p in (base.with_suffix(".py"), base / "__init__.py"):
-        if p.is_file():
-            return p
-    return None
-
-
-def package_modules(package: str, src: Path = SRC) -> set[str]:
-    """Every module under a package (its __init__ included), recursively."""
-    root = src.joinpath(*package.split("."))
-    out = set()
-    for p in root.rglob("*.py"):
-        if "__pycache__" in p.parts:
-            continue
-        parts = p.relative_to(src).with_suffix("").parts
-        out.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return out
-
-
-def with_parents(name: str) -> set[str]:
-    """Importing a.b.c runs a/__init__ and a/b/__init__ first."""
-    parts = name.split(".")
-    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
-
-
-def _dynamic_package(call: ast.Call, current_package: str) -> str | None:
-    """The package an `import_module(<computed name>)` call reaches into: the literal prefix of
-    an f-string ("ganlab.data.{x}" -> ganlab.data; "{__name__}.{x}" -> the calling package),
-    else the calling package."""
-    arg = call.args[0] if call.args else None
-    if isinstance(arg, ast.JoinedStr):
-        prefix = ""
-        for v in arg.values:
-            if isinstance(v, ast.Constant):
-                prefix += str(v.value)
-            elif isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name) and v.value.id == "__name__" and not prefix:
-                prefix = current_package
-            else:
-                break
-        if "." in prefix:
-            return prefix.rsplit(".", 1)[0]
-    return current_package
-
-
-def direct_imports(name: str, path: Path, src: Path = SRC) -> set[str]:
-    """The ganlab modules one file imports (anywhere in it), as dotted names."""
-    tree = ast.parse(path.read_text(), str(path))
-    is_package = path.name == "__init__.py"
-    package = name if is_package else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            found.add(mod)
-            found |= {f"{mod}.{a.name}" for a in node.names}     # `from pkg import submodule`
-        elif isinstance(node, ast.Call):
-            fn = node.func
-            fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
-            if name == "ganlab.plugins":
-                continue          # the discovery helper: its callers' calls (below) say which package
-            if fname == "import_module" and node.args:
-                if isinstance(node.args[0], ast.Constant):
-                    found.add(str(node.args[0].value))
-                else:
-                    found |= package_modules(_dynamic_package(node, package or name), src)
-            elif fname == "iter_modules" and package:
-                found |= package_modules(package, src)
-            elif fname == "modules" and node.args:    # ganlab.plugins.modules(pkg, path)
-                arg = node.args[0]
-                if isinstance(arg, ast.Name) and arg.id == "__name__":
-                    found |= package_modules(package or name, src)
-                elif isinstance(arg, ast.Attribute) and arg.attr == "__name__" and isinstance(arg.value, ast.Name):
-                    found |= package_modules(f"ganlab.{arg.value.id}", src)
-    out = set()
-    for mod in found:
-        for m in with_parents(mod):
-            if module_file(m, src) is not None:
-                out.add(m)
-    return out
-
-
-def import_closure(script: Path, src: Path = SRC) -> set[Path]:
-    """Every file under src/ganlab that running `script` can import."""
-    todo = [m for m in direct_imports("__main__", script, src)]
-    seen: set[str] = set()
-    while todo:
-        m = todo.pop()
-        if m in seen:
-            continue
-        seen.add(m)
-        todo += direct_imports(m, module_file(m, src), src) - seen
-    return {module_file(m, src) for m in seen}
+ENTRY_STAGES = set(dag.STAGES)
 
 
 def stages(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, dict]:
@@ -149,31 +44,89 @@ def uncovered(stage: dict, root: Path = ROOT) -> tuple[str, list[str]]:
     return script, sorted(f for f in files if not any(f == d or f.startswith(d + "/") for d in deps))
 
 
-@pytest.mark.parametrize("name", sorted(stages()))
+@pytest.mark.parametrize("name", sorted(set(stages()) - ENTRY_STAGES))
 def test_deps_cover_the_import_closure(name):
     script, missing = uncovered(stages()[name])
     assert not missing, f"dvc.yaml stage {name} runs {script}, which imports {missing}: add them (or their folder) to its deps"
 
 
-@pytest.mark.parametrize("name", sorted(stages()))
-def test_code_deps_exist(name):
-    """A dep on code that moved away would silently stop tracking it."""
-    for d in dep_paths(stages()[name]):
-        if d.startswith(("src/", "stages/")):
-            assert (ROOT / d).exists(), f"{name}: dep {d} does not exist"
+@pytest.mark.parametrize("name", sorted(ENTRY_STAGES))
+def test_entry_stages_depend_on_their_code_file(name):
+    """An entry stage's code deps: its script, its code file (and a run's family module, which dvc's
+    templating reaches); no folder of src/ganlab, which would make every entry stale on any edit."""
+    code = [d for d in dep_paths(stages()[name]) if d.startswith(("src/", "stages/", "reports/code/"))]
+    expected = [f"stages/{name}.py"] + (["src/ganlab/families/${item.family}.py"] if dag.STAGES[name] == "runs" else [])
+    assert code == expected + [f"reports/code/{name}/${{key}}.json"], f"{name}: {code}"
+    check = stages()["check"]
+    assert {"params.yaml", "src/ganlab", "stages"} <= set(dep_paths(check)) and not check.get("always_changed")
+    assert any(next(iter(o)) == "reports/code" for o in check["outs"])
+
+
+@pytest.fixture(scope="module")
+def default_stamps():
+    return dag.stamps(config.load(ROOT / "params.yaml"))
+
+
+def test_code_files_follow_the_entry(default_stamps):
+    """Each entry's files: its script and closure; a run's family, and the modules that family
+    imports, but no other family; its dataset's recipe module only; its kind's evaluation module only."""
+    from ganlab.families import list_families
+    params = config.load(ROOT / "params.yaml")
+    fam = lambda files: {Path(f).stem for f in files if f.startswith("src/ganlab/families/")} - {"__init__", "base", "_translation"}
+    for run, cfg in params.runs.items():
+        train = default_stamps["train"][run]["files"]
+        assert "stages/train.py" in train and "src/ganlab/training/loop.py" in train
+        assert f"src/ganlab/families/{cfg.family}.py" in train
+        assert fam(train) <= {cfg.family, "dcgan", "gan"}, (run, fam(train))
+        evaluate = default_stamps["evaluate"][run]["files"]
+        kinds = {Path(f).stem for f in evaluate if f.startswith("src/ganlab/evaluation/")} - {"__init__", "registry", "run"}
+        points = params.datasets[cfg.dataset].recipe in ("toy1d", "ring", "grid", "mixture")
+        assert kinds == {"points"} if points else "points" not in kinds, (run, kinds)   # translation imports images
+    assert fam(default_stamps["train"]["cgan-glyphs"]["files"]) == {"cgan", "dcgan", "gan"}
+    assert {f for f in default_stamps["prepare"]["ring8"]["files"] if f.startswith("src/ganlab/data/")} == \
+        {"src/ganlab/data/__init__.py", "src/ganlab/data/mixtures.py"}
+    assert "src/ganlab/data/glyphs.py" in default_stamps["prepare"]["stacked"]["files"]      # stacked draws glyphs
+    assert len(list_families()) == 13
 
 
 def test_closure_follows_lazy_relative_and_dynamic_imports():
     """The walker itself: function-level imports (srgan -> ganlab.classifier), relative
     imports (metrics/wasserstein -> metrics/__init__), package __init__ files, and the
-    family registry's pkgutil/importlib discovery (every family file)."""
-    train = {p.relative_to(SRC).as_posix() for p in import_closure(ROOT / "stages/train.py")}
+    family registry's lazy load bound to one family, or every family when unbound."""
+    bind = {"ganlab.families": {"ganlab.families.srgan"}, "ganlab.data": {"ganlab.data.translation"},
+            "ganlab.evaluation": {"ganlab.evaluation.translation"}}
+    train = {p.relative_to(SRC).as_posix() for p in import_closure(ROOT / "stages/train.py", bind=bind)}
     assert {"ganlab/__init__.py", "ganlab/config.py", "ganlab/io.py", "ganlab/training/loop.py",
             "ganlab/families/__init__.py", "ganlab/families/srgan.py", "ganlab/families/_translation.py",
             "ganlab/classifier.py", "ganlab/metrics/__init__.py", "ganlab/metrics/wasserstein.py",
             "ganlab/data/__init__.py", "ganlab/data/glyphs.py",
             "ganlab/nn/translation.py", "ganlab/losses.py"} <= train
-    assert not any(p.startswith(("ganlab/report/", "ganlab/studies/")) or p.startswith("ganlab/evaluation/") for p in train)
+    assert not any(p.startswith(("ganlab/report/", "ganlab/studies/", "ganlab/evaluation/")) for p in train)
+    assert "ganlab/families/gan.py" not in train and "ganlab/data/mixtures.py" not in train
+    unbound = {p.relative_to(SRC).as_posix() for p in import_closure(ROOT / "stages/train.py")}
+    assert {"ganlab/families/gan.py", "ganlab/families/cyclegan.py", "ganlab/data/mixtures.py"} <= unbound
+
+
+def test_registry_loads_are_bound_and_others_are_not(tmp_path):
+    """plugins.load(__name__, x) reaches the bound module; plugins.modules, import_module of a
+    computed name and a load in an unbound package reach every module of the package."""
+    pkg = tmp_path / "src/ganlab/reg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "stages").mkdir()
+    (tmp_path / "src/ganlab/__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("from ganlab import plugins\ndef get(n):\n    return plugins.load(__name__, n)\n")
+    for m in ("a", "b"):
+        (pkg / f"{m}.py").write_text("")
+    (tmp_path / "src/ganlab/helper.py").write_text("")
+    (pkg / "a.py").write_text("from ganlab import helper\n")
+    (tmp_path / "src/ganlab/plugins.py").write_text("")
+    (tmp_path / "stages/x.py").write_text("from ganlab.reg import get\n")
+    rel = lambda bind: sorted(p.relative_to(tmp_path / "src").as_posix() for p in import_closure(tmp_path / "stages/x.py", tmp_path / "src", bind))
+    assert rel({"ganlab.reg": {"ganlab.reg.a"}}) == ["ganlab/__init__.py", "ganlab/helper.py", "ganlab/plugins.py",
+                                                   "ganlab/reg/__init__.py", "ganlab/reg/a.py"]
+    assert "ganlab/reg/b.py" in rel(None) and "ganlab/reg/b.py" in rel({"ganlab.other": set()})
+    (pkg / "__init__.py").write_text("import importlib\ndef get(n):\n    return importlib.import_module(f'ganlab.reg.{n}')\n")
+    assert "ganlab/reg/b.py" in rel({"ganlab.reg": {"ganlab.reg.a"}})      # only plugins.load is bound
 
 
 def test_uncovered_import_is_reported(tmp_path):

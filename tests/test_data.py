@@ -83,19 +83,27 @@ def test_prepare_is_byte_deterministic(tmp_path, tiny_params):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-def test_recipes_are_discovered_from_their_modules(monkeypatch):
-    """Every public module's CONFIGS is registered (no table to keep in step); a name that two
-    modules define stops the registry with both modules named."""
+def test_recipes_are_discovered_from_their_modules(tmp_path):
+    """Every public module's CONFIGS is registered (no table to keep in step), read without
+    importing the module (a stage imports its own recipe's module only); a name that two modules
+    define stops the registry with both modules named."""
     import importlib
     import pkgutil
+
+    from ganlab import plugins
     modules = [importlib.import_module(f"ganlab.data.{m.name}") for m in pkgutil.iter_modules(data.__path__)
                if not m.name.startswith("_")]
     assert data.list_recipes() == sorted(n for m in modules for n in getattr(m, "CONFIGS", {}))
+    assert {data.recipe_module(n) for m in modules for n in getattr(m, "CONFIGS", {})} == \
+        {m.__name__ for m in modules if getattr(m, "CONFIGS", None)}
+    assert data.recipe_module("ring") == "ganlab.data.mixtures" and data.get_recipe("ring").Config.__name__ == "RingConfig"
     assert {"toy1d", "ring", "glyphs", "sr_glyphs", "mnist"} <= set(data.list_recipes())
     with pytest.raises(KeyError, match="unknown dataset recipe 'nope'; known: cifar10, digits"):
         data.get_recipe("nope")
-    from ganlab.data import glyphs, mixtures
-    monkeypatch.setattr(data, "_REGISTRY", {})
-    monkeypatch.setattr(glyphs, "CONFIGS", {**glyphs.CONFIGS, "ring": mixtures.RingConfig})
+    (tmp_path / "glyphs.py").write_text("CONFIGS = {'glyphs': 1, 'ring': 2}\n")
+    (tmp_path / "mixtures.py").write_text("from x import Ring\nCONFIGS = {'ring': Ring}\n")
     with pytest.raises(RuntimeError, match="'ring' is defined twice: in CONFIGS of ganlab.data.glyphs and of ganlab.data.mixtures"):
-        data.list_recipes()
+        plugins.index("ganlab.data", [str(tmp_path)], "CONFIGS")
+    (tmp_path / "mixtures.py").write_text("CONFIGS = {NAME: 1}\n")
+    with pytest.raises(RuntimeError, match="keys must be string literals"):
+        plugins.index("ganlab.data", [str(tmp_path)], "CONFIGS")

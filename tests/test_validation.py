@@ -101,12 +101,15 @@ def test_bad_values_exit_2_with_one_line_and_touch_nothing(built, tiny_params, p
         tiny_params["runs"]["gan-mix"] = {"family": "gan", "dataset": "mix"}
     before = snapshot(built)
     (built / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
-    proc = run_stage(built, "stages/prepare.py", "ring8", check=False)   # any stage checks the whole file
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ganlab: params error: "), proc.stderr
-    assert message in lines[0], lines[0]
-    assert snapshot(built) == before
+    # check validates the whole file (every other stage follows it); an entry's stage its own entry
+    stages = [("stages/check.py",)] + ([("stages/prepare.py", "ring8")] if "ring8" in path else [])
+    for stage in stages:
+        proc = run_stage(built, *stage, check=False)
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ganlab: params error: "), proc.stderr
+        assert message in lines[0], lines[0]
+        assert snapshot(built) == before
 
 
 def test_duplicate_keys_are_rejected_with_their_line(built, tiny_params):
@@ -200,6 +203,10 @@ def test_glyphs_12_with_dcgan_is_rejected_before_prepare(built, tiny_params):
     tiny_params["datasets"]["glyphs12"] = {"recipe": "glyphs", "image_size": 12, "n_train": 200, "n_test": 100}
     tiny_params["runs"]["dc"] = {"family": "dcgan", "dataset": "glyphs12"}
     (built / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
-    proc = run_stage(built, "stages/prepare.py", "glyphs12", check=False)
+    proc = run_stage(built, "stages/check.py", check=False)     # what dvc runs before any prepare@
     assert proc.returncode == 2 and "runs.dc.dataset: family dcgan needs square images" in proc.stderr
-    assert not (built / "data" / "glyphs12").exists()
+    for stage in (("prepare.py", "glyphs12"), ("train.py", "dc")):          # and the run's own stages
+        proc = run_stage(built, f"stages/{stage[0]}", stage[1], check=False)
+        if stage[0] == "train.py":
+            assert proc.returncode == 2 and "runs.dc.dataset: family dcgan needs square images" in proc.stderr
+    assert not (built / "models" / "dc").exists()

@@ -390,11 +390,15 @@ def resolve_device(name: str = "auto"):
 SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study")
 
 
-def validate(raw: Any, source: str = "params.yaml") -> Params:
-    """Check a whole params mapping; raise ConfigError naming the first bad key path."""
-    from ganlab.data import get_recipe, list_recipes
-    from ganlab.families import get_family, list_families
+def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | None = None) -> Params:
+    """Check a params mapping; raise ConfigError naming the first bad key path.
 
+    entry=None checks the whole file (the check stage, the report, the CLI): every family and
+    recipe module is imported. entry=("runs", name) or ("datasets", name) is what a stage of one
+    entry checks: the sections' form, every name, the small sections, and that entry in full (a
+    run with its dataset), importing only its family and recipe modules, so that a stage depends on
+    the code it uses and not on every family (ganlab.dag). The returned Params then holds that
+    entry alone under runs/datasets (its dataset too for a run)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping with sections {', '.join(SECTIONS)}")
     unknown = sorted(set(raw) - set(SECTIONS))
@@ -405,45 +409,62 @@ def validate(raw: Any, source: str = "params.yaml") -> Params:
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
     classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
     study = build(StudyConfig, raw.get("study"), "study")
-
-    datasets = {}
-    for name, entry in _mapping(raw.get("datasets"), "datasets").items():
-        path = f"datasets.{name}"
-        if not isinstance(entry, dict) or "recipe" not in entry:
-            raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
-        recipe = entry["recipe"]
-        if recipe not in list_recipes():
-            raise ConfigError(f"{path}.recipe: unknown recipe {show(recipe)}; allowed: {', '.join(list_recipes())}")
-        datasets[name] = build(get_recipe(recipe).Config, entry, path)
-
-    runs = {}
-    for name, entry in _mapping(raw.get("runs"), "runs").items():
-        path = f"runs.{name}"
-        if not isinstance(entry, dict) or "family" not in entry:
-            raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
-        family = entry["family"]
-        if family not in list_families():
-            raise ConfigError(f"{path}.family: unknown family {show(family)}; allowed: {', '.join(list_families())}")
-        cfg = build(get_family(family).Config, entry, path)
-        if cfg.dataset not in datasets:
-            raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
-                              f"declared: {', '.join(sorted(datasets)) or 'none'}")
-        ds = datasets[cfg.dataset]
-        problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds), cfg)
-        if problem:   # "<field>: why" names a run setting; anything else is about the dataset
-            field_name = problem.partition(": ")[0]
-            where = field_name if field_name in {f.name for f in dataclasses.fields(cfg)} else "dataset"
-            raise ConfigError(f"{path}.{where}: {problem.removeprefix(where + ': ')}")
-        if cfg.batch_size % cfg.processes:
-            raise ConfigError(f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
-                              f"(the batch is shared out equally); use a multiple of {cfg.processes}")
-        if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
-            raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
-        if len(cfg.seeds) > MAX_SEEDS:
-            raise ConfigError(f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
-                              f"got {len(cfg.seeds)}; split them over runs")
-        runs[name] = cfg
+    raw_datasets, raw_runs = _mapping(raw.get("datasets"), "datasets"), _mapping(raw.get("runs"), "runs")
+    if entry is None:
+        want_datasets, want_runs = list(raw_datasets), list(raw_runs)
+    else:
+        section, name = entry
+        table = raw_datasets if section == "datasets" else raw_runs
+        if name not in table:
+            raise ConfigError(f"{section}.{name}: no such entry; {section}: {', '.join(table) or 'none'}")
+        want_runs = [name] if section == "runs" else []
+        run_dataset = raw_runs[name].get("dataset") if want_runs and isinstance(raw_runs[name], dict) else None
+        want_datasets = [name] if section == "datasets" else [run_dataset] if run_dataset in raw_datasets else []
+    datasets = {name: _dataset(raw_datasets[name], f"datasets.{name}") for name in want_datasets}
+    runs = {name: _run(raw_runs[name], f"runs.{name}", datasets, raw_datasets) for name in want_runs}
     return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study)
+
+
+def _dataset(entry: Any, path: str):
+    """One `datasets.<name>` entry, built with its recipe's Config (imports that recipe's module only)."""
+    from ganlab.data import get_recipe, list_recipes
+    if not isinstance(entry, dict) or "recipe" not in entry:
+        raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
+    recipe = entry["recipe"]
+    if recipe not in list_recipes():
+        raise ConfigError(f"{path}.recipe: unknown recipe {show(recipe)}; allowed: {', '.join(list_recipes())}")
+    return build(get_recipe(recipe).Config, entry, path)
+
+
+def _run(entry: Any, path: str, datasets: dict, declared: dict):
+    """One `runs.<name>` entry, built with its family's Config and checked against its dataset
+    (imports that family's module and the dataset's recipe module only)."""
+    from ganlab.data import get_recipe
+    from ganlab.families import get_family, list_families
+    if not isinstance(entry, dict) or "family" not in entry:
+        raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
+    family = entry["family"]
+    if family not in list_families():
+        raise ConfigError(f"{path}.family: unknown family {show(family)}; allowed: {', '.join(list_families())}")
+    cfg = build(get_family(family).Config, entry, path)
+    if cfg.dataset not in declared:
+        raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
+                          f"declared: {', '.join(sorted(declared)) or 'none'}")
+    ds = datasets[cfg.dataset]
+    problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds), cfg)
+    if problem:   # "<field>: why" names a run setting; anything else is about the dataset
+        field_name = problem.partition(": ")[0]
+        where = field_name if field_name in {f.name for f in dataclasses.fields(cfg)} else "dataset"
+        raise ConfigError(f"{path}.{where}: {problem.removeprefix(where + ': ')}")
+    if cfg.batch_size % cfg.processes:
+        raise ConfigError(f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
+                          f"(the batch is shared out equally); use a multiple of {cfg.processes}")
+    if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
+        raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
+    if len(cfg.seeds) > MAX_SEEDS:
+        raise ConfigError(f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
+                          f"got {len(cfg.seeds)}; split them over runs")
+    return cfg
 
 
 def _mapping(value: Any, path: str) -> dict:
@@ -545,8 +566,9 @@ def _name_from_dvc(section: str) -> str:
 
 def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
     """The shared start of every stage script: parse `[<name>] [--params FILE]` (no name: dvc's
-    DVC_STAGE names it), validate the whole params file (exit 2 on a problem) and look the name
-    up in `section`; from here on a bad input file ends the stage with one line (_file_error_hook).
+    DVC_STAGE names it), validate what the stage uses (validate's `entry`: that entry in full, the
+    rest of the file in form; the check stage validates all of it before any other) and look the
+    name up in `section` (exit 2 on a problem); from here on a bad input file ends the stage with one line (_file_error_hook).
     `frozen`: the params keys that dvc records for this stage (its `params:` in dvc.yaml, `{name}`
     for the entry): params_unchanged() stops the stage if any of them changed while it ran.
     Returns (params, name, entry); name and entry are None when section is None."""
@@ -559,18 +581,16 @@ def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
                                                 f"dvc's DVC_STAGE names)")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
+    name = (args.name if args.name is not None else _name_from_dvc(section)) if section else None
     try:
         raw = read_yaml(args.params)
-        params = validate(raw, args.params)
+        params = validate(raw, args.params, entry=(section, name) if section else None)
     except ConfigError as err:
         fail(str(err))
-    name = (args.name if args.name is not None else _name_from_dvc(section)) if section else None
     _FROZEN = (Path(args.params), name, {key: _lookup(raw, key, name) for key in frozen})
     if not section:
         return params, None, None
     entries = getattr(params, section)
-    if name not in entries:
-        fail(f"{section}.{name}: no such entry; {section}: {', '.join(entries) or 'none'}")
     return params, name, entries[name]
 
 

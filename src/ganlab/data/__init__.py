@@ -30,23 +30,10 @@ import numpy as np
 
 from ganlab import io, plugins
 
-_REGISTRY: dict[str, ModuleType] = {}
-
-
-def _discover() -> dict[str, ModuleType]:
-    """Recipe name -> its module: every module of this package not starting with `_` that has
-    CONFIGS (importing them is cheap: numpy and ganlab.config; torch and the real-data readers
-    load inside make)."""
-    if not _REGISTRY:
-        found: dict[str, ModuleType] = {}
-        for module in plugins.modules(__name__, __path__):
-            for name in getattr(module, "CONFIGS", {}):
-                if name in found:
-                    raise RuntimeError(f"dataset recipe {name!r} is defined twice: in CONFIGS of "
-                                       f"{found[name].__name__} and of {module.__name__}")
-                found[name] = module
-        _REGISTRY.update(found)
-    return _REGISTRY
+def _index() -> dict[str, str]:
+    """Recipe name -> the name of its module: the keys of each public module's CONFIGS, read
+    without importing it (ganlab.plugins.index); a stage imports only its dataset's recipe module."""
+    return plugins.index(__name__, __path__, "CONFIGS")
 
 
 def _no_sources(cfg) -> list[Path]:
@@ -65,14 +52,20 @@ class Recipe:
 
 
 def list_recipes() -> list[str]:
-    return sorted(_discover())
+    return sorted(_index())
+
+
+def recipe_module(name: str) -> str:
+    """The module (ganlab.data.<module>) that defines recipe `name`."""
+    recipes = _index()
+    if name not in recipes:
+        raise KeyError(f"unknown dataset recipe {name!r}; known: {', '.join(sorted(recipes))}")
+    return f"{__name__}.{recipes[name]}"
 
 
 def get_recipe(name: str) -> Recipe:
-    recipes = _discover()
-    if name not in recipes:
-        raise KeyError(f"unknown dataset recipe {name!r}; known: {', '.join(list_recipes())}")
-    return Recipe(name, recipes[name])
+    module = recipe_module(name)
+    return Recipe(name, plugins.load(__name__, module.rpartition(".")[2]))
 
 
 def prepare(cfg, out_dir: str | Path) -> dict:

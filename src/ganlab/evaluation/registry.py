@@ -81,27 +81,43 @@ def metric(kind: str, units: dict[str, str], floor: bool = False, headline: tupl
     return deco
 
 
-def kinds() -> dict:
-    """kind name -> its module (every module of this package that lists KINDS). A kind module
-    has KINDS, HEADLINE_INFO, prepare(model, cfg, meta, arrays, ev, classifier_dir) -> samples,
-    board(meta, ev) -> leaderboard layout, and figures(model, meta, arrays) -> {name: (grid, title)}."""
+def kind_modules() -> dict[str, str]:
+    """kind name -> the name of its module: the KINDS of each module of this package, read
+    without importing it (ganlab.plugins.index)."""
     from ganlab import evaluation, plugins
-    out = {}
-    for module in plugins.modules(evaluation.__name__, evaluation.__path__, skip=("registry", "run")):
-        for kind in getattr(module, "KINDS", ()):
-            out[kind] = module
-    return out
+    return plugins.index(evaluation.__name__, evaluation.__path__, "KINDS", skip=("registry", "run"))
 
 
-def metrics_of(kind: str) -> list[Metric]:
+def modules_of(name: str) -> list[str]:
+    """The modules that one kind of data needs, read without importing them: its kind module
+    first (its metrics lead the tables), then every other module of this package that registers a
+    metric of that kind (`@metric("<kind>", ...)`; a new metric can be a file of its own)."""
+    from ganlab import evaluation, plugins
+    found = kind_modules()
+    if name not in found:
+        raise KeyError(f"unknown kind of data {name!r}; known: {', '.join(sorted(found))}")
+    extra = [m for m, kinds in plugins.decorated(evaluation.__path__, "metric", skip=("registry", "run")).items()
+             if name in kinds and m != found[name]]
+    return [found[name], *extra]
+
+
+def kind(name: str):
+    """The module of one kind of data, imported with the other modules that register its metrics
+    (modules_of). A kind module has KINDS, HEADLINE_INFO, prepare(model, cfg, meta, arrays, ev,
+    classifier_dir) -> samples, board(meta, ev) -> leaderboard layout, and
+    figures(model, meta, arrays) -> {name: (grid, title)}."""
+    from ganlab import evaluation, plugins
+    first, *rest = modules_of(name)
+    module = plugins.load(evaluation.__name__, first)
+    for other in rest:
+        plugins.load(evaluation.__name__, other)
+    return module
+
+
+def metrics_of(kind_name: str) -> list[Metric]:
     """The registered metrics of one kind of data, in registration order."""
-    kinds()                              # importing the kind modules registers their metrics
-    return list(_METRICS.get(kind, {}).values())
-
-
-def list_metrics() -> dict[str, list[str]]:
-    """{kind: [metric names]} of every registered metric."""
-    return {k: [m.name for m in metrics_of(k)] for k in sorted(kinds())}
+    kind(kind_name)                      # importing the kind's modules registers their metrics
+    return list(_METRICS.get(kind_name, {}).values())
 
 
 def units(kind: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """evaluate@<run>: the driver, the same for every kind of data.
 
 1. load the run (model, config, status) and its dataset;
-2. the kind module (ganlab.evaluation.registry.kinds(): the family's `translation`, else the
+2. the kind module (ganlab.evaluation.registry.kind(): the family's `translation`, else the
    dataset's kind) draws the samples: one per scorable seed, FLOOR_DRAWS other real samples
    for the noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
 3. every registered metric of that kind scores every seed; metrics with a floor also score
@@ -118,7 +118,7 @@ def measure(model, cfg, meta: dict, arrays: dict, ev, classifier_dir: Path | Non
     {"kind", "per_seed", "keep", "floor", "baselines", "not_computed", "info", "not_scored", "notes"}; "notes":
     what the kind module says about how it sampled (e.g. a split smaller than n_samples)."""
     kind = kind_of(model, meta)
-    batch = registry.kinds()[kind].prepare(model, cfg, meta, arrays, ev, classifier_dir)
+    batch = registry.kind(kind).prepare(model, cfg, meta, arrays, ev, classifier_dir)
     return {"kind": kind, **score_all(kind, batch, ev), "info": batch.info, "not_scored": batch.not_scored,
             "notes": list(getattr(batch, "notes", []))}
 
@@ -128,7 +128,7 @@ def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = No
     module: "units" (of the keys scored per seed), "headline" (the keys of the per-run table
     and summary.json: the metrics' in registration order, the family's final numbers, the
     kind's facts) and "board" (its leaderboard layout)."""
-    metrics, module = registry.metrics_of(kind), registry.kinds()[kind]
+    metrics, module = registry.metrics_of(kind), registry.kind(kind)
     final_units = final_units or {}
     units = {**{k: u for m in metrics for k, u in m.units.items()}, **final_units}
     board = module.board(meta, ev)
@@ -175,7 +175,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
     model, cfg, _ = load_model(model_dir)
     arrays, meta = datasets.load(data_dir)
     res = measure(model, cfg, meta, arrays, ev, classifier_dir)
-    kind, module = res["kind"], registry.kinds()[res["kind"]]
+    kind, module = res["kind"], registry.kind(res["kind"])
     per_seed, keep = res["per_seed"], res["keep"]
     final = model.final_metrics()
     for k, v in final.items():
