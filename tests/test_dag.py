@@ -165,3 +165,75 @@ def test_stage_freezes_exactly_its_dvc_params(name):
     assert frozen == stages()[name].get("params", []), f"{script}: frozen {frozen} vs dvc.yaml {stages()[name].get('params')}"
     if frozen:
         assert "params_unchanged" in text, f"{script} never checks its params again"
+
+
+def _edit_marks(tmp_path, module: str) -> set[str]:
+    """The stage entries whose code file changes when `module` (a path under src/ganlab) is edited."""
+    import shutil
+    root = tmp_path / module.replace("/", "_")
+    for name in ("src", "stages"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    params = config.load(ROOT / "params.yaml")
+    before = dag.stamps(params, root)
+    path = root / "src/ganlab" / module
+    path.write_text(path.read_text() + "# an edit\n")
+    after = dag.stamps(params, root)
+    return {f"{stage}@{name}" for stage in after for name in after[stage] if after[stage][name] != before[stage][name]}
+
+
+def _defined_in(module) -> set[str]:
+    """The ganlab modules whose code a module's namespace holds (its classes' bases included)."""
+    import inspect
+    out = {module.__name__}
+    for value in vars(module).values():
+        for obj in (inspect.getmro(value) if inspect.isclass(value) else (value,)):
+            owner = getattr(obj, "__module__", None)
+            if isinstance(owner, str) and owner.startswith("ganlab."):
+                out.add(owner)
+    return out
+
+
+@pytest.mark.parametrize("family", __import__("ganlab.families", fromlist=["x"]).list_families())
+def test_editing_a_family_marks_exactly_its_runs(tmp_path, family):
+    """Every family module, against Python's own view (the family classes' MRO): the edit marks
+    train@, evaluate@ and study@ of the default runs whose family is, or derives from, it."""
+    from ganlab.families import get_family
+    params = config.load(ROOT / "params.yaml")
+    runs = {r for r, cfg in params.runs.items()
+            if f"ganlab.families.{family}" in {c.__module__ for c in get_family(cfg.family).__mro__}}
+    assert _edit_marks(tmp_path, f"families/{family}.py") == {f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs}
+
+
+@pytest.mark.parametrize("module", sorted({m.rpartition(".")[2] for m in map(
+    __import__("ganlab.data", fromlist=["x"]).recipe_module, __import__("ganlab.data", fromlist=["x"]).list_recipes())}))
+def test_editing_a_recipe_module_marks_exactly_its_datasets(tmp_path, module):
+    """Every recipe module: the edit marks prepare@ and classifier@ of the default datasets whose
+    recipe it defines or whose recipe module uses its code (stacked draws glyphs), and every stage
+    of the runs on them."""
+    import importlib
+    from ganlab import data
+    params = config.load(ROOT / "params.yaml")
+    datasets = {d for d, cfg in params.datasets.items()
+                if f"ganlab.data.{module}" in _defined_in(importlib.import_module(data.recipe_module(cfg.recipe)))}
+    runs = {r for r, cfg in params.runs.items() if cfg.dataset in datasets}
+    expected = {f"{s}@{d}" for s in ("prepare", "classifier") for d in datasets} | \
+        {f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs}
+    assert _edit_marks(tmp_path, f"data/{module}.py") == expected
+
+
+@pytest.mark.parametrize("module", ["points", "images", "translation"])
+def test_editing_a_kind_module_marks_exactly_the_evaluations_of_that_kind(tmp_path, module):
+    """Every evaluation kind module: the edit marks evaluate@ of the runs evaluated as that kind,
+    or as a kind whose module uses its code (translation scores with the images classifier)."""
+    import importlib
+    from ganlab.data import get_recipe
+    from ganlab.evaluation import registry
+    from ganlab.families import get_family
+    params = config.load(ROOT / "params.yaml")
+    runs = set()
+    for r, cfg in params.runs.items():
+        ds = params.datasets[cfg.dataset]
+        kind = get_family(cfg.family).translation or get_recipe(ds.recipe).describe(ds)["kind"]
+        if f"ganlab.evaluation.{module}" in _defined_in(importlib.import_module(f"ganlab.evaluation.{registry.kind_modules()[kind]}")):
+            runs.add(r)
+    assert runs and _edit_marks(tmp_path, f"evaluation/{module}.py") == {f"evaluate@{r}" for r in runs}
