@@ -230,17 +230,24 @@ def test_leading_zeros_mean_the_same_to_dvc_and_the_model(repo):
 
 def test_a_quote_in_a_name_never_reaches_a_shell(repo):
     """With check skipped (-s), a run named x';touch PWNED;' once ran `touch PWNED` through the
-    quoted '${key}' of its command. Now no command holds a name: the stage refuses the name."""
+    quoted '${key}' of its command. Now dvc stops first (check never wrote a code file for such a
+    name), and with a code file put there by hand no command holds the name: the stage refuses it."""
     text = (repo / "params.yaml").read_text()
     params = yaml.safe_load(text)
-    params["runs"]["x';touch PWNED;'"] = params["runs"]["gan-ring"]
+    name = "x';touch PWNED;'"
+    params["runs"][name] = params["runs"]["gan-ring"]
     before = snapshot(repo)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    code = repo / "reports/code/train" / f"{name}.json"
     try:
+        missing = sh(repo, "dvc", "repro", "-s", "--glob", "train@x*", check=False)
+        code.write_bytes((repo / "reports/code/train/gan-ring.json").read_bytes())
         proc = sh(repo, "dvc", "repro", "-s", "--glob", "train@x*", check=False)
     finally:
         (repo / "params.yaml").write_text(text)
+        code.unlink(missing_ok=True)
     assert not list(repo.rglob("PWNED")) and not list(repo.parent.rglob("PWNED"))
+    assert missing.returncode != 0 and "reports/code/train/x';touch PWNED;'.json" in missing.stderr
     assert proc.returncode != 0 and "bad name" in proc.stdout + proc.stderr
     assert snapshot(repo) == before
 
