@@ -6,9 +6,9 @@ Usage:
     python scripts/fingerprint.py [LOCK] --against OTHER    # which outputs equal OTHER's, which differ
 
 LOCK and OTHER are dvc.lock files, or `git:REV` for the dvc.lock of a commit (`git:HEAD~3`). Files
-named `*_time.json` hold the host's wall seconds, not results: they are left out. The report's own
-outputs (reports/index.html, README.md, summary.json) still show training seconds and sampling speed,
-so they differ between hosts whatever the results; they are listed apart as `host-dependent`.
+named `*_time.json` hold the host's wall seconds, not results: they are left out. Everything else is a
+result: no other stage reads a *_time.json (the report neither, since 2026-12-06), so two runs of the
+same code on the same CPU give the same hash for every other output.
 Output hashes are dvc's md5 (a folder's is the md5 of its file list, `.dir`). Exit status 0; with
 --against, 1 if any result output differs or is missing on one side.
 """
@@ -18,8 +18,6 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
-
-HOST_FILES = ("reports/index.html", "reports/README.md", "reports/summary.json", "reports/figures")
 
 
 def load(source: str) -> dict[str, str]:
@@ -34,11 +32,9 @@ def load(source: str) -> dict[str, str]:
             for out in stage.get("outs", [])}
 
 
-def split(outs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(results, host-dependent): *_time.json dropped, the report's pages apart."""
-    outs = {p: h for p, h in outs.items() if not p.endswith("_time.json")}
-    host = {p: h for p, h in outs.items() if p in HOST_FILES}
-    return {p: h for p, h in outs.items() if p not in host}, host
+def results(outs: dict[str, str]) -> dict[str, str]:
+    """The result outputs: every output but the *_time.json files."""
+    return {p: h for p, h in outs.items() if not p.endswith("_time.json")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,16 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--against", help="another dvc.lock, or git:REV")
     args = ap.parse_args(argv)
     try:
-        mine, host = split(load(args.lock))
-        other = split(load(args.against))[0] if args.against else None
+        mine = results(load(args.lock))
+        other = results(load(args.against)) if args.against else None
     except (OSError, subprocess.CalledProcessError) as err:
         print(f"fingerprint: cannot read a lock file: {err}", file=sys.stderr)
         return 2
     if other is None:
         for path in sorted(mine):
             print(f"{mine[path]}  {path}")
-        for path in sorted(host):
-            print(f"{host[path]}  {path}  (host-dependent)")
         return 0
     same = sorted(p for p in mine if other.get(p) == mine[p])
     differ = sorted(p for p in mine if p in other and other[p] != mine[p])
@@ -66,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in only:
         print(f"only in {'LOCK' if path in mine else 'OTHER'}  {path}")
     print(f"{len(same)} outputs equal, {len(differ)} differ, {len(only)} on one side only "
-          f"({len(host)} host-dependent report files and the *_time.json files not compared)")
+          "(the *_time.json files not compared)")
     return 1 if differ or only else 0
 
 

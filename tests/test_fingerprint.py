@@ -39,13 +39,16 @@ def fingerprint(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def test_results_only_and_differences(tmp_path):
     a, b = tmp_path / "a.lock", tmp_path / "b.lock"
     a.write_text(LOCK.format(time="t1", metrics="m1", summary="s1"))
-    b.write_text(LOCK.format(time="t2", metrics="m1", summary="s2"))
+    b.write_text(LOCK.format(time="t2", metrics="m1", summary="s1"))
     out = fingerprint(str(a)).stdout.splitlines()
-    assert out == ["1111.dir  models/a", "m1  reports/runs/a/metrics.json", "s1  reports/summary.json  (host-dependent)"]
-    same = fingerprint(str(a), "--against", str(b))      # only wall seconds and the report's page differ
+    assert out == ["1111.dir  models/a", "m1  reports/runs/a/metrics.json", "s1  reports/summary.json"]
+    same = fingerprint(str(a), "--against", str(b))      # only wall seconds differ
     assert same.returncode == 0 and same.stdout.strip().endswith(
-        "2 outputs equal, 0 differ, 0 on one side only (1 host-dependent report files and the *_time.json files not compared)")
-    b.write_text(LOCK.format(time="t2", metrics="m2", summary="s2"))
+        "3 outputs equal, 0 differ, 0 on one side only (the *_time.json files not compared)")
+    b.write_text(LOCK.format(time="t2", metrics="m1", summary="s2"))
+    differ = fingerprint(str(a), "--against", str(b))    # the report is a result too
+    assert differ.returncode == 1 and "differs  reports/summary.json" in differ.stdout
+    b.write_text(LOCK.format(time="t2", metrics="m2", summary="s1"))
     differ = fingerprint(str(a), "--against", str(b))
     assert differ.returncode == 1 and "differs  reports/runs/a/metrics.json" in differ.stdout
 

@@ -30,17 +30,16 @@ STUDIES = {"img": {"interpolation": {"spaces": {"z_lerp": {"stretch": 1.5}, "z_s
 def test_each_property_reads_the_metric_of_its_kind_and_dashes_the_rest():
     card = scorecard(runs(), STUDIES)
     text = {r["run"]: dict(zip(KEYS, (c["text"] for c in r["cells"]))) for r in card["rows"]}
-    assert text["grid"] == {"sampling": "1,000,000", "quality": "90.0", "coverage": "80.0 (20.0 / 25 modes)",
-                            "latent": "–", "interpretable": "–"}
-    assert text["toy"] == {"sampling": "10,000,000", "quality": "–", "coverage": "–", "latent": "–", "interpretable": "–"}
-    assert text["img"] == {"sampling": "10,000", "quality": "70.0", "coverage": "40.0", "latent": "1.50",   # z lerp, not slerp
-                           "interpretable": "–"}
+    assert text["grid"] == {"quality": "90.0", "coverage": "80.0 (20.0 / 25 modes)", "latent": "–", "interpretable": "–"}
+    assert text["toy"] == {"quality": "–", "coverage": "–", "latent": "–", "interpretable": "–"}
+    assert text["img"] == {"quality": "70.0", "coverage": "40.0", "latent": "1.50", "interpretable": "–"}   # z lerp, not slerp
     assert text["info"]["interpretable"] == "0.45"                       # the best code's |r|
     assert text["tr"] == dict.fromkeys(KEYS, "–")
     s = summary(card)
-    assert s["grid"] == {"sampling": 1e6, "quality": 90.0, "coverage": 80.0, "latent": None, "interpretable": None}
+    assert s["grid"] == {"quality": 90.0, "coverage": 80.0, "latent": None, "interpretable": None}
     assert s["tr"] == dict.fromkeys(KEYS, None)
-    assert "not available for GANs" in card["note"]
+    assert "not available for GANs" in card["note"] and "eval_time.json" in card["note"]
+    assert "samples_per_second" not in str(card)      # results only: a host's speed is not in the report
 
 
 def test_colour_scales_run_from_worst_to_best_per_column():
@@ -50,8 +49,6 @@ def test_colour_scales_run_from_worst_to_best_per_column():
     assert (shade["info"]["quality"], shade["img"]["quality"], shade["grid"]["quality"]) == (0, 5, 10)
     # stretch: lower is better
     assert (shade["img"]["latent"], shade["info"]["latent"]) == (10, 0)
-    # sampling on a log scale: 1e4 .. 1e7, so 1e5 is a third of the way and 1e6 two thirds
-    assert [shade[n]["sampling"] for n in ("img", "info", "grid", "toy")] == [0, 3, 7, 10]
     # no value, no shade; a column with one value sits in the middle
     assert shade["tr"] == dict.fromkeys(KEYS, None)
     assert shade["info"]["interpretable"] == 5

@@ -5,6 +5,9 @@ the parts that can be checked):
 
 - stages/ (outside the package) are thin scripts, one per DVC stage; they call the library.
 - config.py, io.py: params validation and the file contract (atomic writes, checksums).
+- plugins.py, dag.py: lazy registries (a stage imports its own entry's family, recipe and kind
+  modules only) and the code each stage entry can import (reports/code/<stage>/<entry>.json, the
+  dependency that makes a code edit rerun exactly the runs that use it).
 - data/: dataset recipes, one file each, discovered by name; the on-disk contract of data/<name>/.
 - nn/: network building blocks under the seed-batched convention (nn/seeded.py).
 - families/: one file per GAN family, discovered by name; the Family base (families/base.py)
@@ -16,7 +19,7 @@ the parts that can be checked):
 - studies/: latent-space studies of trained runs.
 - classifier.py: the evaluation classifier whose features and labels score image runs.
 - report/: reads only files (metrics.json, study results, params) and renders the report and
-  its claims; it imports no model code.
+  its claims; it imports no model code and reads no *_time.json (the report holds results only).
 - cli.py: the `ganlab` command.
 """
 __version__ = "0.1.0"

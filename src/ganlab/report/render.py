@@ -1,8 +1,7 @@
 """Render the report: reports/index.html, reports/README.md and reports/summary.json.
 
-Reads only what the stages wrote under reports/ (reports/runs/<run>/metrics.json and figures,
-its train_time.json for the training wall time, eval_time.json for the sampling speed, its
-study/, and reports/classifiers/) for the
+Reads only what the stages wrote under reports/ (reports/runs/<run>/metrics.json and figures, its
+study/, and reports/classifiers/), results only, never a *_time.json (host-dependent), for the
 runs in params.yaml, so a run removed from params disappears from the report. Templates are
 files next to this module (templates/*.j2); the HTML is self-contained (inline CSS, figures as
 relative files, no network).
@@ -203,9 +202,8 @@ def classifier_rows(params, reports_dir: Path) -> list[dict]:
         path = reports_dir / "classifiers" / ds / "metrics.json"
         if path.exists():
             m = io.read_json(path)
-            timing = path.with_name("classifier_time.json")     # wall seconds: host-dependent, kept apart
-            if m.get("test_accuracy") is not None:
-                out.append({"dataset": ds, **m, "seconds": io.read_json(timing).get("seconds") if timing.exists() else None})
+            if m.get("test_accuracy") is not None:       # wall seconds (classifier_time.json) stay out: results only
+                out.append({"dataset": ds, **m})
     return out
 
 
@@ -215,14 +213,8 @@ def build_context(params, reports_dir: Path) -> dict:
         path = reports_dir / "runs" / name / "metrics.json"
         if path.exists():
             runs[name] = io.read_json(path)
-            # Wall time is the train stage's own file, not in metrics.json: evaluate@ never
-            # reads anything host-dependent (a rerun elsewhere would change its output).
-            timing = reports_dir / "runs" / name / "train_time.json"
-            t = io.read_json(timing) if timing.exists() else {}
-            runs[name]["train_seconds"] = t.get("seconds")
-            runs[name]["train_processes"] = t.get("processes", 1)      # data-parallel processes (torchrun)
-            speed = reports_dir / "runs" / name / "eval_time.json"        # the same for evaluate@'s timing
-            runs[name]["samples_per_second"] = io.read_json(speed).get("samples_per_second") if speed.exists() else None
+            # Results only: the *_time.json files (wall seconds, samples per second, device) depend on
+            # the host, so the report reads none of them and two runs of the same code give the same pages.
         else:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
@@ -271,8 +263,6 @@ def summary(ctx: dict) -> dict:
         for m in board["rows"]:
             out["runs"][m["run"]] = {k: m[k] for k in m.get("headline", []) if m.get(k) is not None}
             out["runs"][m["run"]]["diverged"] = int(m["status"] == "diverged")
-            out["runs"][m["run"]]["train_seconds"] = m.get("train_seconds")
-            out["runs"][m["run"]]["train_processes"] = m.get("train_processes")
     return out
 
 

@@ -1,13 +1,14 @@
 """The lecture's yardstick of a good generative model, one row per run and one column per property,
-each filled by a measured number (issue 15): efficient sampling, high-quality samples, coverage, a
-well-behaved latent space, an interpretable latent space. The sixth property, efficient
-likelihood, has no column: a GAN defines no density to evaluate (said once, in LIKELIHOOD).
+each filled by a measured number: high-quality samples, coverage, a well-behaved latent space, an
+interpretable latent space. Efficient sampling and efficient likelihood have no column (said once, in
+NOTE): every GAN samples in one forward pass, and its measured speed depends on the host (each run's
+eval_time.json), while the report holds results only, so that two runs of the same code give the
+same report; a GAN defines no density to evaluate.
 
 Every cell comes from a file a stage wrote: reports/runs/<run>/metrics.json (quality, coverage,
-factors), eval_time.json (sampling speed) and study/results.json (interpolation). A property that
-does not apply to a run, or was not measured, is "–". Each column has its own colour scale, from
-its worst value in the table (red) to its best (green): sampling on a log scale, since speeds span
-orders of magnitude.
+factors) and study/results.json (interpolation). A property that does not apply to a run, or was not
+measured, is "–". Each column has its own colour scale, from its worst value in the table (red) to
+its best (green).
 """
 from __future__ import annotations
 
@@ -24,14 +25,9 @@ class Property:
     unit: str
     definition: str
     higher_is_better: bool = True
-    log: bool = False   # colour on a log scale
 
 
 PROPERTIES = (
-    Property("sampling", "efficient sampling", "samples / s",
-             "generated points or images (translation families: translated images) per second on the evaluation "
-             "device, all seeds' generators in one batched pass after a warm-up (evaluate@<run>, eval_time.json)",
-             log=True),
     Property("quality", "high-quality samples", "%",
              "2-D points: high-quality share (samples within 3 std of a mode); images: precision (k-NN manifold "
              "of real features, Kynkäänniemi et al. 2019)"),
@@ -44,16 +40,15 @@ PROPERTIES = (
              "the best |Pearson r| between one latent code and a known factor of the images (InfoGAN's "
              "continuous codes against rotation and stroke width); – where no code has a known factor"),
 )
-LIKELIHOOD = ("Efficient likelihood, the lecture's sixth property, is not available for GANs: the generator "
-              "defines no density to evaluate, so it has no column.")
+NOTE = ("Efficient sampling, the lecture's first property, holds for every GAN (one forward pass of the "
+        "generator); its measured speed depends on the machine, so it is not in this report, which holds results "
+        "only: each run's samples per second are in reports/runs/<run>/eval_time.json. Efficient likelihood, the "
+        "sixth, is not available for GANs: the generator defines no density to evaluate, so it has no column.")
 
 
 def _value(prop: str, m: dict, study: dict | None) -> tuple[float | None, str]:
     """(the number the colour scale uses, the cell's text) of one property of one run."""
     kind = m.get("kind")
-    if prop == "sampling":
-        v = m.get("samples_per_second")
-        return v, ("–" if v is None else f"{v:,.0f}")
     if prop == "quality":
         if kind == "points" and m.get("high_quality_pct") is not None:
             return m["high_quality_pct"], fmt(m["high_quality_pct"], 1)
@@ -87,8 +82,6 @@ def _shade(v: float | None, lo: float, hi: float, p: Property) -> int | None:
     step, CSS classes s0..s10, red through yellow to green); None for no value."""
     if v is None or not math.isfinite(v):
         return None
-    if p.log:
-        v, lo, hi = (math.log10(max(x, 1e-12)) for x in (v, lo, hi))
     t = 0.5 if hi == lo else (v - lo) / (hi - lo)
     return round(SHADES * (t if p.higher_is_better else 1 - t))
 
@@ -108,7 +101,7 @@ def scorecard(runs: dict[str, dict], studies: dict[str, dict]) -> dict:
         if vals:
             for r in rows:
                 r["cells"][j]["shade"] = _shade(r["cells"][j]["value"], min(vals), max(vals), p)
-    return {"properties": PROPERTIES, "rows": rows, "note": LIKELIHOOD, "shades": SHADES}
+    return {"properties": PROPERTIES, "rows": rows, "note": NOTE, "shades": SHADES}
 
 
 def summary(card: dict) -> dict:
