@@ -7,7 +7,7 @@ who starts `torchrun ... stages/train.py <run>` (several nodes, SLURM) gets the 
 Resumes from checkpoints/<run>/ if a previous attempt was killed (same params and process count
 only, and only if the checkpoint passes its checksum).
 What depends on the host (wall seconds, device, the step a killed run resumed from) goes to
-reports/runs/<run>/train_time.json, which only the report reads, never into models/<run>/.
+reports/runs/<run>/train_time.json (for people; no stage reads it), never into models/<run>/.
 """
 import sys
 from pathlib import Path

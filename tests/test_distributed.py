@@ -160,5 +160,6 @@ def test_dvc_repro_with_a_two_process_run(tmp_path, tiny_params):
     files = lambda r: sorted(p.name for p in (repo / "models" / r).iterdir())  # noqa: E731
     assert files("double") == files("single")
     report = (repo / "reports/README.md").read_text()
-    assert "s of training on 2 processes" in report
-    assert json.loads((repo / "reports/summary.json").read_text())["runs"]["double"]["train_processes"] == 2
+    assert "trained on 2 processes" in report
+    assert json.loads((repo / "reports/runs/double/train_time.json").read_text())["processes"] == 2
+    assert json.loads((repo / "reports/runs/single/train_time.json").read_text())["processes"] == 1

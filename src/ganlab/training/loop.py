@@ -370,7 +370,7 @@ class Trainer:
         # and study@ depend on models/<run>, so wall time, the device and whether a kill made
         # the run resume must stay out of it (they would rerun them, and break dvc's run cache
         # across machines). fit returns them too; stages/train.py writes them to
-        # reports/runs/<run>/train_time.json, which only the report reads.
+        # reports/runs/<run>/train_time.json, which no stage reads.
         status_rec = {"status": status, "diverged_at_step": bad_step,
                       "steps_done": (bad_step if status == "diverged" else cfg.steps), "steps": cfg.steps,
                       "seeds": cfg.seeds}
