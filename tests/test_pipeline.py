@@ -105,6 +105,11 @@ def test_changing_one_run_reruns_only_that_run(repo):
     sh(repo, "git", "commit", "-qm", "baseline")
     out = sh(repo, "dvc", "exp", "run", "-S", "runs.gan-ring.steps=30").stdout
     assert ran_stages(out) == {"check", "train@gan-ring", "evaluate@gan-ring", "study@gan-ring", "report"}
+    # dvc exp show leads with the run's scores: the first column after the experiment's own is
+    # from evaluate@'s metrics.json, not training losses, classifiers or markers
+    header = sh(repo, "dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
+    first = header[header.index("Created") + 1]
+    assert first.startswith("reports/runs/gan-ring/metrics.json:"), header[:8]
     # A key left at its default is not in params.yaml: Hydra's `+` adds it (README says so).
     out = sh(repo, "dvc", "exp", "run", "-S", "+runs.wgan_gp-grid.lr_g=0.002").stdout
     assert ran_stages(out) == {"check", "train@wgan_gp-grid", "evaluate@wgan_gp-grid", "study@wgan_gp-grid", "report"}
