@@ -37,3 +37,21 @@ def test_rejects_an_unknown_run_and_naming_half_the_pair():
     assert "profiles/published.yaml has no run 'nope'; its runs: gan_pub-ring, pacgan4_pub-ring" in out.stderr
     out = bench("--run", "gan_pub-grid")
     assert out.returncode != 0 and "--profile and --run go together" in out.stderr
+
+
+def pinning(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "bench/bench_pinning.py", "--threads", "1", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_pinning_bench_hashes_are_those_of_a_deterministic_run():
+    """bench/bench_pinning.py's point is comparing weight hashes across machines: the same setting
+    in two fresh processes gives the same hash (else a cross-machine difference would mean nothing),
+    and an unknown setting is refused with the allowed ones."""
+    out = pinning("--families", "gan", "--steps", "3", "--variants", "none,none")
+    assert out.returncode == 0, out.stderr
+    row = next(line.split() for line in out.stdout.splitlines() if line.startswith("gan "))
+    assert len(row) == 5 and row[2] == row[4] and re.fullmatch(r"[0-9a-f]{12}", row[2]), out.stdout
+    out = pinning("--variants", "none,avx512")
+    assert out.returncode != 0 and "--variants: unknown avx512; allowed: none, isa, isa+mkl" in out.stderr
