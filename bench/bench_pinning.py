@@ -49,8 +49,8 @@ def child(family: str, steps: int, threads: int) -> dict:
     fam, seeds = get_family(family), [0, 1, 2]
     points = not fam.check_dataset({"kind": "points", "dim": 2})
     if points:
-        meta = {"kind": "points", "dim": 2, "centres": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.05,
-                "range": [[-1.2, -0.2], [1.2, 0.2]]}
+        from bench_families import META       # the same stand-in mixture (same folder)
+        meta = META[2]
     else:
         meta = {"kind": "images", "shape": [1, 16, 16], "dim": 256, "classes": 10}
     cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": seeds}, "bench")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,27 +118,37 @@ def test_changing_one_run_reruns_only_that_run(repo):
     assert "gan-ring" in shown
 
 
-def test_bad_params_stop_repro_and_touch_nothing(repo):
-    """check stops it; its own outputs (the code files every stage depends on) are kept too,
-    so after the fix no stage is stale for a missing code file."""
-    before = _snapshot(repo)
-    assert (repo / "reports/code/prepare/ring8.json").exists()
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["runs"]["gan-ring"]["lr_d"] = -1.0
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
-        proc = sh(repo, "dvc", "repro", check=False)
-        assert proc.returncode != 0
-        assert "runs.gan-ring.lr_d: must be > 0, got -1.0" in proc.stdout + proc.stderr
-        assert _snapshot(repo) == before
-    finally:
-        sh(repo, "git", "checkout", "params.yaml")
-    assert not [s for s in stale(repo) if s.startswith(("prepare@", "classifier@"))]   # their code files are there
-
-
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for sub in ("data", "models", "reports")
             for p in sorted((root / sub).rglob("*")) if p.is_file() and p.name != "params_check.json"}
+
+
+def refused_repro(repo: Path, params_text: str, *messages: str) -> subprocess.CompletedProcess:
+    """`dvc repro` with params.yaml set to `params_text`: it must exit non-zero, print every one
+    of `messages` and change nothing under data/, models/, reports/; params.yaml is restored."""
+    before = _snapshot(repo)
+    (repo / "params.yaml").write_text(params_text)
+    try:
+        proc = sh(repo, "dvc", "repro", check=False)
+        assert proc.returncode != 0
+        for message in messages:
+            assert message in proc.stdout + proc.stderr
+        assert _snapshot(repo) == before
+        return proc
+    finally:
+        sh(repo, "git", "checkout", "params.yaml")
+
+
+def test_bad_params_stop_repro_and_touch_nothing(repo):
+    """check stops it; its own outputs (the code files every stage depends on) are kept too,
+    so after the fix no stage is stale for a missing code file."""
+    assert (repo / "reports/code/prepare/ring8.json").exists()
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["runs"]["gan-ring"]["lr_d"] = -1.0
+    refused_repro(repo, yaml.safe_dump(params, sort_keys=False), "runs.gan-ring.lr_d: must be > 0, got -1.0")
+    assert not [s for s in stale(repo) if s.startswith(("prepare@", "classifier@"))]   # their code files are there
+
+
 
 
 @pytest.mark.parametrize("section,name", [
@@ -149,36 +160,20 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def test_names_are_data_never_shell(repo, section, name):
     """A bad name stops `dvc repro` at the check stage, before any stage's command (where the
     name would reach a shell) runs: exit non-zero, the rule named, nothing on disk changed."""
-    before = _snapshot(repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     if section == "runs":
         params["runs"][name] = {"family": "gan", "dataset": "ring8", "steps": 3}
     else:
         params["datasets"][name] = {"recipe": "ring", "n_train": 200, "n_test": 100}
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
-        proc = sh(repo, "dvc", "repro", check=False)
-        assert proc.returncode != 0
-        assert f"{section}.{name}: bad name" in proc.stdout + proc.stderr
-        assert "names must match [A-Za-z0-9][A-Za-z0-9_-]*" in proc.stdout + proc.stderr
-        assert ran_stages(proc.stdout) == {"check"}
-        assert not (repo / "pwned").exists()
-        assert _snapshot(repo) == before
-    finally:
-        sh(repo, "git", "checkout", "params.yaml")
+    proc = refused_repro(repo, yaml.safe_dump(params, sort_keys=False), f"{section}.{name}: bad name",
+                         "names must match [A-Za-z0-9][A-Za-z0-9_-]*")
+    assert ran_stages(proc.stdout) == {"check"}
+    assert not (repo / "pwned").exists()
 
 
 def test_an_unknown_key_stops_repro_even_when_no_stage_reruns(repo):
-    before = _snapshot(repo)
-    text = (repo / "params.yaml").read_text()
-    (repo / "params.yaml").write_text(text + "evalution:\n  n_samples: 300\n")
-    try:
-        proc = sh(repo, "dvc", "repro", check=False)
-        assert proc.returncode != 0
-        assert "evalution: unknown section; allowed: device, evaluation, datasets, runs" in proc.stdout + proc.stderr
-        assert _snapshot(repo) == before
-    finally:
-        sh(repo, "git", "checkout", "params.yaml")
+    refused_repro(repo, (repo / "params.yaml").read_text() + "evalution:\n  n_samples: 300\n",
+                  "evalution: unknown section; allowed: device, evaluation, datasets, runs")
 
 
 # One tiny image dataset (a paired sr set: dcgan trains on its targets, srgan on the pairs), its
