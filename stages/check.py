@@ -16,8 +16,8 @@ Outputs, each the same while their inputs are, so check never makes a stage stal
 """
 from ganlab import config, dag, data, io
 
-params, _, _ = config.stage_start(__doc__, None)
+params, _, _ = config.stage_start(__doc__, None, "check")
 io.write_json("reports/params_check.json", {"valid": True, "name_rule": config.NAME_RULE})
 data.write_sources(params.datasets, "reports/sources")
-dag.write_stamps(params, "reports/code")
+dag.write_stamps(params, config.RAW, "reports/code")
 print(f"[check] params valid: {len(params.datasets)} datasets, {len(params.runs)} runs")

@@ -14,7 +14,7 @@ from pathlib import Path
 from ganlab import config, io
 from ganlab.data import get_recipe
 
-params, name, cfg = config.stage_start(__doc__, "datasets", frozen=("device", "classifier"))
+params, name, cfg = config.stage_start(__doc__, "datasets", "classifier")
 model_dir = Path("models/classifiers") / name
 report = Path("reports/classifiers") / name / "metrics.json"
 timing = report.with_name("classifier_time.json")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ganlab import config, io
 
-params, run, cfg = config.stage_start(__doc__, "runs", frozen=("evaluation",))
+params, run, cfg = config.stage_start(__doc__, "runs", "evaluate")
 out_dir = Path("reports/runs") / run
 io.start_outputs(out_dir / "figures", out_dir / "metrics.json", out_dir / "eval_time.json")
 from ganlab.evaluation.run import evaluate_run  # noqa: E402

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ganlab import config, data, io
 
-params, name, cfg = config.stage_start(__doc__, "datasets", frozen=("datasets.{name}",))
+params, name, cfg = config.stage_start(__doc__, "datasets", "prepare")
 io.start_outputs(Path("data") / name)
 meta = data.prepare(cfg, Path("data") / name)
 print(f"[{name}] {meta['kind']}, dim {meta['dim']}, splits {meta['splits']}")

@@ -4,7 +4,7 @@ Usage: PYTHONPATH=src python stages/report.py [--params params.yaml]
 """
 from ganlab import config, io
 
-params, _, _ = config.stage_start(__doc__, None, frozen=("datasets", "runs"))
+params, _, _ = config.stage_start(__doc__, None, "report")
 io.start_outputs(*(f"reports/{out}" for out in ("index.html", "README.md", "figures", "summary.json")))
 from ganlab.report.render import SUMMARY_VALUE, render  # noqa: E402
 

@@ -4,23 +4,31 @@ Usage: PYTHONPATH=src python stages/study.py <run> [--params params.yaml]
 Writes reports/runs/<run>/study/ (results.json and figures, atomically) and the summary
 reports/runs/<run>/study.json. Which studies a run gets follows from its family class and
 dataset (ganlab.studies.applicable); dvc's foreach cannot skip runs, so the others (conditional
-families, translation runs) get only a marker, without loading a model.
+families, translation runs) get only a marker, without loading a model: under dvc, from the plan
+check wrote into the run's code stamp (ganlab.dag.study_plan), without loading torch either.
 """
 from pathlib import Path
 
 from ganlab import config, io
-from ganlab.data import get_recipe
-from ganlab.families import get_family
-from ganlab.studies import applicable
 
-params, run, cfg = config.stage_start(__doc__, "runs", frozen=("study", "evaluation"))
-ds = params.datasets[cfg.dataset]
-studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
+quick = config.current_stamp("study", "runs")    # under dvc, params as check stamped them: its plan
+if quick and not quick[1]["plan"]["studies"]:
+    run, plan = quick[0], quick[1]["plan"]
+    family, studies, why = plan["inputs"][f"runs.{run}"]["family"], [], plan["why"]
+else:
+    from ganlab.data import get_recipe
+    from ganlab.families import get_family
+    from ganlab.studies import applicable
+
+    params, run, cfg = config.stage_start(__doc__, "runs", "study")
+    ds = params.datasets[cfg.dataset]
+    family = cfg.family
+    studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
 out_dir, summary_file = Path("reports/runs") / run / "study", Path("reports/runs") / run / "study.json"
 timing = summary_file.with_name("study_time.json")     # wall seconds: host-dependent, apart from the results
 io.start_outputs(out_dir, summary_file, timing)
 if not studies:
-    marker = {"run": run, "family": cfg.family, "applicable": False, "why": why}
+    marker = {"run": run, "family": family, "applicable": False, "why": why}
     with io.atomic_dir(out_dir) as tmp:
         io.write_json(tmp / "results.json", marker)
     io.write_json(summary_file, marker)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ganlab import config, distributed, io
 
-params, run, cfg = config.stage_start(__doc__, "runs", frozen=("device", "runs.{name}"))
+params, run, cfg = config.stage_start(__doc__, "runs", "train")
 if cfg.processes > 1 and not distributed.launched():
     from torch.distributed.run import main as torchrun  # noqa: E402  (torch: only after params are valid)
     # One torchrun per call; a failing rank ends the job with its rank and error (ChildFailedError).

@@ -58,13 +58,15 @@ def test_entry_stages_depend_on_their_code_file(name):
     expected = [f"stages/{name}.py"] + (["src/ganlab/families/${item.family}.py"] if dag.STAGES[name] == "runs" else [])
     assert code == expected + [f"reports/code/{name}/${{key}}.json"], f"{name}: {code}"
     check = stages()["check"]
-    assert {"params.yaml", "src/ganlab", "stages"} <= set(dep_paths(check)) and not check.get("always_changed")
+    assert {"src/ganlab", "stages"} <= set(dep_paths(check)) and not check.get("always_changed")
+    assert check["params"] == [{"params.yaml": None}]           # the whole file
     assert any(next(iter(o)) == "reports/code" for o in check["outs"])
 
 
 @pytest.fixture(scope="module")
 def default_stamps():
-    return dag.stamps(config.load(ROOT / "params.yaml"))
+    raw = config.read_yaml(ROOT / "params.yaml")
+    return dag.stamps(config.validate(raw), raw)
 
 
 def test_code_files_follow_the_entry(default_stamps):
@@ -154,17 +156,37 @@ def test_commands_hold_no_template(name):
 
 
 @pytest.mark.parametrize("name", sorted(stages()))
-def test_stage_freezes_exactly_its_dvc_params(name):
-    """Each stage script's stage_start(frozen=...) lists the params keys dvc.yaml gives the stage:
-    the keys whose change mid-run the stage refuses are the ones dvc records in dvc.lock."""
+def test_each_stage_declares_its_params_once(name):
+    """A stage's params reach dvc.lock one way: an entry stage's through its code stamp (it
+    declares no dvc params, so a no-op `dvc status` reads params.yaml once, for check), the
+    report's through dvc.yaml, check's as the whole file. The script names its stage, whose keys
+    (config.STAGE_PARAMS) it checks again before it ends."""
     script = SCRIPT.findall(stages()[name]["cmd"])[0]
     text = (ROOT / script).read_text()
-    m = re.search(r"stage_start\(__doc__, [^,]+(?:, frozen=(\([^)]*\)))?\)", text)
-    assert m, f"{script}: no stage_start call"
-    frozen = [k.replace("{name}", "${key}") for k in (eval(m.group(1)) if m.group(1) else ())]
-    assert frozen == stages()[name].get("params", []), f"{script}: frozen {frozen} vs dvc.yaml {stages()[name].get('params')}"
-    if frozen:
+    assert f'stage_start(__doc__, ' in text and f', "{name}")' in text, f"{script} does not name its stage {name}"
+    keys = list(config.STAGE_PARAMS[name])
+    declared = stages()[name].get("params", [])
+    if name in ENTRY_STAGES:
+        assert declared == [] and f"reports/code/{name}/${{key}}.json" in dep_paths(stages()[name])
+    elif name == "check":
+        assert declared == [{"params.yaml": None}] and keys == []
+    else:
+        assert declared == keys
+    if keys:
         assert "params_unchanged" in text, f"{script} never checks its params again"
+
+
+def test_stamps_hold_each_entrys_params(default_stamps):
+    """The stamp of train@gan-ring holds device and runs.gan-ring as params.yaml says them (so an
+    edit to that run changes that file only), evaluate@'s the evaluation section."""
+    raw = config.read_yaml(ROOT / "params.yaml")
+    assert default_stamps["train"]["gan-ring"]["params"] == {"device": raw["device"], "runs.gan-ring": raw["runs"]["gan-ring"]}
+    assert default_stamps["evaluate"]["gan-ring"]["params"] == {"evaluation": raw["evaluation"]}
+    assert default_stamps["prepare"]["ring8"]["params"] == {"datasets.ring8": raw["datasets"]["ring8"]}
+    edited = {**raw, "runs": {**raw["runs"], "gan-ring": {**raw["runs"]["gan-ring"], "steps": 11}}}
+    after = dag.stamps(config.validate(edited), edited)
+    changed = {f"{st}@{n}" for st in after for n in after[st] if after[st][n] != default_stamps[st][n]}
+    assert changed == {"train@gan-ring"}
 
 
 def _edit_marks(tmp_path, module: str) -> set[str]:
@@ -173,11 +195,12 @@ def _edit_marks(tmp_path, module: str) -> set[str]:
     root = tmp_path / module.replace("/", "_")
     for name in ("src", "stages"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    params = config.load(ROOT / "params.yaml")
-    before = dag.stamps(params, root)
+    raw = config.read_yaml(ROOT / "params.yaml")
+    params = config.validate(raw)
+    before = dag.stamps(params, raw, root)
     path = root / "src/ganlab" / module
     path.write_text(path.read_text() + "# an edit\n")
-    after = dag.stamps(params, root)
+    after = dag.stamps(params, raw, root)
     return {f"{stage}@{name}" for stage in after for name in after[stage] if after[stage][name] != before[stage][name]}
 
 

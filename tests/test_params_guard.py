@@ -202,8 +202,18 @@ def repo(tmp_path_factory) -> Path:
 
 
 def _locked(repo: Path, stage: str) -> dict:
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][stage]
-    return lock["params"]["params.yaml"]
+    """The params dvc.lock records for an entry stage: those of its code stamp, whose md5 the lock
+    holds (and the stamp on disk has), equal to the whole file's values that check recorded."""
+    import hashlib
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    kind, name = stage.split("@")
+    stamp = f"reports/code/{kind}/{name}.json"
+    md5 = next(d["md5"] for d in lock[stage]["deps"] if d["path"] == stamp)
+    assert hashlib.md5((repo / stamp).read_bytes()).hexdigest() == md5, f"{stamp} is not the one dvc.lock records"
+    recorded = json.loads((repo / stamp).read_text())["params"]
+    whole = lock["check"]["params"]["params.yaml"]
+    assert recorded == config.stage_params(whole, kind, name), "the stamp's params are not check's"
+    return recorded
 
 
 def _status(repo: Path) -> dict:
@@ -252,6 +262,25 @@ def test_a_quote_in_a_name_never_reaches_a_shell(repo):
     assert snapshot(repo) == before
 
 
+def test_a_stage_refuses_params_that_check_has_not_stamped(repo):
+    """With check skipped (`dvc repro -s -f`), train@ would run what params.yaml says while dvc.lock
+    records its stamp, which holds check's older values: it stops first, names the key, and
+    nothing is written or recorded."""
+    text = (repo / "params.yaml").read_text()
+    lock = (repo / "dvc.lock").read_text()
+    before = snapshot(repo)
+    (repo / "params.yaml").write_text(text.replace("steps: 40", "steps: 41"))
+    try:
+        proc = sh(repo, "dvc", "repro", "-s", "-f", "train@gan-ring", check=False)
+    finally:
+        (repo / "params.yaml").write_text(text)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "runs.gan-ring in params.yaml" in out, out[-2000:]
+    assert "is not what check recorded in reports/code/train/gan-ring.json" in out, out[-2000:]
+    assert snapshot(repo) == before and (repo / "dvc.lock").read_text() == lock
+    assert _locked(repo, "train@gan-ring")["runs.gan-ring"]["steps"] == 40
+
+
 def test_params_edited_while_training_are_not_recorded(repo):
     """steps changed mid-run: train@ stops at its next checkpoint, writes nothing, dvc records
     nothing; the next repro trains what the file says and dvc.lock agrees with the model."""
@@ -275,8 +304,12 @@ def test_params_edited_while_training_are_not_recorded(repo):
             proc.kill()
     assert proc.returncode != 0, out[-2000:]
     assert "runs.gan-ring changed in params.yaml while train@gan-ring ran" in out, out[-2000:]
-    assert snapshot(repo) == before                          # the finished model of 40 steps is untouched
-    assert "train@gan-ring" in _status(repo)
+    # the finished model of 40 steps and every result are untouched; check ran on the long file
+    # (valid) and rewrote the code stamps, which say what the file says (a dvc bookkeeping output)
+    results = lambda snap: {k: v for k, v in snap.items() if not k.startswith("reports/code/")}  # noqa: E731
+    assert results(snapshot(repo)) == results(before)
+    # dvc recorded nothing: check is stale (the file changed), and rewrites train@'s stamp next
+    assert "check" in json.loads(sh(repo, "dvc", "status", "--json").stdout)
     (repo / "params.yaml").write_text(text.replace("steps: 40", "steps: 60"))
     sh(repo, "dvc", "repro", "train@gan-ring")          # the last test of the module: no way back needed
     assert json.loads((repo / "models/gan-ring/status.json").read_text())["steps"] == 60

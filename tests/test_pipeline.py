@@ -95,9 +95,11 @@ def test_changing_one_run_reruns_only_that_run(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["runs"]["gan-ring"]["steps"] = 30
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # dvc status lists the stages whose own inputs changed; evaluate@gan-ring follows once
-    # train@gan-ring's outputs change (the experiment below shows the full rerun set).
-    assert stale(repo) == {"check", "train@gan-ring", "report"}
+    # dvc status lists the stages whose own inputs changed: check (the params file) and the report
+    # (it reads every run); train@gan-ring follows once check rewrites its stamp, which holds the
+    # run's params, and evaluate@gan-ring once the model changes (the experiment below shows the
+    # full rerun set).
+    assert stale(repo) == {"check", "report"}
     sh(repo, "git", "checkout", "params.yaml")
     assert stale(repo) == set()
 
@@ -214,10 +216,29 @@ def test_classifier_change_retrains_no_run(tmp_path):
     summary = json.loads((root / "reports/summary.json").read_text())
     assert "train_seconds" not in summary["runs"]["srgan-sr"]     # the report reads no *_time.json
 
+    # srgan-sr has no study: under dvc its marker comes from check's plan without loading torch,
+    # and is the file the full start writes (by hand, no DVC_STAGE)
+    import os
+    import subprocess
+    import sys
+    marker = (root / "reports/runs/srgan-sr/study.json").read_bytes()
+    assert json.loads(marker)["applicable"] is False
+    for env, args in (({"DVC_STAGE": "study@srgan-sr"}, []), ({}, ["srgan-sr"])):
+        env = {**{k: v for k, v in os.environ.items() if k != "DVC_STAGE"}, **env,
+               "PYTHONPATH": str(root / "src"), "PYTHONPROFILEIMPORTTIME": "1"}
+        proc = subprocess.run([sys.executable, "stages/study.py", *args], cwd=root, env=env, capture_output=True,
+                              text=True, check=True)
+        loaded = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        assert ("torch" in loaded) is bool(args), sorted(m for m in loaded if m.startswith("ganlab"))
+        assert (root / "reports/runs/srgan-sr/study.json").read_bytes() == marker
+    assert stale(root) == set()
+
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["classifier"]["epochs"] = 2
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stale(root) == {"check", "classifier@sr"}        # check: params.yaml changed (its outputs do not)
+    assert stale(root) == {"check"}             # params.yaml changed; check rewrites classifier@sr's stamp
+    sh(root, "dvc", "repro", "check")
+    assert stale(root) == {"classifier@sr"}     # its params are in its stamp; no other stamp changed
     sh(root, "dvc", "repro", "classifier@sr")
     # what the new classifier reaches: everything that reads models/classifiers/sr, nothing else
     assert stale(root) == {"evaluate@dcgan-sr", "evaluate@srgan-sr", "study@dcgan-sr", "study@srgan-sr", "report"}

@@ -542,7 +542,24 @@ def _file_error_hook(kind, err, tb) -> None:
         sys.__excepthook__(kind, err, tb)
 
 
-_FROZEN: tuple[Path, str | None, dict[str, Any]] | None = None    # stage_start -> params_unchanged
+_FROZEN: tuple[Path, str, str | None, dict[str, Any]] | None = None    # stage_start -> params_unchanged
+RAW: dict | None = None      # the params file as stage_start read and validated it (check stamps from it)
+
+# The params each stage reads ({name}: its entry). The check stage writes an entry stage's values
+# into that entry's code stamp (reports/code/<stage>/<entry>.json, ganlab.dag), on which the stage
+# depends: dvc.lock records the stamp's hash, and only check parses params.yaml for dvc (one whole-
+# file params dep), which keeps a no-op `dvc status` from reading the file once per stage. The
+# report, which reads every run, lists its keys in dvc.yaml.
+STAGE_PARAMS: dict[str, tuple[str, ...]] = {
+    "check": (), "prepare": ("datasets.{name}",), "classifier": ("device", "classifier"),
+    "train": ("device", "runs.{name}"), "evaluate": ("evaluation",), "study": ("study", "evaluation"),
+    "report": ("datasets", "runs")}
+
+
+def stage_params(raw: Any, stage: str, name: str | None) -> dict[str, Any]:
+    """{"runs.gan-ring": {...}, "device": "cpu"}: the raw values (as dvc reads them) of what `stage`
+    reads for entry `name`; None where absent."""
+    return {key.format(name=name): _lookup(raw, key, name) for key in STAGE_PARAMS[stage]}
 
 
 def _lookup(raw: Any, key: str, name: str | None) -> Any:
@@ -564,16 +581,18 @@ def _name_from_dvc(section: str) -> str:
     return name
 
 
-def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
+def stage_start(doc: str, section: str | None, stage: str):
     """The shared start of every stage script: parse `[<name>] [--params FILE]` (no name: dvc's
     DVC_STAGE names it), validate what the stage uses (validate's `entry`: that entry in full, the
     rest of the file in form; the check stage validates all of it before any other) and look the
     name up in `section` (exit 2 on a problem); from here on a bad input file ends the stage with one line (_file_error_hook).
-    `frozen`: the params keys that dvc records for this stage (its `params:` in dvc.yaml, `{name}`
-    for the entry): params_unchanged() stops the stage if any of them changed while it ran.
+    `stage`: the stage's name; its params (STAGE_PARAMS) are frozen: under dvc, an entry stage stops
+    if they differ from its code stamp's (params.yaml changed after check ran: dvc would record
+    the stamp, not what the stage ran with), and params_unchanged() stops it if they change while
+    it runs.
     Returns (params, name, entry); name and entry are None when section is None."""
     import argparse
-    global _FROZEN
+    global _FROZEN, RAW
     sys.excepthook = _file_error_hook
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     if section:
@@ -587,7 +606,10 @@ def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
         params = validate(raw, args.params, entry=(section, name) if section else None)
     except ConfigError as err:
         fail(str(err))
-    _FROZEN = (Path(args.params), name, {key: _lookup(raw, key, name) for key in frozen})
+    _FROZEN = (Path(args.params), stage, name, stage_params(raw, stage, name))
+    RAW = raw
+    if section and os.environ.get("DVC_STAGE"):
+        _matches_stamp(stage, name, _FROZEN[3], args.params)
     if not section:
         return params, None, None
     entries = getattr(params, section)
@@ -595,24 +617,72 @@ def stage_start(doc: str, section: str | None, frozen: tuple[str, ...] = ()):
 
 
 def params_unchanged() -> None:
-    """Exit 2 if a params key that dvc records for this stage (stage_start's `frozen`) changed since
-    the stage began: dvc reads params.yaml for dvc.lock only after the command ends, so a stage
-    that went on would let dvc record values it did not run with (and call the result up to date).
+    """Exit 2 if a params key that this stage reads (STAGE_PARAMS) changed since the stage began.
+    The report's keys are dvc params, which dvc reads for dvc.lock only after the command ends: a
+    stage that went on would let dvc record values it did not run with (and call the result up to
+    date). The entry stages' values reach dvc.lock through their code stamp, which only check
+    rewrites; they stop all the same, so that what a run wrote is never older than the file.
     A stage that fails is not recorded; `dvc repro` then runs it again with the new values.
     train@ calls this before it writes anything; the short stages after they write."""
     if _FROZEN is None:
         return
-    path, name, before = _FROZEN
+    path, stage, name, before = _FROZEN
     where = os.environ.get("DVC_STAGE") or Path(sys.argv[0]).stem + (f"@{name}" if name else "")
     try:
         raw = read_yaml(path)
     except ConfigError as err:
         fail(f"{path} changed while {where} ran and is no longer valid ({err}); dvc records nothing of this run")
-    for key, value in before.items():
-        now = _lookup(raw, key, name)
-        if now != value:
-            fail(f"{key.format(name=name)} changed in {path} while {where} ran (it started with {show(value)}, "
+    for key, now in stage_params(raw, stage, name).items():
+        if now != before[key]:
+            fail(f"{key} changed in {path} while {where} ran (it started with {show(before[key])}, "
                  f"the file now says {show(now)}); dvc records nothing of this run: `dvc repro` runs it again")
+
+
+def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
+    """(entry, its code stamp) when dvc runs the stage (DVC_STAGE, no arguments) and params.yaml
+    still says what check validated and stamped: the stage's params and the stamp's plan inputs
+    (ganlab.dag.study_plan). A stage may then act on the stamp without validating the file again
+    (which loads the run's family and torch); None otherwise, and the stage starts in full."""
+    import json
+    if len(sys.argv) != 1 or not os.environ.get("DVC_STAGE"):
+        return None
+    kind, at, name = os.environ["DVC_STAGE"].rpartition(":")[2].partition("@")
+    if kind != stage or not at:
+        return None
+    try:
+        check_name(name, section)
+        stamp = json.loads(stamp_path(stage, name).read_text())
+        raw = read_yaml("params.yaml")
+    except (OSError, ValueError, ConfigError):
+        return None
+    want = {**stage_params(raw, stage, name), **{k: _lookup(raw, k, None) for k in stamp.get("plan", {}).get("inputs", {})}}
+    have = {**stamp.get("params", {}), **stamp.get("plan", {}).get("inputs", {})}
+    if want != have or not isinstance(raw.get(section), dict) or name not in raw[section]:
+        return None
+    global _FROZEN, RAW
+    sys.excepthook = _file_error_hook
+    _FROZEN, RAW = (Path("params.yaml"), stage, name, stage_params(raw, stage, name)), raw
+    return name, stamp
+
+
+def stamp_path(stage: str, name: str) -> Path:
+    """An entry stage's code stamp (written by check, ganlab.dag): reports/code/<stage>/<entry>.json."""
+    return Path("reports/code") / stage / f"{name}.json"
+
+
+def _matches_stamp(stage: str, name: str, values: dict[str, Any], source: str) -> None:
+    """Under dvc: exit 2 unless the stage's params equal those check wrote into its code stamp
+    (dvc.lock records the stamp; a stage run on other values would be recorded as the stamp's)."""
+    import json
+    path = stamp_path(stage, name)
+    try:
+        recorded = json.loads(path.read_text())["params"]
+    except (OSError, ValueError, KeyError, TypeError):
+        fail(f"{path} is missing or unreadable: it is written by the check stage (`dvc repro` runs it first)")
+    for key, now in values.items():
+        if key not in recorded or recorded[key] != now:
+            fail(f"{key} in {source} ({show(now)}) is not what check recorded in {path} "
+                 f"({show(recorded.get(key))}): {source} changed after check ran; `dvc repro` runs check first")
 
 
 if __name__ == "__main__":  # python -m ganlab.config --markdown: the params reference (docs/params.md)

@@ -171,9 +171,11 @@ def files(stage: str, bind: dict[str, set[str]], root: Path | None = None) -> li
     return sorted(p.relative_to(root).as_posix() for p in found)
 
 
-def stamps(params, root: Path | None = None) -> dict[str, dict[str, dict]]:
-    """{stage: {entry: {"files": {path: sha256}}}} for every entry stage of a validated Params."""
-    from ganlab import io
+def stamps(params, raw: dict, root: Path | None = None) -> dict[str, dict[str, dict]]:
+    """{stage: {entry: {"stage", "params", "files": {path: sha256}}}} for every entry stage of a
+    validated Params (raw: the same file as read, whose values of the stage's params the stamp
+    holds, config.STAGE_PARAMS)."""
+    from ganlab import config, io
     root = root or SRC.parent
     digest: dict[str, str] = {}
     out: dict[str, dict[str, dict]] = {}
@@ -186,16 +188,34 @@ def stamps(params, root: Path | None = None) -> dict[str, dict[str, dict]]:
             for p in paths:
                 if p not in digest:
                     digest[p] = io.sha256(root / p)
-            out.setdefault(stage, {})[name] = {"stage": f"{stage}@{name}", "files": {p: digest[p] for p in paths}}
+            stamp = {"stage": f"{stage}@{name}", "params": config.stage_params(raw, stage, name),
+                     "files": {p: digest[p] for p in paths}}
+            if stage == "study":
+                stamp["plan"] = study_plan(params, raw, name)
+            out.setdefault(stage, {})[name] = stamp
     return out
 
 
-def write_stamps(params, folder: str | Path) -> None:
+def study_plan(params, raw: dict, run: str) -> dict:
+    """Which studies study@<run> runs (ganlab.studies.applicable), decided here, where every family
+    is loaded anyway, so that a run without studies writes its marker without loading torch; with
+    the raw entries the decision read (`inputs`), which the stage compares with the file first."""
+    from ganlab.data import get_recipe
+    from ganlab.families import get_family
+    from ganlab.studies import applicable
+    cfg = params.runs[run]
+    ds = params.datasets[cfg.dataset]
+    studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
+    inputs = {f"runs.{run}": raw["runs"][run], f"datasets.{cfg.dataset}": raw["datasets"][cfg.dataset]}
+    return {"inputs": inputs, "studies": studies, "why": why}
+
+
+def write_stamps(params, raw: dict, folder: str | Path) -> None:
     """reports/code/<stage>/<entry>.json for every stage entry, written as one folder (atomically:
     entries no longer in params.yaml disappear with it)."""
     from ganlab import io
     with io.atomic_dir(folder) as tmp:
-        for stage, entries in stamps(params).items():
+        for stage, entries in stamps(params, raw).items():
             (tmp / stage).mkdir()
             for name, stamp in entries.items():
                 io.write_json(tmp / stage / f"{name}.json", stamp)
