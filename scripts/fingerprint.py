@@ -5,7 +5,9 @@ Usage:
     python scripts/fingerprint.py [LOCK]                    # md5 and path of every output
     python scripts/fingerprint.py [LOCK] --against OTHER    # which outputs equal OTHER's, which differ
 
-LOCK and OTHER are dvc.lock files, or `git:REV` for the dvc.lock of a commit (`git:HEAD~3`). Files
+LOCK and OTHER are dvc.lock files, `git:REV` for the dvc.lock of a commit (`git:HEAD~3`), or a saved
+fingerprint (this script's output, `#` lines are comments: docs/fingerprints/ keeps one per clean-clone
+run and CPU, for comparing across machines). Files
 named `*_time.json` hold the host's wall seconds, not results: they are left out. Everything else is a
 result: no other stage reads a *_time.json (the report neither, since 2026-12-06), so two runs of the
 same code on the same CPU give the same hash for every other output.
@@ -21,12 +23,17 @@ from pathlib import Path
 
 
 def load(source: str) -> dict[str, str]:
-    """{output path: md5} of every output in a dvc.lock (a path, or git:REV)."""
+    """{output path: md5} of every output in a dvc.lock (a path, or git:REV) or a saved fingerprint."""
     from ruamel.yaml import YAML        # dvc's own reader of its lock file
     if source.startswith("git:"):
         text = subprocess.run(["git", "show", f"{source[4:]}:dvc.lock"], capture_output=True, text=True, check=True).stdout
     else:
         text = Path(source).read_text()
+    if not text.lstrip().startswith(("schema:", "stages:")):     # a saved fingerprint: "md5  path" lines
+        rows = [line.split(None, 1) for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        if not rows or any(len(r) != 2 for r in rows):
+            raise OSError(f"{source}: neither a dvc.lock nor a fingerprint (lines 'md5  path')")
+        return {path.strip(): md5 for md5, path in rows}
     lock = YAML(typ="safe").load(text) or {}
     return {out["path"]: out.get("md5", "") for stage in (lock.get("stages") or {}).values()
             for out in stage.get("outs", [])}

@@ -58,3 +58,21 @@ def test_reads_a_commit_and_names_a_missing_file(tmp_path):
     assert head.returncode == 0 and "  data/grid25" in head.stdout
     missing = fingerprint(str(tmp_path / "nope.lock"))
     assert missing.returncode == 2 and "cannot read a lock file" in missing.stderr
+
+
+def test_compares_with_a_saved_fingerprint(tmp_path):
+    """A fingerprint saved from one machine (docs/fingerprints/) compares with another's lock; a file
+    that is neither is refused."""
+    a = tmp_path / "a.lock"
+    a.write_text(LOCK.format(time="t1", metrics="m1", summary="s1"))
+    saved = tmp_path / "saved.txt"
+    saved.write_text("# a Xeon, code abc\n" + fingerprint(str(a)).stdout)
+    same = fingerprint(str(a), "--against", str(saved))
+    assert same.returncode == 0 and "3 outputs equal, 0 differ" in same.stdout
+    saved.write_text(saved.read_text().replace("m1  reports", "m9  reports"))
+    assert "differs  reports/runs/a/metrics.json" in fingerprint(str(a), "--against", str(saved)).stdout
+    saved.write_text("garbage\n")
+    bad = fingerprint(str(a), "--against", str(saved))
+    assert bad.returncode == 2 and "neither a dvc.lock nor a fingerprint" in bad.stderr
+    committed = sorted((ROOT / "docs/fingerprints").glob("*.txt"))
+    assert committed and all(fingerprint("--against", str(f)).returncode in (0, 1) for f in committed)
