@@ -5,7 +5,8 @@ Every variant runs in its own process, since the variables act only when set bef
     none      torch's default: kernels chosen by the CPU (AVX-512, AMX, AVX2; MKL's own dispatch)
     isa       ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2 (ATen's and oneDNN's kernels capped)
     isa+mkl   the above and MKL_CBWR=COMPATIBLE (MKL's reproducible branch, the one it offers on
-              Intel and AMD alike)
+              Intel and AMD alike): what every stage runs with under `cpu.pinned: true`
+              (ganlab.pinning.PINNED; tests/test_bench.py checks they are the same)
 
 For each family (the 2-D point families on stand-in mixture data, the image families on random
 16x16 images, 3 seeds batched, the default sizes) it trains --steps steps from fixed seeds with
@@ -30,7 +31,7 @@ import time
 VARIANTS = {
     "none": {},
     "isa": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
-    "isa+mkl": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "COMPATIBLE"},
+    "isa+mkl": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "COMPATIBLE"},  # = pinning.PINNED
 }
 PINNED = sorted({k for env in VARIANTS.values() for k in env})
 

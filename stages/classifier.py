@@ -11,7 +11,7 @@ models/classifiers/<dataset>/a/ (the main one is domain B's, the `train` split's
 """
 from pathlib import Path
 
-from ganlab import config, io
+from ganlab import config, io, pinning
 from ganlab.data import get_recipe
 
 params, name, cfg = config.stage_start(__doc__, "datasets", "classifier")
@@ -37,7 +37,7 @@ else:
         m["time"]["seconds"] += a["time"]["seconds"]
     timed = m.pop("time")
     io.write_json(report, {"kind": kind, **m})
-    io.write_json(timing, timed)
+    io.write_json(timing, {**timed, "cpu": pinning.settings()})
     r2 = ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k.startswith("r2_") and v is not None)
     print(f"[{name}] test accuracy {100 * m['test_accuracy']:.2f} %{', R² ' + r2 if r2 else ''}, "
           f"{m['n_train']} training images, {timed['seconds']:.1f} s")

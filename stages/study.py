@@ -9,7 +9,7 @@ check wrote into the run's code stamp (ganlab.dag.study_plan), without loading t
 """
 from pathlib import Path
 
-from ganlab import config, io
+from ganlab import config, io, pinning
 
 quick = config.current_stamp("study", "runs")    # under dvc, params as check stamped them: its plan
 if quick and not quick[1]["plan"]["studies"]:
@@ -45,7 +45,7 @@ else:
         write_study(res, tmp, data_dir=Path("data") / cfg.dataset)
     s = summarise(res)
     io.write_json(summary_file, s)
-    io.write_json(timing, timed)
+    io.write_json(timing, {**timed, "cpu": pinning.settings()})
     print(f"[{run}] {', '.join(studies)} in {timed['seconds']:.1f} s: " +
           ", ".join(f"{k} {v:.3g}" for k, v in s.items() if isinstance(v, float)))
 config.params_unchanged()   # dvc must not record params this stage did not run with

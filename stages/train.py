@@ -12,9 +12,10 @@ reports/runs/<run>/train_time.json (for people; no stage reads it), never into m
 import sys
 from pathlib import Path
 
-from ganlab import config, distributed, io
+from ganlab import config, io, pinning
 
-params, run, cfg = config.stage_start(__doc__, "runs", "train")
+params, run, cfg = config.stage_start(__doc__, "runs", "train")     # pins torch's CPU kernels: before torch loads
+from ganlab import distributed  # noqa: E402  (imports torch)
 if cfg.processes > 1 and not distributed.launched():
     from torch.distributed.run import main as torchrun  # noqa: E402  (torch: only after params are valid)
     # One torchrun per call; a failing rank ends the job with its rank and error (ChildFailedError).
@@ -32,7 +33,7 @@ status = trainer.fit(guard=config.params_unchanged)   # stops, writing nothing, 
 if trainer.main:
     io.write_json(Path("reports/runs") / run / "train_time.json",
                   {"seconds": status["seconds"], "device": status["device"], "processes": status["processes"],
-                   "resumed_from_step": status["resumed_from_step"],
+                   "resumed_from_step": status["resumed_from_step"], "cpu": pinning.settings(),
                    "units": {"seconds": "wall seconds of training (all seeds), resumed attempts summed"}})
     print(f"[{run}] {status['status']} after {status['steps_done']} steps in {status['seconds']:.1f} s"
           + (f" on {status['processes']} processes" if status["processes"] > 1 else ""))

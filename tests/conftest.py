@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "device": "cpu",
     "evaluation": {"n_samples": 200, "sliced_projections": 32},
-    "classifier": {"epochs": 1},   # dvc needs the section (a params dependency of classifier@*)
-    "study": {},                   # likewise for study@*
+    "classifier": {"epochs": 1},
+    "study": {},                   # the defaults (the section is optional)
     "datasets": {
         "toy1d": {"recipe": "toy1d", "n_train": 2000, "n_test": 500},
         "ring8": {"recipe": "ring", "n_train": 2000, "n_test": 500},

@@ -55,3 +55,14 @@ def test_pinning_bench_hashes_are_those_of_a_deterministic_run():
     assert len(row) == 5 and row[2] == row[4] and re.fullmatch(r"[0-9a-f]{12}", row[2]), out.stdout
     out = pinning("--variants", "none,avx512")
     assert out.returncode != 0 and "--variants: unknown avx512; allowed: none, isa, isa+mkl" in out.stderr
+
+
+def test_pinning_bench_measures_what_the_stages_pin():
+    """The bench's isa+mkl variant is the setting every stage runs with under cpu.pinned: true."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench_pinning
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from ganlab import pinning as pins
+    assert bench_pinning.VARIANTS["isa+mkl"] == pins.PINNED

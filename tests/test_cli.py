@@ -193,7 +193,10 @@ def test_image_sample_grid_shows_every_sample(tmp_path, monkeypatch):
     from ganlab.report import figures
     for name in ("src", "stages"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    params = {**TINY, "datasets": {"glyphs": {"recipe": "glyphs", "image_size": 16, "n_train": 100, "n_test": 20}},
+    # unpinned (ganlab.pinning): the in-process call below runs in pytest's process, whose torch loaded
+    # with its own kernels, and must draw what the `ganlab sample` processes draw
+    params = {**TINY, "cpu": {"pinned": False, "threads": 0},
+              "datasets": {"glyphs": {"recipe": "glyphs", "image_size": 16, "n_train": 100, "n_test": 20}},
               "runs": {"dc": {"family": "dcgan", "dataset": "glyphs", "steps": 2, "batch_size": 8, "width": 8,
                               "log_every": 1, "w_every": 1, "snapshots": 1}}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

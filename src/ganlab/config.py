@@ -1,7 +1,8 @@
 """Typed params for ganlab and their validation.
 
-params.yaml has six sections: `device`, `evaluation`, `classifier` (optional: the evaluation
-classifier of every image dataset), `study` (optional: the latent-space studies), `datasets` (name -> recipe + its settings) and `runs`
+params.yaml has seven sections: `device`, `evaluation`, `classifier` (optional: the evaluation
+classifier of every image dataset), `study` (optional: the latent-space studies), `cpu` (optional:
+how torch computes on the CPU, ganlab.pinning), `datasets` (name -> recipe + its settings) and `runs`
 (name -> family + dataset + hyper-parameters). Every section is a
 dataclass whose fields carry a one-line `help` (cleanrl style); the params reference, docs/params.md,
 is generated from those strings (`PYTHONPATH=src python scripts/update_docs_params.py` runs this module).
@@ -192,6 +193,13 @@ class EvalConfig:
 
 
 @dataclass
+class CpuConfig:
+    """How torch computes on the CPU, in every stage (ganlab.pinning)."""
+    pinned: bool = param(True, "the same numbers on every x86-64 CPU: before torch loads, each stage caps ATen's and oneDNN's kernels at AVX2 and puts MKL on its COMPATIBLE branch (ganlab.pinning; what it costs per family: docs/results.md); false: torch's own choice by CPU, faster on some, numbers differ between CPUs")
+    threads: int = param(2, "torch's CPU threads in every stage (OMP_NUM_THREADS, set before torch loads): the convolutional families' numbers depend on the count, so it is fixed; 0 = torch's default, all cores (the numbers then follow the machine). A section's own cpu_threads overrides it for that work", ge=0, le=1024)
+
+
+@dataclass
 class ClassifierConfig:
     """The evaluation classifier trained per image dataset (classifier@<dataset>, ganlab.classifier)."""
     epochs: int = param(3, "passes over the training split (stacked: over its 3 x N channel images)", ge=1, le=1000)
@@ -204,7 +212,7 @@ class ClassifierConfig:
     factors: list[str] = param(["rotation", "thickness"], "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with them)")
     factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
     seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0, le=SEED_MAX)
-    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0, le=1024)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = the stage's, cpu.threads)", ge=0, le=1024)
 
 
 @dataclass
@@ -220,7 +228,7 @@ class StudyConfig:
     n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10, le=100_000)
     crossover: int = param(0, "StyleGAN style mixing: styles before this layer are coarse (0 = half of them)", ge=0)
     seed: int = param(4321, "seed for the studies' latents", ge=0, le=SEED_MAX)
-    cpu_threads: int = param(1, "torch CPU threads (0 = torch's default, all cores); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0, le=1024)
+    cpu_threads: int = param(1, "torch CPU threads (0 = the stage's, cpu.threads); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0, le=1024)
 
     def check(self, path: str) -> None:
         for key in ("tau_uniform", "tau_normal", "psi"):
@@ -243,7 +251,7 @@ class RunConfig:
     lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
     ema_kimg: float = param(0.0, "the generator's weights averaged over training (Yazici et al. 2019; StyleGAN2-ADA's and R3GAN's G_ema): half-life of the exponential moving average in thousands of batch_size samples; snapshots, the saved model and every evaluation use the average (0 = off, the trained weights; StyleGAN2-ADA: 10)", ge=0)
     ema_rampup: float = param(0.05, "ema_kimg: the half-life is at most this fraction of the samples seen so far, so that the average forgets the random start (StyleGAN2-ADA: 0.05; 0 = no ramp-up)", ge=0, le=1)
-    cpu_threads: int = param(0, "torch CPU threads for training (0 = torch's default, all cores)", ge=0, le=1024)
+    cpu_threads: int = param(0, "torch CPU threads for training (0 = the stage's, cpu.threads)", ge=0, le=1024)
     processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1, le=1024)
     precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with bf16 matrix units only for some families (docs/timing.md)")
     compile: bool = param(False, "torch.compile every network for training (passes that a gradient penalty differentiates twice run eagerly); pays on GPUs after a compile of about a minute, rarely on CPU")
@@ -372,6 +380,7 @@ class Params:
     runs: dict[str, Any]       # name -> the family's Config
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
+    cpu: CpuConfig = field(default_factory=CpuConfig)
 
 
 DEVICE_HELP = "auto (CUDA if present, else CPU), cpu, cuda or cuda:N"
@@ -387,7 +396,7 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
-SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study")
+SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study", "cpu")
 
 
 def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | None = None) -> Params:
@@ -409,6 +418,7 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
     classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
     study = build(StudyConfig, raw.get("study"), "study")
+    cpu = build(CpuConfig, raw.get("cpu"), "cpu")
     raw_datasets, raw_runs = _mapping(raw.get("datasets"), "datasets"), _mapping(raw.get("runs"), "runs")
     if entry is None:
         want_datasets, want_runs = list(raw_datasets), list(raw_runs)
@@ -422,7 +432,7 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
         want_datasets = [name] if section == "datasets" else [run_dataset] if run_dataset in raw_datasets else []
     datasets = {name: _dataset(raw_datasets[name], f"datasets.{name}") for name in want_datasets}
     runs = {name: _run(raw_runs[name], f"runs.{name}", datasets, raw_datasets) for name in want_runs}
-    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study)
+    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study, cpu=cpu)
 
 
 def _dataset(entry: Any, path: str):
@@ -518,9 +528,14 @@ def overlay(base: Any, over: Any) -> Any:
 
 
 def load_or_exit(path: str | Path = "params.yaml") -> Params:
-    """For stage scripts: on a params problem print one line and exit with status 2."""
+    """For the CLI: on a params problem print one line and exit with status 2. Pins torch's CPU
+    kernels as the file says (`cpu.pinned`) when torch has not loaded yet, as the stages do, so
+    that `ganlab sample` draws what evaluate@ scored."""
     try:
-        return load(path)
+        raw = read_yaml(path)
+        if "torch" not in sys.modules:
+            pin(raw)
+        return validate(raw, str(path))
     except ConfigError as err:
         fail(str(err))
 
@@ -551,9 +566,21 @@ RAW: dict | None = None      # the params file as stage_start read and validated
 # file params dep), which keeps a no-op `dvc status` from reading the file once per stage. The
 # report, which reads every run, lists its keys in dvc.yaml.
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
-    "check": (), "prepare": ("datasets.{name}",), "classifier": ("device", "classifier"),
-    "train": ("device", "runs.{name}"), "evaluate": ("evaluation",), "study": ("study", "evaluation"),
-    "report": ("datasets", "runs")}
+    "check": (), "prepare": ("cpu", "datasets.{name}"), "classifier": ("cpu", "device", "classifier"),
+    "train": ("cpu", "device", "runs.{name}"), "evaluate": ("cpu", "evaluation"),
+    "study": ("cpu", "study", "evaluation"), "report": ("datasets", "runs")}
+
+
+def pin(raw: Any) -> None:
+    """Pin torch's CPU kernels and thread count as the file's `cpu` section says (ganlab.pinning),
+    before validation, which may load torch with a family's module. A malformed value pins with the
+    defaults, and validation then refuses it."""
+    from ganlab import pinning
+    cpu = raw.get("cpu") if isinstance(raw, dict) else None
+    cpu = cpu if isinstance(cpu, dict) else {}
+    threads = cpu.get("threads", 2)
+    threads = threads if isinstance(threads, int) and not isinstance(threads, bool) and 0 <= threads <= 1024 else 2
+    pinning.apply(cpu.get("pinned") is not False, threads)
 
 
 def stage_params(raw: Any, stage: str, name: str | None) -> dict[str, Any]:
@@ -603,6 +630,7 @@ def stage_start(doc: str, section: str | None, stage: str):
     name = (args.name if args.name is not None else _name_from_dvc(section)) if section else None
     try:
         raw = read_yaml(args.params)
+        pin(raw)
         params = validate(raw, args.params, entry=(section, name) if section else None)
     except ConfigError as err:
         fail(str(err))
@@ -661,6 +689,7 @@ def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
         return None
     global _FROZEN, RAW
     sys.excepthook = _file_error_hook
+    pin(raw)
     _FROZEN, RAW = (Path("params.yaml"), stage, name, stage_params(raw, stage, name)), raw
     return name, stamp
 
@@ -697,6 +726,7 @@ if __name__ == "__main__":  # python -m ganlab.config --markdown: the params ref
     out = [f"**`device`**: {DEVICE_HELP}.\n", table(EvalConfig, "`evaluation`"),
            table(ClassifierConfig, "`classifier` (optional; the evaluation classifier of every image dataset)"),
            table(StudyConfig, "`study` (optional; the latent-space studies of study@<run>)"),
+           table(CpuConfig, "`cpu` (optional; how torch computes on the CPU in every stage, ganlab.pinning)"),
            table(RunConfig, "`runs.<name>` (every family)")]
     common = {f.name for f in dataclasses.fields(RunConfig)}
     for fam in list_families():

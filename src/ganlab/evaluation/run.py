@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ganlab import data as datasets
-from ganlab import io
+from ganlab import io, pinning
 from ganlab.evaluation import registry
 
 EARLY = 0.1   # "early" and "late" in training: the first and last 10 % of logged points
@@ -208,6 +208,6 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         figures.run_figures(run, model_dir, meta, tmp, n_sigma=ev.n_sigma)
         for name, (grid, title) in module.figures(model, meta, arrays).items():
             figures.image_grid(grid, f"{run}: {title}", tmp / f"{name}.png")
-    io.write_json(out_dir / "eval_time.json", sampling_speed(model, cfg.seeds))
+    io.write_json(out_dir / "eval_time.json", {**sampling_speed(model, cfg.seeds), "cpu": pinning.settings()})
     io.write_json(out_dir / "metrics.json", out)
     return out
