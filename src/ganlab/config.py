@@ -683,6 +683,8 @@ def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
         raw = read_yaml("params.yaml")
     except (OSError, ValueError, ConfigError):
         return None
+    if not isinstance(raw, dict):        # the full start says what is wrong, in one line
+        return None
     want = {**stage_params(raw, stage, name), **{k: _lookup(raw, k, None) for k in stamp.get("plan", {}).get("inputs", {})}}
     have = {**stamp.get("params", {}), **stamp.get("plan", {}).get("inputs", {})}
     if want != have or not isinstance(raw.get(section), dict) or name not in raw[section]:
