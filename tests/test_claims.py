@@ -5,12 +5,20 @@ from ganlab.config import validate
 from ganlab.report.claims import CLAIMS, Context, Verdict, check_all, claim
 
 
-def ctx(tiny_params, runs: dict, metrics: dict) -> Context:
+def seeded(m: dict, n: int = 5) -> dict:
+    """A run's metrics as if each of n seeds measured exactly its values (per_seed lists of n equal
+    values: a zero-width interval), unless the test gives per_seed or seeds_evaluated itself."""
+    if "per_seed" in m or "seeds_evaluated" in m:
+        return m
+    return {**m, "per_seed": {k: [v] * n for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}}
+
+
+def ctx(tiny_params, runs: dict, metrics: dict, seeds: int = 5) -> Context:
     tiny_params["datasets"].update({"glyphs": {"recipe": "glyphs", "image_size": 16},
                                     "stacked": {"recipe": "stacked", "image_size": 16}})
     tiny_params["runs"] = runs
     p = validate(tiny_params)
-    return Context(runs=metrics, configs=p.runs, datasets=p.datasets)
+    return Context(runs={k: seeded(m, seeds) for k, m in metrics.items()}, configs=p.runs, datasets=p.datasets)
 
 
 # Claims on the latent-space studies and on image translation have their own tests
@@ -240,14 +248,17 @@ def test_progan_growing_claim_compares_twins(tiny_params):
     runs = {"g": {"family": "progan", "dataset": "glyphs", "steps": 500},
             "f": {"family": "progan", "dataset": "glyphs", "steps": 500, "grow": False},
             "other": {"family": "progan", "dataset": "glyphs", "steps": 700, "grow": False}}   # not a twin
-    im = {"kind": "images", "seeds_evaluated": [0], "precision": 0.5, "recall": 0.5}
-    def row(fd_g, fd_f):
-        c = ctx(tiny_params, runs, {"g": {**im, "fd": fd_g}, "f": {**im, "fd": fd_f}, "other": {**im, "fd": 1.0}})
+    im = {"kind": "images", "precision": 0.5, "recall": 0.5}
+    def row(fd_g, fd_f, floor=20.0):
+        c = ctx(tiny_params, runs, {"g": {**im, "fd": fd_g, "fd_floor": floor}, "f": {**im, "fd": fd_f, "fd_floor": floor},
+                                    "other": {**im, "fd": 1.0}}, seeds=3)
         return {r["id"]: r for r in check_all(c)}["progan_growing_helps"]
     r = row(150.0, 200.0)
     assert r["status"] == "pass" and r["evidence"].startswith("g: FD 150.0 growing, 200.0 for f") and "other" not in r["evidence"]
     assert row(200.0, 150.0)["status"] == "fail"
     assert row(150.0, 150.0)["status"] == "fail"
+    r = row(150.0, 200.0, floor=2.0)                    # FD 75 and 100 times the floor: neither run has converged
+    assert r["status"] == "undecided" and "g has not converged: Fréchet distance 150.0, over 10 x its noise floor 2.00" in r["evidence"]
 
 
 def test_mode_collapse_claim_needs_a_collapsed_and_a_filling_run_on_one_dataset(tiny_params):
@@ -266,49 +277,112 @@ def test_mode_collapse_claim_needs_a_collapsed_and_a_filling_run_on_one_dataset(
     assert {x["id"]: x["status"] for x in check_all(c)}["mode_collapse_distinct"] == "n/a"
 
 
-def test_margin_holds_and_is_fragile_inside_its_spread():
-    from ganlab.report.claims import Margin, difference
-    assert Margin(0.9, 0.9) and not Margin(0.9, 0.9, strict=True) and Margin(0.3, 0.5, higher=False)
-    assert not Margin(None, 0.5) and not Margin(None, 0.5).fragile
-    assert Margin(0.91, 0.9, 0.02).fragile and not Margin(0.95, 0.9, 0.02).fragile
-    assert not Margin(25.0, 25.0, 0.0).fragile          # every seed exactly at the bound: no spread, not fragile
-    assert Margin(25.0, 25.0, 0.0, higher=False).text() == "margin +0, the same in every seed"
-    assert "not measured" in Margin(0.95, 0.9).text() and "inside" in Margin(0.91, 0.9, 0.02).text()
-    d = difference(10.0, 8.0, 1.5, 2.0)                  # spread of a difference: sqrt(1.5^2 + 2^2) = 2.5
-    assert d and d.margin == 2.0 and d.spread == 2.5 and d.fragile
-    assert difference(10.0, 8.0, None, 2.0).spread is None
+def test_t_and_welch_intervals_against_hand_computed_cases():
+    """90 % intervals. One run, seeds [1, 2, 3, 4, 5]: mean 3, s = sqrt(2.5), t(0.95, 4) = 2.131847,
+    half-width 2.131847 * 1.581139 / sqrt(5) = 1.507443. Two runs, a = [11, 13, 15] (var 4),
+    b = [7, 8, 9, 10, 11] (var 2.5): difference 4, se^2 = 4/3 + 2.5/5 = 1.833333, Welch's df =
+    1.833333^2 / ((4/3)^2 / 2 + 0.5^2 / 4) = 3.361345 / 0.951389 = 3.533, t(0.95, 3.533) = 2.251...;
+    checked against scipy's own Welch test (ttest_ind(equal_var=False).confidence_interval)."""
+    import numpy as np
+    from scipy import stats
+
+    from ganlab.report.claims import t_interval, welch_interval
+    i = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert np.isclose(i.lo, 3 - 1.507443, atol=1e-6) and np.isclose(i.hi, 3 + 1.507443, atol=1e-6)
+    assert i.source == "t over 5 seeds" and t_interval([3.0]) is None
+    assert t_interval([2.0, 2.0, 2.0]).lo == t_interval([2.0, 2.0, 2.0]).hi == 2.0     # the same in every seed
+    a, b = [11.0, 13.0, 15.0], [7.0, 8.0, 9.0, 10.0, 11.0]
+    w = welch_interval(a, b)
+    df = (4 / 3 + 0.5) ** 2 / ((4 / 3) ** 2 / 2 + 0.5 ** 2 / 4)
+    assert np.isclose(df, 3.533, atol=1e-3)
+    half = stats.t.ppf(0.95, df) * (4 / 3 + 0.5) ** 0.5
+    assert np.isclose(w.lo, 4 - half, atol=1e-9) and np.isclose(w.hi, 4 + half, atol=1e-9)
+    ref = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.9)
+    assert np.isclose(w.lo, ref.low, atol=1e-9) and np.isclose(w.hi, ref.high, atol=1e-9)
+    assert welch_interval([1.0], b) is None
 
 
-def test_verdict_is_fragile_when_its_deciding_margin_is_inside_the_spread():
-    from ganlab.report.claims import Margin, verdict
-    robust, shaky = Margin(0.95, 0.9, 0.01), Margin(0.91, 0.9, 0.02)
-    assert verdict([("a", robust, "")]).status == "pass"
-    v = verdict([("a", robust, ""), ("b", shaky, "")])
-    assert v.status == "fragile" and v.evidence.startswith("as measured: pass")
-    assert verdict([("a", Margin(0.89, 0.9, 0.02), ""), ("b", robust, "")]).status == "fragile"   # its one failure could flip
-    assert verdict([("a", Margin(0.5, 0.9, 0.02), ""), ("b", Margin(0.89, 0.9, 0.02), "")]).status == "fail"  # one robust failure
-    assert verdict([("a", (False, shaky), "")]).status == "fail"                                   # a bare False is robust
-    assert verdict([("a", (True, Margin(0.95, 0.9)), "x")]).evidence == "a: x [margin +0.05, spread over seeds not measured]"
+def test_margin_decides_only_when_its_interval_is_on_one_side():
+    from ganlab.report.claims import Interval, Margin
+    assert Margin(0.9, 0.9).status == "pass" and Margin(0.9, 0.9, strict=True).status == "fail"
+    assert Margin(0.3, 0.5, higher=False) and Margin(None, 0.5).status == "fail"          # a missing metric fails
+    iv = lambda lo, hi: Interval(lo, hi, "t over 5 seeds")   # noqa: E731
+    assert Margin(0.95, 0.9, iv(0.92, 0.98)).status == "pass"
+    assert Margin(0.85, 0.9, iv(0.80, 0.88)).status == "fail"
+    straddle = Margin(0.91, 0.9, iv(0.87, 0.95))
+    assert straddle.status == "undecided" and not straddle and "straddles the bound: undecided" in straddle.text()
+    assert Margin(0.0, 0.0, iv(0.0, 0.0), strict=True).status == "fail"                   # equal in every seed: not more
+    assert Margin(25.0, 25.0, iv(25.0, 25.0), higher=False).text() == ("margin +0, 90 % interval [+25, +25] "
+                                                                        "(t over 5 seeds)")
+    assert Margin(0.95, 0.9).text() == "margin +0.05, one measurement"
+    assert Margin(0.99, 0.9, iv(0.95, 1.0), why="too few seeds").status == "undecided"
 
 
-def test_requested_class_margin_against_seeds_or_the_sampling_error(tiny_params):
-    """cgan at 90.2 % over 2,500 samples of one seed: the binomial error alone (±0.59 %) exceeds the
-    0.2 % margin, so the verdict is fragile; over three seeds their spread decides."""
+def test_verdict_fails_on_any_decided_failure_and_is_otherwise_undecided_if_any_judgement_is():
+    from ganlab.report.claims import Interval, Margin, Undecided, verdict
+    iv = lambda lo, hi: Interval(lo, hi, "t over 5 seeds")   # noqa: E731
+    holds, straddles, fails = Margin(0.95, 0.9, iv(0.93, 0.97)), Margin(0.91, 0.9, iv(0.88, 0.94)), Margin(0.5, 0.9, iv(0.4, 0.6))
+    assert verdict([("a", holds, "")]).status == "pass"
+    assert verdict([("a", holds, ""), ("b", straddles, "")]).status == "undecided"
+    assert verdict([("a", straddles, ""), ("b", fails, "")]).status == "fail"
+    assert verdict([("a", (True, Undecided("b has not converged")), "x")]).evidence == "a: x [undecided: b has not converged]"
+    assert verdict([("a", (False, Undecided("why")), "")]).status == "fail"              # a bare False decides
+    assert verdict([("a", (True, Margin(0.95, 0.9)), "x")]).evidence == "a: x [margin +0.05, one measurement]"
+
+
+def test_a_comparison_needs_enough_seeds_and_says_what_would_decide_it(tiny_params):
+    """Packing against its twin: 3 seeds per 2-D run are fewer than the 5 a comparison of point runs
+    needs; with 5 the interval decides, and one that straddles 0 is undecided."""
+    runs = {"p": {"family": "gan", "dataset": "grid25", "pack": 4}, "u": {"family": "gan", "dataset": "grid25"}}
+    def row(p: list, u: list):
+        m = lambda v: {"kind": "points", "n_modes": 25, "high_quality_pct": 90.0, "modes_captured": sum(v) / len(v),  # noqa: E731
+                       "modes_captured_std": 0.0, "seeds_evaluated": list(range(len(v))), "per_seed": {"modes_captured": v}}
+        return {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"p": m(p), "u": m(u)}))}["packing_more_modes"]
+    r = row([24.0, 25.0, 24.0], [20.0, 21.0, 20.0])
+    assert r["status"] == "undecided" and "3 seed(s) per run; a comparison decides from ≥ 5 seeds each" in r["evidence"]
+    assert row([24.0, 25.0, 24.0, 25.0, 24.0], [20.0, 21.0, 20.0, 21.0, 20.0])["status"] == "pass"
+    r = row([24.0, 20.0, 22.0, 25.0, 19.0], [21.0, 22.0, 20.0, 23.0, 21.0])          # +0.6, spread ~2.5: straddles
+    assert r["status"] == "undecided" and "straddles the bound" in r["evidence"]
+    assert row([20.0, 21.0, 20.0, 21.0, 20.0], [24.0, 25.0, 24.0, 25.0, 24.0])["status"] == "fail"
+
+
+def test_a_claim_on_an_unconverged_run_is_undecided(tiny_params):
+    """The 2-D condition is half the perfect generator's high-quality share: 3 standard deviations
+    in 2-D hold 1 - exp(-4.5) = 98.89 % of a Gaussian, so a run needs 49.44 %."""
+    import math
+
+    from ganlab.report.claims import perfect_high_quality
+    assert math.isclose(perfect_high_quality(2, 3.0), 100 * (1 - math.exp(-4.5)), rel_tol=1e-12)
+    runs = {"p": {"family": "gan", "dataset": "grid25", "pack": 4}, "u": {"family": "gan", "dataset": "grid25"}}
+    m = lambda k, hq: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": hq}  # noqa: E731
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"p": m(25.0, 49.0), "u": m(20.0, 90.0)}))}
+    r = rows["packing_more_modes"]
+    assert r["status"] == "undecided"
+    assert "p has not converged: 49.0 % of its samples are high quality, under 49.4 % (half the perfect generator's 98.9 %)" in r["evidence"]
+    assert rows["gan_drops_grid"]["status"] == "pass"            # u, converged, drops modes
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"p": m(25.0, 49.5), "u": m(20.0, 90.0)}))}
+    assert rows["packing_more_modes"]["status"] == "pass"
+    rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"p": m(25.0, 90.0), "u": m(20.0, 10.0)}))}
+    assert rows["packing_more_modes"]["status"] == rows["gan_drops_grid"]["status"] == "undecided"   # the twin has not
+
+
+def test_requested_class_decides_from_seeds_or_says_one_seed_covers_sampling_only(tiny_params):
+    """cgan at 90.2 % over 2,500 samples of one seed: its 90 % sampling interval (±1.645 x 0.594 %)
+    straddles the claim's 90 %: undecided; over three seeds the t interval decides."""
     runs = {"cg": {"family": "cgan", "dataset": "glyphs"}}
-    def status(**m):
-        c = ctx(tiny_params, runs, {"cg": {"kind": "images", "n_classes": 10, "seeds_evaluated": [0], **m}})
-        return {x["id"]: x for x in check_all(c)}["cgan_requested_class"]
-    row = status(cond_accuracy=0.902, n_generated=2500)
-    assert row["status"] == "fragile" and "sampling error (1 seed) ±0.00595" in row["evidence"]
-    assert status(cond_accuracy=0.95, n_generated=2500)["status"] == "pass"
-    assert status(cond_accuracy=0.85, n_generated=2500)["status"] == "fail"
-    three = {"seeds_evaluated": [0, 1, 2], "n_generated": 2500}
-    assert status(cond_accuracy=0.93, cond_accuracy_std=0.04, **three)["status"] == "fragile"
-    assert status(cond_accuracy=0.93, cond_accuracy_std=0.01, **three)["status"] == "pass"
+    def status(acc: list, n=2500):
+        m = {"kind": "images", "n_classes": 10, "seeds_evaluated": list(range(len(acc))), "n_generated": n,
+             "cond_accuracy": sum(acc) / len(acc), "per_seed": {"cond_accuracy": acc}}
+        return {x["id"]: x for x in check_all(ctx(tiny_params, runs, {"cg": m}))}["cgan_requested_class"]
+    row = status([0.902])
+    assert row["status"] == "undecided" and "sampling only: 1 seed, 2,500 samples" in row["evidence"]
+    assert status([0.95])["status"] == "pass" and status([0.85])["status"] == "fail"
+    assert status([0.93, 0.89, 0.97])["status"] == "undecided"       # t interval 0.93 ± 2.92 x 0.023: straddles
+    assert status([0.93, 0.92, 0.94])["status"] == "pass"
 
 
 def test_every_verdict_has_its_value_in_the_summary():
-    """summary.json holds 1 / 0 / 0.5 for pass / fail / fragile and null for n/a and error; the report
+    """summary.json holds 1 / 0 / 0.5 for pass / fail / undecided and null for n/a and error; the report
     stage names them back, so every scientific verdict needs a distinct value."""
     from ganlab.report.claims import STATUSES
     from ganlab.report.render import SUMMARY_VALUE

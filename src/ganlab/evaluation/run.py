@@ -37,19 +37,25 @@ def _agg(values: list[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
 
 
-def training_summary(history: list[dict]) -> dict[str, float]:
-    """Early/late means of logged curves: the evidence for claims about training dynamics."""
+def training_summary(history: list[dict], keep: list[int] | None = None) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Early/late means of logged curves: the evidence for claims about training dynamics. Returns
+    the means over seeds, and per seed (of the seeds in `keep`; where the log has `<key>_seeds`)
+    for the claims' intervals over seeds."""
     out: dict[str, float] = {}
+    seeds: dict[str, list[float]] = {}
     if not history:
-        return out
+        return out, seeds
     k = max(1, int(round(EARLY * len(history))))
     for key in ("w_sliced", "w_critic", "grad_g", "grad_g_nonsat", "d_real", "d_fake"):
-        vals = [r[key] for r in history if r.get(key) is not None and np.isfinite(r[key])]
-        if len(vals) >= 2:
-            kk = max(1, min(k, len(vals) // 2))
-            out[f"train_{key}_early"] = float(np.mean(vals[:kk]))
-            out[f"train_{key}_late"] = float(np.mean(vals[-kk:]))
-    return out
+        rows = [r for r in history if r.get(key) is not None and np.isfinite(r[key])]
+        if len(rows) >= 2:
+            kk = max(1, min(k, len(rows) // 2))
+            for when, part in (("early", rows[:kk]), ("late", rows[-kk:])):
+                out[f"train_{key}_{when}"] = float(np.mean([r[key] for r in part]))
+                per = [r.get(f"{key}_seeds") for r in part]
+                if keep is not None and all(isinstance(p, list) and len(p) > max(keep, default=-1) for p in per):
+                    seeds[f"train_{key}_{when}"] = [float(np.mean([p[i] for p in per])) for i in keep]
+    return out, seeds
 
 
 def kind_of(model, meta: dict) -> str:
@@ -200,7 +206,9 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         out[f"{k}_floor"] = v
     for k, v in res["floor_std"].items():
         out[f"{k}_floor_std"] = v
-    out.update(training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json)))
+    summary, summary_seeds = training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json), keep)
+    out.update(summary)
+    per_seed.update(summary_seeds)       # the early/late curves per seed: the claims' intervals, not the board's means
     out["per_seed"] = per_seed
     out.update(describe(kind, meta, ev, out, model.final_units))
 

@@ -219,7 +219,8 @@ def build_context(params, reports_dir: Path) -> dict:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
                if (reports_dir / "runs" / n / "study" / "results.json").exists()}
-    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets, studies=studies)
+    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets, studies=studies,
+                             n_sigma=params.evaluation.n_sigma)
     claim_rows = claims_mod.check_all(ctx)
 
     boards = []
@@ -247,12 +248,12 @@ def build_context(params, reports_dir: Path) -> dict:
             "scorecard": scorecard_mod.scorecard(runs, studies),
             "n_pass": sum(c["status"] == "pass" for c in claim_rows),
             "n_fail": sum(c["status"] == "fail" for c in claim_rows),
-            "n_fragile": sum(c["status"] == "fragile" for c in claim_rows),
+            "n_undecided": sum(c["status"] == "undecided" for c in claim_rows),
             "n_na": sum(c["status"] == "n/a" for c in claim_rows),
             "n_error": sum(c["status"] == "error" for c in claim_rows)}
 
 
-SUMMARY_VALUE = {"pass": 1, "fail": 0, "fragile": 0.5}   # a claim's verdict in summary.json (n/a, error: null)
+SUMMARY_VALUE = {"pass": 1, "fail": 0, "undecided": 0.5}   # a claim's verdict in summary.json (n/a, error: null)
 
 
 def summary(ctx: dict) -> dict:

@@ -2,7 +2,7 @@
 minibatch discrimination does there, conditional GANs, InfoGAN's codes."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, each, fraction_spread, num, pct, run_difference, seed_spread
+from ganlab.report.claims import Context, Margin, Verdict, claim, each, num, pct, run_difference, seed_margin
 
 
 COND_MIN = 0.9       # a conditional GAN "produces the requested class" for >= 90 % of samples
@@ -24,10 +24,10 @@ def _image_runs(ctx: Context, family: str, stacked: bool | None = None) -> list[
 def dcgan_covers_classes(ctx: Context) -> Verdict:
     def judge(m: dict):
         per = m.get("per_seed", {}).get("classes_covered", [])
-        return (Margin(min(per) if per else None, m["n_classes"], seed_spread(m, "classes_covered")),
+        return (Margin(min(per) if per else None, m["n_classes"]),      # every seed: the fewest decides
                 f"{num(m.get('classes_covered'), 1)} of {m['n_classes']} classes covered (KL to the real label histogram "
                 f"{num(m.get('label_kl'), 3)} nats)")
-    return each(ctx, _image_runs(ctx, "dcgan", stacked=False), "no dcgan run on a labelled image dataset", judge)
+    return each(ctx, _image_runs(ctx, "dcgan", stacked=False), "no dcgan run on a labelled image dataset", judge, converged=True)
 
 
 @claim("dcgan_stacked_drops", "DCGAN drops modes of the 1,000-mode stacked digits.",
@@ -35,11 +35,11 @@ def dcgan_covers_classes(ctx: Context) -> Verdict:
 def dcgan_stacked(ctx: Context) -> Verdict:
     def judge(m: dict):
         modes = m.get("stacked_modes")
-        return (Margin(modes, STACKED_DROP, seed_spread(m, "stacked_modes"), higher=False),
+        return (seed_margin(m, "stacked_modes", STACKED_DROP, higher=False),
                 f"{num(modes, 1)} of 1,000 modes among {m.get('n_mode_samples')} samples, KL to uniform {num(m.get('stacked_kl'), 3)} "
                 f"(VEEGAN's DCGAN on Stacked MNIST: 99 modes, KL 3.4; claim holds at ≤ {STACKED_DROP} modes)")
     names = [n for n in _image_runs(ctx, "dcgan", stacked=True) if getattr(ctx.configs[n], "minibatch", "none") == "none"]
-    return each(ctx, names, "no plain dcgan run on stacked data", judge)
+    return each(ctx, names, "no plain dcgan run on stacked data", judge, converged=True)
 
 
 @claim("mbd_stacked", "Minibatch discrimination makes DCGAN cover more of the 1,000 stacked modes.",
@@ -56,16 +56,17 @@ def mbd_stacked(ctx: Context) -> Verdict:
     mb = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "mbd"]
     plain = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "none"]
     pairs = [(a, b) for a in mb for b in plain if ctx.configs[a].dataset == ctx.configs[b].dataset]
-    return each(ctx, pairs, "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset", judge)
+    return each(ctx, pairs, "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset", judge,
+                converged=True)
 
 
 def _requested_class(family: str):
     def judge(m: dict):
         acc = m.get("cond_accuracy")
-        spread = f" ± {pct(m['cond_accuracy_std'])}" if len(m.get("seeds_evaluated", [])) > 1 else ""
-        return (Margin(acc, COND_MIN, **fraction_spread(m, "cond_accuracy")),
+        spread = f" ± {pct(m.get('cond_accuracy_std'))}" if len(m.get("seeds_evaluated", [])) > 1 else ""
+        return (seed_margin(m, "cond_accuracy", COND_MIN, fraction=True),
                 f"{pct(acc)}{spread} % of samples classified as the requested class (claim holds at ≥ {100 * COND_MIN:.0f} %)")
-    return lambda ctx: each(ctx, _image_runs(ctx, family), f"no {family} run on images", judge)
+    return lambda ctx: each(ctx, _image_runs(ctx, family), f"no {family} run on images", judge, converged=True)
 
 
 claim("cgan_requested_class", "A conditional GAN produces the requested class.",
@@ -80,10 +81,10 @@ claim("acgan_requested_class", "ACGAN produces the requested class.",
 def infogan_classes(ctx: Context) -> Verdict:
     def judge(m: dict):
         acc = m.get("code_class_accuracy")
-        return (Margin(acc, CODE_CLASS_MIN, **fraction_spread(m, "code_class_accuracy")),
+        return (seed_margin(m, "code_class_accuracy", CODE_CLASS_MIN, fraction=True),
                 f"the best one-to-one map from the categorical code to the classifier's class is right for {pct(acc)} % "
                 f"of samples (chance {pct(m.get('code_class_chance'))} %; claim holds at ≥ {100 * CODE_CLASS_MIN:.0f} %)")
-    return each(ctx, _image_runs(ctx, "infogan", stacked=False), "no infogan run on a labelled image dataset", judge)
+    return each(ctx, _image_runs(ctx, "infogan", stacked=False), "no infogan run on a labelled image dataset", judge, converged=True)
 
 
 @claim("infogan_factor", "An InfoGAN continuous code captures an interpretable factor (rotation or stroke width).",
@@ -92,20 +93,20 @@ def infogan_classes(ctx: Context) -> Verdict:
 def infogan_factor(ctx: Context) -> Verdict:
     def judge(m: dict):
         key = max(("code_rotation_corr", "code_thickness_corr"), key=lambda k: m.get(k) or 0)
-        return (Margin(m.get(key) or 0, CODE_FACTOR_MIN, seed_spread(m, key)),
+        return (seed_margin({**m, key: m.get(key) or 0}, key, CODE_FACTOR_MIN),
                 f"the continuous code most correlated with rotation has |r| = {num(m.get('code_rotation_corr'))}, with stroke "
                 f"thickness |r| = {num(m.get('code_thickness_corr'))} (factors read by the classifier's regression heads; "
                 f"claim holds at |r| ≥ {CODE_FACTOR_MIN})")
     names = [n for n in _image_runs(ctx, "infogan") if ctx.runs[n].get("code_rotation_corr") is not None]
-    return each(ctx, names, "no infogan run on a dataset with known rotation and thickness (glyphs)", judge)
+    return each(ctx, names, "no infogan run on a dataset with known rotation and thickness (glyphs)", judge, converged=True)
 
 
 @claim("progan_growing_helps", "Growing the networks progressively (4×4 upwards) gives better images than training the same "
        "networks at full resolution from the first step.", "course: progressive growing; Karras et al. 2018, sec. 2")
 def progan_growing_helps(ctx: Context) -> Verdict:
     """Each progan run that grows, against its twin with grow: false (same steps, seeds and every
-    other setting): pass if growing gives the lower Fréchet distance on the classifier's features.
-    One seed per run here: the margin is shown beside the verdict."""
+    other setting): pass if growing gives the lower Fréchet distance on the classifier's features,
+    by the interval of the difference over both runs' seeds (both converged)."""
     pairs = [(n, twin) for n in _image_runs(ctx, "progan") if ctx.configs[n].grow
              for twin in ctx.twins(n, grow=False)]
 
@@ -117,4 +118,4 @@ def progan_growing_helps(ctx: Context) -> Verdict:
                 f"({num(None if fd is None or fd_t is None else fd_t - fd, 1)} lower with growing); precision "
                 f"{num(m.get('precision'), 3)} vs {num(t.get('precision'), 3)}, recall {num(m.get('recall'), 3)} vs "
                 f"{num(t.get('recall'), 3)}; {len(m.get('seeds_evaluated', []))} seed(s)")
-    return each(ctx, pairs, "needs a progan run and its twin with grow: false", judge)
+    return each(ctx, pairs, "needs a progan run and its twin with grow: false", judge, converged=True)

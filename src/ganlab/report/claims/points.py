@@ -2,7 +2,8 @@
 minibatch discrimination on the PacGAN/VEEGAN 2-D mixtures."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, difference, each, num, run_difference, seed_spread, verdict
+from ganlab.report.claims import (Context, Verdict, claim, each, num, paired_change, per_seed, run_difference, seed_margin,
+                                  values_margin, verdict)
 
 
 CHANCE_TOL = 0.1     # |D's accuracy - 0.5| below this counts as "near chance"
@@ -22,8 +23,11 @@ def toy_chance(ctx: Context) -> Verdict:
     D's level cycles instead of settling at 0.5 (see the toy1d family docstring)."""
     def judge(m: dict, mean: float):
         acc, theta = m.get("d_accuracy"), m.get("theta")
-        return ((Margin(None if acc is None else abs(acc - 0.5), CHANCE_TOL, seed_spread(m, "d_accuracy"), higher=False, strict=True),
-                 Margin(None if theta is None else abs(theta - mean), THETA_TOL, seed_spread(m, "theta"), higher=False, strict=True)),
+        off = lambda key, centre: [abs(v - centre) for v in per_seed(m, key)]   # noqa: E731  (per seed: |value - centre|)
+        return ((values_margin(off("d_accuracy", 0.5), CHANCE_TOL, higher=False, strict=True) if acc is not None
+                 else values_margin([], CHANCE_TOL),
+                 values_margin(off("theta", mean), THETA_TOL, higher=False, strict=True) if theta is not None
+                 else values_margin([], THETA_TOL)),
                 f"D's accuracy {num(m.get('d_accuracy'))} (chance 0.5 ± {CHANCE_TOL}; mean D(real) "
                 f"{num(m.get('d_real'))}, D(generated) {num(m.get('d_fake'))}); theta {num(m.get('theta'))} ± "
                 f"{num(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
@@ -60,8 +64,8 @@ def _vanilla_drops(ctx: Context, recipe: str) -> Verdict:
     else:
         head = "no run at the published conditions (profiles/published.yaml): every vanilla run judged; "
     return each(ctx, published or vanilla, f"no vanilla gan run on a {recipe} dataset",
-                lambda m: (Margin(m["modes_captured"], m["n_modes"], seed_spread(m, "modes_captured"), higher=False, strict=True),
-                           f"{_modes(m)} modes captured"), head=head)
+                lambda m: (seed_margin(m, "modes_captured", m["n_modes"], higher=False, strict=True),
+                           f"{_modes(m)} modes captured"), head=head, converged=True)
 
 
 @claim("gan_drops_grid", "The vanilla GAN drops modes on the 25-mode grid.",
@@ -98,11 +102,11 @@ def tuned_gan_covers_grid(ctx: Context) -> Verdict:
         parts = [("", fewest is not None and fewest == m["n_modes"], f"{_modes(m)} modes, fewest in a seed {num(fewest, 0)}")]
         for label, twin in (("constant lr", const), ("half width", narrow)):
             t = ctx.runs[twin]
-            parts.append((f"vs {twin} ({label})", Margin(t.get("modes_captured"), t["n_modes"], seed_spread(t, "modes_captured"),
-                                                          higher=False, strict=True),
+            parts.append((f"vs {twin} ({label})", seed_margin(t, "modes_captured", t["n_modes"], higher=False, strict=True),
                           f"{_modes(t)} modes"))
         return parts
-    return each(ctx, items, "needs the tuned vanilla grid run and its two one-change twins (profiles/modes.yaml)", judge)
+    return each(ctx, items, "needs the tuned vanilla grid run and its two one-change twins (profiles/modes.yaml)", judge,
+                converged=True)
 
 
 COLLAPSED = 0.5      # a run "collapses" within its modes if its samples fill at most half the data's spread
@@ -114,8 +118,9 @@ FILLS = 0.8          # ... and "fills" them at 0.8 of it or more
 def mode_collapse_distinct(ctx: Context) -> Verdict:
     """Per point dataset (the 1-D toy included): each run's within-mode spread (the std of its high-quality
     samples around their mode's mean, in mode stds; mean over seeds) against the real data's
-    (the floor, about 0.97), beside its modes captured. Pass if on some dataset one run's ratio is
-    at most COLLAPSED and another's at least FILLS."""
+    (the floor, about 0.97), beside its modes captured. Among the runs that meet their convergence
+    condition, pass if on some dataset one run's ratio is at most COLLAPSED and another's at least
+    FILLS (each decided by its interval over seeds); runs that miss it are listed, not judged."""
     by_ds: dict[str, list[str]] = {}
     for name, m in ctx.runs.items():
         if m.get("within_mode_spread") is not None and m.get("within_mode_spread_floor"):
@@ -123,19 +128,27 @@ def mode_collapse_distinct(ctx: Context) -> Verdict:
     if not by_ds:
         return Verdict("n/a", "no 2-D point run with a within-mode spread")
 
-    def ratio(n: str) -> tuple[float, float | None]:
+    def margin(n: str, bound: float, **how):
         m = ctx.runs[n]
-        s = seed_spread(m, "within_mode_spread")
-        return m["within_mode_spread"] / m["within_mode_spread_floor"], None if s is None else s / m["within_mode_spread_floor"]
-    lines = [f"{ds}: " + ", ".join(f"{n} {num(ratio(n)[0])} of the data's spread ({_modes(ctx.runs[n])} modes)"
-                                   for n in sorted(names, key=lambda n: ratio(n)[0])) for ds, names in by_ds.items()]
-    def judged(ds: str) -> Verdict:     # one dataset: its most collapsed run against its fullest
-        lo, hi = min(by_ds[ds], key=lambda n: ratio(n)[0]), max(by_ds[ds], key=lambda n: ratio(n)[0])
-        (r_lo, s_lo), (r_hi, s_hi) = ratio(lo), ratio(hi)
-        return verdict([(f"{lo} collapses", Margin(r_lo, COLLAPSED, s_lo, higher=False), f"{num(r_lo)} of the data's spread"),
-                        (f"{hi} fills", Margin(r_hi, FILLS, s_hi), f"{num(r_hi)} of the data's spread")])
-    # the claim needs one dataset: a pass on any, else fragile if any dataset's verdict is
-    ds, v = min(((d, judged(d)) for d in by_ds), key=lambda dv: ("pass", "fragile", "fail").index(dv[1].status))
+        return seed_margin(m, "within_mode_spread", bound, over=m["within_mode_spread_floor"], **how)
+
+    def ratio(n: str) -> float:
+        return ctx.runs[n]["within_mode_spread"] / ctx.runs[n]["within_mode_spread_floor"]
+    lines = [f"{ds}: " + ", ".join(f"{n} {num(ratio(n))} of the data's spread ({_modes(ctx.runs[n])} modes)"
+                                   for n in sorted(names, key=ratio)) for ds, names in by_ds.items()]
+
+    def judged(ds: str) -> Verdict:     # one dataset: its most collapsed converged run against its fullest
+        ok = [n for n in by_ds[ds] if not ctx.not_converged(n)]
+        if len(by_ds[ds]) < 2:
+            return Verdict("fail", f"one run only on {ds}: it cannot both collapse and fill")
+        if len(ok) < 2:
+            return Verdict("undecided", f"{len(ok)} converged run(s) on {ds}, 2 needed: "
+                           + "; ".join(ctx.not_converged(n) for n in by_ds[ds] if ctx.not_converged(n)))
+        lo, hi = min(ok, key=ratio), max(ok, key=ratio)
+        return verdict([(f"{lo} collapses", margin(lo, COLLAPSED, higher=False), f"{num(ratio(lo))} of the data's spread"),
+                        (f"{hi} fills", margin(hi, FILLS), f"{num(ratio(hi))} of the data's spread")])
+    # the claim needs one dataset: a pass on any, else undecided if any dataset's verdict is
+    ds, v = min(((d, judged(d)) for d in by_ds), key=lambda dv: ("pass", "undecided", "fail").index(dv[1].status))
     return Verdict(v.status, f"collapsed at ≤ {COLLAPSED:g}, fills at ≥ {FILLS:g}; " + "; ".join(lines)
                    + f"; judged on {ds}: {v.evidence}")
 
@@ -151,23 +164,23 @@ def _option_pairs(ctx: Context, families: tuple[str, ...], option: dict, baselin
     return pairs
 
 
-def _mode_count(m: dict) -> tuple[float | None, str, float | None]:
-    """Modes captured, how to show them and their spread over seeds: 2-D mixtures (of n_modes,
-    with high quality %) or stacked images (of 1,000 class triples, with the KL of their histogram)."""
+def _mode_count(m: dict) -> tuple[str, str]:
+    """The key of a run's modes captured and how to show them: 2-D mixtures (of n_modes, with high
+    quality %) or stacked images (of 1,000 class triples, with the KL of their histogram)."""
     if "stacked_modes" in m:
-        return (m["stacked_modes"], f"{num(m['stacked_modes'], 1)} of 1000 modes, KL {num(m.get('stacked_kl'), 3)}",
-                seed_spread(m, "stacked_modes"))
-    return m.get("modes_captured"), f"{_modes(m)}, HQ {num(m.get('high_quality_pct'), 1)} %", seed_spread(m, "modes_captured")
+        return "stacked_modes", f"{num(m['stacked_modes'], 1)} of 1000 modes, KL {num(m.get('stacked_kl'), 3)}"
+    return "modes_captured", f"{_modes(m)}, HQ {num(m.get('high_quality_pct'), 1)} %"
 
 
 def _more_modes_than_twin(ctx: Context, pairs: list[tuple[str, str]], missing: str, extra=None) -> Verdict:
-    """Each run against its twin: more modes (mean over seeds) beyond their spread. `extra(m)`
-    adds a run's own evidence (e.g. D's output on real samples)."""
+    """Each run against its twin: more modes (mean over seeds), decided by the interval of the
+    difference over both runs' seeds; both runs must have converged. `extra(m)` adds a run's own
+    evidence (e.g. D's output on real samples)."""
     def judge(m: dict, twin: str):
-        (a, text_a, sa), (b, text_b, sb) = _mode_count(m), _mode_count(ctx.runs[twin])
+        (key, text_a), (_, text_b) = _mode_count(m), _mode_count(ctx.runs[twin])
         more = f" ({extra(m)}; {twin}: {extra(ctx.runs[twin])})" if extra else ""
-        return difference(a, b, sa, sb), f"{text_a}; {twin}: {text_b}{more}"
-    return each(ctx, pairs, missing, judge)
+        return run_difference(m, ctx.runs[twin], key), f"{text_a}; {twin}: {text_b}{more}"
+    return each(ctx, pairs, missing, judge, converged=True)
 
 
 @claim("packing_more_modes", "Packing (the discriminator judges m samples at once) covers more modes than the same network unpacked.",
@@ -206,12 +219,13 @@ def _best(ctx: Context, names: list[str], key: str = "modes_captured") -> str:
 
 
 def _more_modes(ctx: Context, better: list[str], worse: list[str], needs: str) -> Verdict:
-    """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`."""
+    """Pass if the best run of `better` captures more modes (mean over seeds) than the best of `worse`
+    (the interval of the difference over their seeds; both must have converged)."""
     def judge(ma: dict, b: str):
         mb = ctx.runs[b]
         return run_difference(ma, mb, "modes_captured"), f"{_modes(ma)}; {b}: {_modes(mb)}"
     pair = [(_best(ctx, better), _best(ctx, worse))] if better and worse else []
-    return each(ctx, pair, f"needs {needs}", judge)
+    return each(ctx, pair, f"needs {needs}", judge, converged=True)
 
 
 @claim("wgan_gp_beats_gan_grid", "WGAN-GP covers more grid modes than the vanilla GAN.",
@@ -226,19 +240,16 @@ def wgan_gp_beats_gan_grid(ctx: Context) -> Verdict:
 def wgan_gp_w_falls(ctx: Context) -> Verdict:
     def falls(m: dict, label: str, k: str):
         e, l = m.get(f"{k}_early"), m.get(f"{k}_late")
-        return (label, difference(e, l, seed_spread(m, f"{k}_early"), seed_spread(m, f"{k}_late")),
+        return (label, paired_change(m, f"{k}_early", f"{k}_late"),
                 f"first 10 % of training {num(e, 3)} → last 10 % {num(l, 3)}")
     return each(ctx, ctx.find("wgan_gp"), "no wgan_gp run",
                 lambda m: [falls(m, "sliced W1 of samples", "train_w_sliced"), falls(m, "critic estimate", "train_w_critic")])
 
 
-def _ratio_spread(m: dict, num_key: str, den_key: str) -> float | None:
-    """The std over seeds of a per-seed ratio of two metrics (None with one seed or no per-seed values)."""
-    import numpy as np
-    a, b = (m.get("per_seed") or {}).get(num_key), (m.get("per_seed") or {}).get(den_key)
-    if not a or not b or len(a) < 2 or len(a) != len(b) or 0 in b:
-        return None
-    return float(np.std(np.asarray(a) / np.asarray(b), ddof=1))
+def _ratios(m: dict, num_key: str, den_key: str) -> list[float]:
+    """A run's per-seed ratios of two metrics ([] without per-seed values or with a zero)."""
+    a, b = per_seed(m, num_key), per_seed(m, den_key)
+    return [x / y for x, y in zip(a, b)] if len(a) == len(b) > 1 and 0 not in b else []
 
 
 @claim("saturating_starves", "The saturating (minimax) loss starves the generator of gradient early on.",
@@ -249,7 +260,8 @@ def saturating_starves(ctx: Context) -> Verdict:
     def judge(m: dict):
         gs, gn = m.get("train_grad_g_early"), m.get("train_grad_g_nonsat_early")
         ratio = gs / gn if gs is not None and gn else None
-        return (Margin(ratio, STARVE_RATIO, _ratio_spread(m, "train_grad_g_early", "train_grad_g_nonsat_early"), higher=False),
+        ratios = _ratios(m, "train_grad_g_early", "train_grad_g_nonsat_early")
+        return (values_margin(ratios, STARVE_RATIO, value=None if ratios else ratio, higher=False),
                 f"first 10 % of training, mean generator gradient norm {num(gs, 4)} with the saturating loss vs "
                 f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(ratio, 3)} "
                 f"(claim holds at ≤ {STARVE_RATIO}); mean D(generated) early {num(m.get('train_d_fake_early'), 3)}")

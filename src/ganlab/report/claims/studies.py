@@ -79,7 +79,7 @@ def stylegan_w_smoother(ctx: Context) -> Verdict:
     def judge(st: dict):
         sp = st["interpolation"]["spaces"]
         w, z = sp["w_lerp"]["ppl_mean"], sp["z_slerp"]["ppl_mean"]
-        return (difference(z, w, None, None),
+        return (difference(z, w),
                 f"path length {num(w, 0)} with lerp in w vs {num(z, 0)} with slerp in z "
                 f"(medians {num(sp['w_lerp']['ppl_median'], 0)} vs {num(sp['z_slerp']['ppl_median'], 0)})")
     return each(ctx, _stylegan_studies(ctx, "interpolation"), "no stylegan run with an interpolation study", judge,
@@ -91,7 +91,7 @@ def stylegan_w_smoother(ctx: Context) -> Verdict:
 def stylegan_mixing_coarse(ctx: Context) -> Verdict:
     def judge(st: dict):
         m = st["mixing"]
-        return (difference(m["follows_coarse"], m["follows_fine"], None, None),
+        return (difference(m["follows_coarse"], m["follows_fine"]),
                 f"of mixed images whose two sources differ in class, {pct(m['follows_coarse'])} % take the "
                 f"coarse source's class (styles < {m['crossover']} of {m['n_styles']}), {pct(m['follows_fine'])} % the fine source's")
     return each(ctx, _stylegan_studies(ctx, "mixing"), "no stylegan run with a style-mixing study", judge, source="studies")
@@ -141,7 +141,7 @@ def saddle_point_oscillates(ctx: Context) -> Verdict:
                   f"eigenvalues at the equilibrium {', '.join(f'{re:.3g}{im:+.3g}i' for re, im in sd['eigenvalues'])}; "
                   f"|im| / re = {num(sd['rotation'])} (rotates at > {ROTATION_MIN:g})" if pair else "no complex eigenvalue: no rotation")]
         for i, (over, late, cross) in enumerate(zip(sd["overshoot"], sd["late_amplitude"], sd["crossings"])):
-            parts.append((f"(seed {st['seeds'][i] if i < len(st.get('seeds', [])) else i})", difference(over, late, None, None),
+            parts.append((f"(seed {st['seeds'][i] if i < len(st.get('seeds', [])) else i})", difference(over, late),
                           f"θ overshoots μ = {num(sd['mu'])} by {num(over)}, then wanders ±{num(late)} over the last third; "
                           f"crosses μ {cross} times in {sd['rounds']} rounds"))
         return parts

@@ -1,7 +1,7 @@
 """Claims about image-to-image translation (Pix2Pix, SRGAN, CycleGAN), each against its baseline."""
 from __future__ import annotations
 
-from ganlab.report.claims import Context, Margin, Verdict, claim, each, fraction_spread, num, pct, run_difference, seed_spread
+from ganlab.report.claims import Context, Margin, Verdict, claim, each, num, pct, run_difference, seed_margin
 
 
 COMPARABLE_L1 = 1.25  # "comparable L1": the GAN's L1 at most 25 % above the L1-only baseline's
@@ -15,7 +15,9 @@ def _runs(ctx: Context, family: str, **options) -> list[str]:
 
 def _pairs(ctx: Context, family: str, base: dict) -> list[tuple[str, str]]:
     """(GAN run, baseline run) pairs of one family on the same dataset: GAN runs have an
-    adversarial loss (adv_weight > 0), baselines the options in `base`."""
+    adversarial loss (adv_weight > 0), baselines the options in `base`. The claims hold the GAN run
+    to its convergence condition, not the baseline: an L1-only or pixel-loss model is expected to
+    be far from the target distribution, the very effect claimed."""
     g = [n for n in _runs(ctx, family) if ctx.configs[n].adv_weight > 0]
     b = _runs(ctx, family, **base)
     return [(x, y) for x in g for y in b if ctx.configs[x].dataset == ctx.configs[y].dataset]
@@ -32,7 +34,7 @@ def pix2pix_fd(ctx: Context) -> Verdict:
                 f"{num(mb.get('fd'))} at L1 {num(mb.get('l1'), 4)} (floor {num(mb.get('fd_floor'))}; claim holds if the "
                 f"GAN's FD is lower and its L1 at most {COMPARABLE_L1}x the baseline's)")
     return each(ctx, _pairs(ctx, "pix2pix", {"adv_weight": 0.0}),
-                "needs a pix2pix run and an L1-only one (adv_weight: 0) on the same dataset", judge)
+                "needs a pix2pix run and an L1-only one (adv_weight: 0) on the same dataset", judge, converged="first")
 
 
 @claim("srgan_perception_distortion", "SRGAN trades PSNR for realism against SRResNet (the perception–distortion trade-off).",
@@ -46,7 +48,7 @@ def srgan_tradeoff(ctx: Context) -> Verdict:
                 f"{num(mb.get('bicubic_fd'))} (claim holds if SRGAN has the lower PSNR and the lower FD; its content "
                 f"loss uses its own feature net, not the classifier whose features the FD reads)")
     return each(ctx, _pairs(ctx, "srgan", {"adv_weight": 0.0, "content": "pixel"}),
-                "needs an srgan run and an SRResNet one (content: pixel, adv_weight: 0) on the same dataset", judge)
+                "needs an srgan run and an SRResNet one (content: pixel, adv_weight: 0) on the same dataset", judge, converged="first")
 
 
 @claim("cyclegan_keeps_digit", "CycleGAN keeps the digit (label preservation ≥ 90 % both ways) and cycles back with low error.",
@@ -54,10 +56,10 @@ def srgan_tradeoff(ctx: Context) -> Verdict:
        "reached both ways in any setting tried: docs/results.md")
 def cyclegan_keeps_digit(ctx: Context) -> Verdict:
     def judge(m: dict):
-        return (tuple(Margin(m.get(k), LABEL_MIN, **fraction_spread(m, k)) for k in ("label_ab", "label_ba"))
-                + tuple(Margin(m.get(k), CYCLE_MAX, seed_spread(m, k), higher=False) for k in ("cycle_l1_a", "cycle_l1_b")),
+        return (tuple(seed_margin(m, k, LABEL_MIN, fraction=True) for k in ("label_ab", "label_ba"))
+                + tuple(seed_margin(m, k, CYCLE_MAX, higher=False) for k in ("cycle_l1_a", "cycle_l1_b")),
                 f"digit kept {pct(m.get('label_ab'))} % A→B and {pct(m.get('label_ba'))} % B→A (claim: ≥ "
                 f"{100 * LABEL_MIN:.0f} % both ways); cycle L1 {num(m.get('cycle_l1_a'), 4)} (A→B→A) and "
                 f"{num(m.get('cycle_l1_b'), 4)} (B→A→B) of the [0, 1] range (claim: ≤ {CYCLE_MAX}); FD to B "
                 f"{num(m.get('fd_b'))} (floor {num(m.get('fd_b_floor'))}, untranslated A {num(m.get('identity_fd_b'))})")
-    return each(ctx, _runs(ctx, "cyclegan"), "no cyclegan run", judge)
+    return each(ctx, _runs(ctx, "cyclegan"), "no cyclegan run", judge, converged=True)
