@@ -109,7 +109,7 @@ class Margin:
             return f"{m}; undecided: {self.why}"
         if self.interval is None:
             return f"{m}, one measurement"
-        straddles = " straddles the bound: undecided" if self.status == "undecided" else ""
+        straddles = " straddles the bound: undecided, more seeds would decide it" if self.status == "undecided" else ""
         return f"{m}, {self.interval.text()}{straddles}"
 
 

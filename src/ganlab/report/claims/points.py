@@ -19,15 +19,13 @@ def _modes(m: dict) -> str:
        "course notebook: toy 1-D GAN")
 def toy_chance(ctx: Context) -> Verdict:
     """Chance = 50 % accuracy at telling real from generated (a constant D of any level is at
-    chance). The mean outputs are shown too: with the notebook's step 0.01 on the summed loss,
+    chance), judged per seed: the mean over seeds of |accuracy - 0.5| and of |theta - data mean|,
+    with their intervals. The mean outputs are shown too: with the notebook's step 0.01 on the summed loss,
     D's level cycles instead of settling at 0.5 (see the toy1d family docstring)."""
     def judge(m: dict, mean: float):
-        acc, theta = m.get("d_accuracy"), m.get("theta")
-        off = lambda key, centre: [abs(v - centre) for v in per_seed(m, key)]   # noqa: E731  (per seed: |value - centre|)
-        return ((values_margin(off("d_accuracy", 0.5), CHANCE_TOL, higher=False, strict=True) if acc is not None
-                 else values_margin([], CHANCE_TOL),
-                 values_margin(off("theta", mean), THETA_TOL, higher=False, strict=True) if theta is not None
-                 else values_margin([], THETA_TOL)),
+        def near(key: str, centre: float, tol: float):   # per seed |value - centre|, their mean within tol
+            return values_margin([abs(v - centre) for v in per_seed(m, key)], tol, higher=False, strict=True)
+        return ((near("d_accuracy", 0.5, CHANCE_TOL), near("theta", mean, THETA_TOL)),
                 f"D's accuracy {num(m.get('d_accuracy'))} (chance 0.5 ± {CHANCE_TOL}; mean D(real) "
                 f"{num(m.get('d_real'))}, D(generated) {num(m.get('d_fake'))}); theta {num(m.get('theta'))} ± "
                 f"{num(m.get('theta_std'))} vs data mean {mean} (± {THETA_TOL})")
@@ -256,14 +254,17 @@ def _ratios(m: dict, num_key: str, den_key: str) -> list[float]:
        "course; Goodfellow et al. 2014, sec. 3")
 def saturating_starves(ctx: Context) -> Verdict:
     """Within each saturating run: the generator's gradient norm early in training against the
-    non-saturating loss's gradient norm at the same states (logged as grad_g_nonsat)."""
+    non-saturating loss's gradient norm at the same states (logged as grad_g_nonsat), as a ratio per
+    seed where the log has the seeds' curves."""
     def judge(m: dict):
         gs, gn = m.get("train_grad_g_early"), m.get("train_grad_g_nonsat_early")
         ratio = gs / gn if gs is not None and gn else None
         ratios = _ratios(m, "train_grad_g_early", "train_grad_g_nonsat_early")
-        return (values_margin(ratios, STARVE_RATIO, value=None if ratios else ratio, higher=False),
+        margin = values_margin(ratios, STARVE_RATIO, value=None if ratios else ratio, higher=False)
+        return (margin,
                 f"first 10 % of training, mean generator gradient norm {num(gs, 4)} with the saturating loss vs "
-                f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(ratio, 3)} "
+                f"{num(gn, 4)} with the non-saturating loss at the same states, ratio {num(margin.value, 3)} "
+                f"({'mean over seeds' if ratios else 'of the means'}) "
                 f"(claim holds at ≤ {STARVE_RATIO}); mean D(generated) early {num(m.get('train_d_fake_early'), 3)}")
     return each(ctx, ctx.find("gan", loss="saturating"), "no gan run with loss: saturating", judge)
 
