@@ -351,10 +351,12 @@ def test_a_claim_on_an_unconverged_run_is_undecided(tiny_params):
     in 2-D hold 1 - exp(-4.5) = 98.89 % of a Gaussian, so a run needs 49.44 %."""
     import math
 
-    from ganlab.report.claims import perfect_high_quality
-    assert math.isclose(perfect_high_quality(2, 3.0), 100 * (1 - math.exp(-4.5)), rel_tol=1e-12)
+    from ganlab.metrics.coverage import perfect_high_quality_frac
+    assert math.isclose(perfect_high_quality_frac(2, 3.0), 1 - math.exp(-4.5), rel_tol=1e-12)
+    assert math.isclose(perfect_high_quality_frac(1, 3.0), math.erf(3 / 2 ** 0.5), rel_tol=1e-12)
     runs = {"p": {"family": "gan", "dataset": "grid25", "pack": 4}, "u": {"family": "gan", "dataset": "grid25"}}
-    m = lambda k, hq: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": hq}  # noqa: E731
+    m = lambda k, hq: {"n_modes": 25, "modes_captured": k, "modes_captured_std": 0.0, "high_quality_pct": hq,  # noqa: E731
+                       "high_quality_pct_perfect": 100 * perfect_high_quality_frac(2, 3.0)}
     rows = {r["id"]: r for r in check_all(ctx(tiny_params, runs, {"p": m(25.0, 49.0), "u": m(20.0, 90.0)}))}
     r = rows["packing_more_modes"]
     assert r["status"] == "undecided"

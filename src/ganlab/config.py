@@ -568,7 +568,7 @@ RAW: dict | None = None      # the params file as stage_start read and validated
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "check": (), "prepare": ("cpu", "datasets.{name}"), "classifier": ("cpu", "device", "classifier"),
     "train": ("cpu", "device", "runs.{name}"), "evaluate": ("cpu", "evaluation"),
-    "study": ("cpu", "study", "evaluation"), "report": ("datasets", "runs", "evaluation.n_sigma")}
+    "study": ("cpu", "study", "evaluation"), "report": ("datasets", "runs")}
 
 
 def pin(raw: Any) -> None:

@@ -219,8 +219,7 @@ def build_context(params, reports_dir: Path) -> dict:
             missing.append(name)
     studies = {n: io.read_json(reports_dir / "runs" / n / "study" / "results.json") for n in params.runs
                if (reports_dir / "runs" / n / "study" / "results.json").exists()}
-    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets, studies=studies,
-                             n_sigma=params.evaluation.n_sigma)
+    ctx = claims_mod.Context(runs=runs, configs=params.runs, datasets=params.datasets, studies=studies)
     claim_rows = claims_mod.check_all(ctx)
 
     boards = []

@@ -28,7 +28,7 @@ Converged before compared: a claim that judges what runs learnt (modes, classes,
 runs) first asks each run its kind's convergence condition (`converged`), fixed here from the
 method's purpose and the perfect generator's value, never from a result: a 2-D run must put at
 least half as many samples near a mode as the data itself do (HALF_OF_PERFECT of the chi-square
-share within n_sigma standard deviations); an image or translation run's Fréchet distance must be
+share within n_sigma standard deviations, metrics.json's high_quality_pct_perfect); an image or translation run's Fréchet distance must be
 within FD_MULTIPLE times its noise floor (the distance between two real samples of its size). A
 run that misses its condition makes its judgement undecided, with the reason.
 
@@ -229,13 +229,6 @@ def paired_change(m: dict, first: str, then: str, strict: bool = True) -> Margin
     return values_margin(diffs, 0.0, value=None if diffs else m[first] - m[then], strict=strict)
 
 
-def perfect_high_quality(dim: int, n_sigma: float) -> float:
-    """The share (%) of a perfect generator's samples within n_sigma standard deviations of their
-    mode in `dim` dimensions: the chi-square CDF (98.9 % in 2-D at 3 standard deviations)."""
-    from scipy import stats
-    return 100 * float(stats.chi2.cdf(n_sigma ** 2, dim))
-
-
 @dataclass
 class Claim:
     id: str
@@ -250,7 +243,6 @@ class Context:
     configs: dict[str, object]  # run name -> run config
     datasets: dict[str, object] # dataset name -> recipe config
     studies: dict[str, dict] = field(default_factory=dict)  # run name -> study results (study@<run>)
-    n_sigma: float = 3.0        # evaluation.n_sigma: the high-quality radius, in mode standard deviations
 
     def find(self, family: str, recipe: str | None = None, **options) -> list[str]:
         out = []
@@ -274,10 +266,8 @@ class Context:
         """Why run `name` misses its kind's convergence condition (None: it meets it, or its kind
         has none, e.g. the 1-D toy). See the module's docstring for the conditions."""
         m = self.runs[name]
-        if m.get("high_quality_pct") is not None and m.get("n_modes"):
-            from ganlab.data import get_recipe
-            ds = self.datasets[self.configs[name].dataset]
-            perfect = perfect_high_quality(get_recipe(ds.recipe).describe(ds)["dim"], self.n_sigma)
+        perfect = m.get("high_quality_pct_perfect")     # the evaluation's: its dimension and n_sigma
+        if m.get("high_quality_pct") is not None and perfect:
             need = HALF_OF_PERFECT * perfect
             if m["high_quality_pct"] < need:
                 return (f"{name} has not converged: {m['high_quality_pct']:.1f} % of its samples are high quality, under "
