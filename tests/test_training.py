@@ -66,6 +66,11 @@ def test_train_writes_contract_and_evaluates(project):
     assert m["emd_std"] == pytest.approx(np.std(m["per_seed"]["emd"], ddof=1))
     assert 0 <= m["modes_captured"] <= 8 and m["emd"] > m["emd_floor"]   # an untrained-ish GAN is worse than real data
     assert m["emd_floor_std"] > 0 and m["within_mode_spread_floor_std"] > 0   # the floors: means over real draws
+    # what a perfect generator scores (the claims' convergence condition): 2-D, 3 standard deviations
+    assert m["high_quality_pct_perfect"] == pytest.approx(100 * (1 - np.exp(-4.5)), rel=1e-12)
+    # the training curves' early / late means per seed (the claims' paired intervals) average to the board's
+    for k in ("train_w_sliced_early", "train_w_sliced_late", "train_grad_g_early"):
+        assert len(m["per_seed"][k]) == 2 and np.mean(m["per_seed"][k]) == pytest.approx(m[k], rel=1e-9), k
     # scripts/floor_spread.py draws the same real samples: its first 8 give evaluate@'s floor and spread
     out = run_stage(project, str(ROOT / "scripts/floor_spread.py"), "ring8", "--draws", "8").stdout
     row = next(line.split() for line in out.splitlines() if line.startswith("emd "))
