@@ -113,14 +113,24 @@ def test_overlay_merges_mappings_and_replaces_the_rest():
 
 
 def test_gpu_profile_applies_over_params_and_validates():
+    """gpu.yaml scales the default's image runs (three seeds, more steps) and adds, complete, the image twins the
+    default leaves out (one seed cannot decide a comparison), each with its twin's steps."""
     base = yaml.safe_load((ROOT / "params.yaml").read_text())
     prof = yaml.safe_load((ROOT / "profiles" / "gpu.yaml").read_text())
-    assert set(prof["runs"]) <= set(base["runs"]) and set(prof["datasets"]) <= set(base["datasets"])
+    assert set(prof["datasets"]) <= set(base["datasets"])
     p = config.validate(config.overlay(base, prof))
     assert {p.datasets[d].image_size for d in prof["datasets"]} == {32}
+    added = set(prof["runs"]) - set(base["runs"])
+    assert added == {"dcgan_mbd-stacked", "progan_flat-glyphs"}
     for name in prof["runs"]:
-        assert p.runs[name].seeds == [0, 1, 2] and p.runs[name].steps >= 5 * base["runs"][name]["steps"]
-        assert p.runs[name].family == base["runs"][name]["family"]
+        assert p.runs[name].seeds == [0, 1, 2]
+        if name in base["runs"]:
+            assert p.runs[name].steps >= 2 * base["runs"][name]["steps"]
+            assert p.runs[name].family == base["runs"][name]["family"]
+        else:
+            assert {"family", "dataset"} <= set(prof["runs"][name])
+    assert p.runs["dcgan_mbd-stacked"].steps == p.runs["dcgan-stacked"].steps
+    assert p.runs["progan_flat-glyphs"].steps == p.runs["progan-glyphs"].steps and not p.runs["progan_flat-glyphs"].grow
 
 
 def test_apply_profile_rejects_a_bad_profile_and_writes_nothing(tmp_path):
@@ -154,3 +164,12 @@ def test_infogan_profile_has_the_papers_networks_on_glyphs_and_offline_mnist():
         assert (r.fc_hidden, r.width, r.q_batch_norm, r.z_dim, r.lr_d, r.lr_g) == (1024, 64, True, 62, 2e-4, 1e-3)
     assert p.datasets["mnist"].files == "idx" and not p.datasets["mnist"].download
     assert (ROOT / p.datasets["mnist"].root / "t10k-images-idx3-ubyte.gz").exists()
+
+
+@pytest.mark.parametrize("profile", sorted(p.name for p in (ROOT / "profiles").glob("*.yaml")))
+def test_every_profile_applies_over_params_and_validates(profile):
+    """Each profile merges over the default params into a valid file (a run it adds is complete: family, dataset)."""
+    base = config.read_yaml(ROOT / "params.yaml")
+    prof = config.read_yaml(ROOT / "profiles" / profile)
+    p = config.validate(config.overlay(base, prof))
+    assert set(prof.get("runs", {})) <= set(p.runs) and set(base["runs"]) <= set(p.runs)

@@ -56,7 +56,8 @@ def mbd_stacked(ctx: Context) -> Verdict:
     mb = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "mbd"]
     plain = [n for n in runs if getattr(ctx.configs[n], "minibatch", "none") == "none"]
     pairs = [(a, b) for a in mb for b in plain if ctx.configs[a].dataset == ctx.configs[b].dataset]
-    return each(ctx, pairs, "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset", judge,
+    return each(ctx, pairs, "needs a dcgan run with minibatch: mbd and a plain dcgan run on the same stacked dataset"
+                "; profiles/gpu.yaml has them, 3 seeds each", judge,
                 converged=True)
 
 
@@ -118,4 +119,5 @@ def progan_growing_helps(ctx: Context) -> Verdict:
                 f"({num(None if fd is None or fd_t is None else fd_t - fd, 1)} lower with growing); precision "
                 f"{num(m.get('precision'), 3)} vs {num(t.get('precision'), 3)}, recall {num(m.get('recall'), 3)} vs "
                 f"{num(t.get('recall'), 3)}; {len(m.get('seeds_evaluated', []))} seed(s)")
-    return each(ctx, pairs, "needs a progan run and its twin with grow: false", judge, converged=True)
+    return each(ctx, pairs, "needs a progan run and its twin with grow: false"
+                "; profiles/gpu.yaml has them, 3 seeds each", judge, converged=True)

@@ -178,7 +178,7 @@ def _more_modes_than_twin(ctx: Context, pairs: list[tuple[str, str]], missing: s
         (key, text_a), (_, text_b) = _mode_count(m), _mode_count(ctx.runs[twin])
         more = f" ({extra(m)}; {twin}: {extra(ctx.runs[twin])})" if extra else ""
         return run_difference(m, ctx.runs[twin], key), f"{text_a}; {twin}: {text_b}{more}"
-    return each(ctx, pairs, missing, judge, converged=True)
+    return each(ctx, pairs, f"{missing}; profiles/modes.yaml has such twins", judge, converged=True)
 
 
 @claim("packing_more_modes", "Packing (the discriminator judges m samples at once) covers more modes than the same network unpacked.",
