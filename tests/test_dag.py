@@ -264,3 +264,17 @@ def test_editing_a_kind_module_marks_exactly_the_evaluations_of_that_kind(tmp_pa
         if f"ganlab.evaluation.{module}" in _defined_in(importlib.import_module(f"ganlab.evaluation.{registry.kind_modules()[kind]}")):
             runs.add(r)
     assert runs and _edit_marks(tmp_path, f"evaluation/{module}.py") == {f"evaluate@{r}" for r in runs}
+
+
+def test_committed_lock_holds_exactly_the_pipelines_stages():
+    """dvc keeps a stage's lock entry after its run leaves params.yaml; the committed dvc.lock (and the fingerprint
+    read from it) must hold the pipeline's stages only: `python scripts/prune_lock.py` drops the others."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "scripts/prune_lock.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("dvc.lock: 0 stale entries")
+    locked = set(yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"])
+    params = config.read_yaml(ROOT / "params.yaml")
+    for run in params["runs"]:
+        assert {f"train@{run}", f"evaluate@{run}", f"study@{run}"} <= locked, run
