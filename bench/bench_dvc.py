@@ -10,6 +10,7 @@ two marker stages (classifier@ring8, study@cyclegan-styled: they read no model, 
 stand-ins) next to the same command run alone, whose difference is dvc's share.
 docs/timing.md's per-stage figures come from here. Time it alone: nothing else running.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ def sh(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
 
 
 def copy_tree(dst: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
     for f in filter(None, files):
         src = ROOT / f
         if src.is_file():
@@ -51,6 +53,7 @@ def copy_tree(dst: Path) -> None:
 def stand_ins(repo: Path) -> list[str]:
     """Write a small stand-in at every output of every stage but check; returns the stage names."""
     from dvc.repo import Repo
+
     names = []
     with Repo(str(repo)) as r:
         for stage in r.index.stages:
@@ -76,8 +79,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="build the stand-in project in this (new) folder and keep it")
-    ap.add_argument("--stages", nargs="*", default=["classifier@ring8", "study@cyclegan-styled"],
-                    help="stages to force one at a time: only those that read no model run on stand-ins")
+    ap.add_argument(
+        "--stages",
+        nargs="*",
+        default=["classifier@ring8", "study@cyclegan-styled"],
+        help="stages to force one at a time: only those that read no model run on stand-ins",
+    )
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": "src"}
     dvc = [shutil.which("dvc") or sys.exit("dvc not found: activate the environment (. .venv/bin/activate)")]
@@ -90,16 +97,18 @@ def main() -> None:
         names = stand_ins(repo)
         t_commit = sh(dvc + ["commit", "-f"], repo, env)
         lock_lines = len((repo / "dvc.lock").read_text().splitlines())
-        print(f"{len(names) + 1} stages; dvc.lock {lock_lines} lines; check {t_check:.1f} s; "
-              f"dvc commit -f of the stand-ins {t_commit:.1f} s")
+        print(
+            f"{len(names) + 1} stages; dvc.lock {lock_lines} lines; check {t_check:.1f} s; "
+            f"dvc commit -f of the stand-ins {t_commit:.1f} s"
+        )
         status = median(lambda: sh(dvc + ["status"], repo, env), args.repeat)
         repro = median(lambda: sh(dvc + ["repro"], repo, env), args.repeat)
         print(f"no-op dvc status {status:.2f} s; no-op dvc repro {repro:.2f} s (median of {args.repeat})")
         for stage in args.stages:
             script = f"stages/{stage.split('@')[0]}.py"
-            as_dvc = {**env, "DVC_STAGE": stage}      # as dvc starts it: the entry from DVC_STAGE, no arguments
-            alone = median(lambda: sh([sys.executable, script], repo, as_dvc), args.repeat)
-            forced = median(lambda: sh(dvc + ["repro", "-f", "-s", stage], repo, env), args.repeat)
+            as_dvc = {**env, "DVC_STAGE": stage}  # as dvc starts it: the entry from DVC_STAGE, no arguments
+            alone = median(lambda: sh([sys.executable, script], repo, as_dvc), args.repeat)  # noqa: B023  (called at once)
+            forced = median(lambda: sh(dvc + ["repro", "-f", "-s", stage], repo, env), args.repeat)  # noqa: B023  (called at once)
             print(f"{stage}: dvc repro -f -s {forced:.2f} s = command alone {alone:.2f} s + dvc {forced - alone:.2f} s")
 
 

@@ -14,6 +14,7 @@ milliseconds per step, to size a long run before starting it.
 Small 2-D GANs are bound by per-step overhead, not arithmetic: expect a small fraction of peak
 and S seeds for little more than the price of one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,16 @@ from ganlab.config import build
 from ganlab.families import get_family, list_families
 from ganlab.nn.seeded import SeedRNG
 
-META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
-        2: {"kind": "points", "dim": 2, "centres": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]}}
+META = {
+    1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
+    2: {
+        "kind": "points",
+        "dim": 2,
+        "centres": [[1.0, 0.0], [-1.0, 0.0]],
+        "std": 0.05,
+        "range": [[-1.2, -0.2], [1.2, 0.2]],
+    },
+}
 
 
 def matmul_peak(n: int = 1024, reps: int = 20, device: torch.device | str = "cpu", dtype=torch.float32) -> float:
@@ -43,7 +52,7 @@ def matmul_peak(n: int = 1024, reps: int = 20, device: torch.device | str = "cpu
     for _ in range(reps):
         a @ b
     sync()
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0)
+    return 2 * n**3 * reps / (time.perf_counter() - t0)
 
 
 def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[float, float]:
@@ -53,14 +62,14 @@ def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[f
     model = fam(cfg, META[dim], torch.device("cpu"))
     rng = SeedRNG(seeds, offset=1)
     centres = torch.tensor(META[dim]["centres"], dtype=torch.float32)
-    real = lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, dim)  # noqa: E731
+    real = lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, dim)
     for _ in range(max(2, steps // 10)):
         model.train_step(real, rng)
     try:
         with FlopCounterMode(display=False) as fc:
             model.train_step(real, rng)
         flops = fc.get_total_flops()
-    except RuntimeError:   # FlopCounterMode cannot trace the gradient penalty's autograd.grad
+    except RuntimeError:  # FlopCounterMode cannot trace the gradient penalty's autograd.grad
         flops = None
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -70,6 +79,7 @@ def bench(family: str, seeds: list[int], steps: int, overrides: dict) -> tuple[f
 
 def bench_profile_run(args) -> None:
     from ganlab.config import read_yaml
+
     if not (args.profile and args.run):
         raise SystemExit("--profile and --run go together: the profile file and the name of one of its runs")
     runs = (read_yaml(args.profile) or {}).get("runs") or {}
@@ -79,13 +89,17 @@ def bench_profile_run(args) -> None:
     family, seeds = run.pop("family"), run.pop("seeds", [0])
     run.pop("dataset", None)
     if get_family(family).check_dataset({"kind": "points", "dim": 2}):
-        raise SystemExit(f"{args.run} is a {family} run: --profile times 2-D point runs (images: bench/bench_images.py)")
+        raise SystemExit(
+            f"{args.run} is a {family} run: --profile times 2-D point runs (images: bench/bench_images.py)"
+        )
     rate, flops = bench(family, list(seeds), args.steps, run)
     total = run.get("steps", 0)
     gflop = f"{flops / 1e9:.2f} GFLOP per step" if flops is not None else "FLOPs n/a (gradient penalty)"
-    print(f"torch {torch.__version__}, {args.threads} threads: {args.run} of {args.profile} ({family}, "
-          f"{len(seeds)} seeds batched) takes {1000 / rate:.1f} ms per step, {gflop}; "
-          f"its {total:,} steps would take {total / rate / 3600:.1f} h at this pace")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads: {args.run} of {args.profile} ({family}, "
+        f"{len(seeds)} seeds batched) takes {1000 / rate:.1f} ms per step, {gflop}; "
+        f"its {total:,} steps would take {total / rate / 3600:.1f} h at this pace"
+    )
 
 
 def main() -> None:
@@ -101,15 +115,19 @@ def main() -> None:
         return bench_profile_run(args)
     peak = matmul_peak()
     print(f"torch {torch.__version__}, {args.threads} threads, measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s")
-    print(f"{'family':9s} {'steps/s 1 seed':>15s} {f'steps/s {args.seeds} seeds':>16s} {'cost of S vs 1':>15s} "
-          f"{'MFLOP/step':>11s} {'% of peak':>10s}")
+    print(
+        f"{'family':9s} {'steps/s 1 seed':>15s} {f'steps/s {args.seeds} seeds':>16s} {'cost of S vs 1':>15s} "
+        f"{'MFLOP/step':>11s} {'% of peak':>10s}"
+    )
     # The default params.yaml settings of each family's runs (toy: one round = 1,010 updates).
     settings = {"toy1d": {}, "gan": {"g_hidden": [64, 64], "d_hidden": [64, 64], "batch_size": 128}}
     settings["wgan"] = settings["gan"]
     settings["wgan_gp"] = {**settings["gan"], "gp_weight": 0.1}
     for family in list_families():
-        if get_family(family).check_dataset({"kind": "points", "dim": 2}) and get_family(family).check_dataset({"kind": "points", "dim": 1}):
-            continue          # image-only families: bench/bench_images.py
+        if get_family(family).check_dataset({"kind": "points", "dim": 2}) and get_family(family).check_dataset(
+            {"kind": "points", "dim": 1}
+        ):
+            continue  # image-only families: bench/bench_images.py
         over = settings.get(family, {})
         steps = max(5, args.steps // 50) if family == "toy1d" else args.steps
         one, _ = bench(family, [0], steps, over)

@@ -11,12 +11,14 @@ the GPU-scale profile's images. Data-parallel scaling (`--processes`): bench/ben
     PYTHONPATH=src python bench/bench_images.py [--seeds 3] [--steps 30] [--size 16] [--device cpu]
         [--precision fp32|bf16] [--compile] [--families dcgan,wgan_gp]
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import torch
+from bench_families import matmul_peak
 from torch.utils.flop_counter import FlopCounterMode
 
 from ganlab.config import build
@@ -24,8 +26,6 @@ from ganlab.families import get_family, list_families
 from ganlab.families.base import RealBatches
 from ganlab.nn.seeded import SeedRNG
 from ganlab.training import speed
-
-from bench_families import matmul_peak  # noqa: E402  (same folder)
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -35,17 +35,37 @@ def image_families() -> list[str]:
     return [f for f in list_families() if not get_family(f).check_dataset(meta)]
 
 
-def bench(family: str, seeds: list[int], steps: int, size: int, device: torch.device, channels_last: bool = True,
-          precision: str = "fp32", compile: bool = False, width: int | None = None,
-          batch_size: int | None = None) -> dict:
+def bench(
+    family: str,
+    seeds: list[int],
+    steps: int,
+    size: int,
+    device: torch.device,
+    channels_last: bool = True,
+    precision: str = "fp32",
+    compile: bool = False,
+    width: int | None = None,
+    batch_size: int | None = None,
+) -> dict:
     """One family's training step timed: steps/s, images/s, FLOPs of one step (None where
     FlopCounterMode cannot trace it) and the seconds of the warm-up (the compile, if any)."""
     fam = get_family(family)
     meta = {"kind": "images", "shape": [1, size, size], "dim": size * size, "classes": 10}
     over = {"gp_weight": 10.0, "d_steps": 5} if family == "wgan_gp" else {}
     over |= {k: v for k, v in (("width", width), ("batch_size", batch_size)) if v is not None}
-    cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": seeds, "channels_last": channels_last,
-                             "precision": precision, "compile": compile, **over}, "bench")
+    cfg = build(
+        fam.Config,
+        {
+            "family": family,
+            "dataset": "d",
+            "seeds": seeds,
+            "channels_last": channels_last,
+            "precision": precision,
+            "compile": compile,
+            **over,
+        },
+        "bench",
+    )
     model = fam(cfg, meta, device)
     speed.configure(model, cfg, device)
     rng = SeedRNG(seeds, device, offset=1)
@@ -68,15 +88,20 @@ def bench(family: str, seeds: list[int], steps: int, size: int, device: torch.de
             with FlopCounterMode(display=False) as fc:
                 run(1)
             flops = fc.get_total_flops()
-        except RuntimeError:   # FlopCounterMode cannot trace the gradient penalty's double backward
+        except RuntimeError:  # FlopCounterMode cannot trace the gradient penalty's double backward
             pass
     sync()
     t0 = time.perf_counter()
     run(steps)
     sync()
     sps = steps / (time.perf_counter() - t0)
-    return {"steps_per_s": sps, "images_per_s": sps * cfg.batch_size * len(seeds), "flops_per_step": flops,
-            "warmup_s": warmup, "batch_size": cfg.batch_size}
+    return {
+        "steps_per_s": sps,
+        "images_per_s": sps * cfg.batch_size * len(seeds),
+        "flops_per_step": flops,
+        "warmup_s": warmup,
+        "batch_size": cfg.batch_size,
+    }
 
 
 def main() -> None:
@@ -94,23 +119,31 @@ def main() -> None:
     device = torch.device(args.device)
     peak = matmul_peak(device=device, dtype=DTYPES[args.precision])
     opts = dict(precision=args.precision, compile=args.compile)
-    print(f"torch {torch.__version__}, {device}, {args.threads} CPU threads, {args.size}x{args.size} images, "
-          f"{args.precision}{', compiled' if args.compile else ''}; measured {args.precision} matmul peak "
-          f"{peak / 1e9:.1f} GFLOP/s")
-    print(f"{'family':9s} {'img/s 1 seed':>13s} {f'img/s {args.seeds} seeds':>14s} {'contiguous':>11s} "
-          f"{'channels_last gain':>19s} {'GFLOP/step':>11s} {'% of peak':>10s} {'warm-up s':>10s}")
+    print(
+        f"torch {torch.__version__}, {device}, {args.threads} CPU threads, {args.size}x{args.size} images, "
+        f"{args.precision}{', compiled' if args.compile else ''}; measured {args.precision} matmul peak "
+        f"{peak / 1e9:.1f} GFLOP/s"
+    )
+    print(
+        f"{'family':9s} {'img/s 1 seed':>13s} {f'img/s {args.seeds} seeds':>14s} {'contiguous':>11s} "
+        f"{'channels_last gain':>19s} {'GFLOP/step':>11s} {'% of peak':>10s} {'warm-up s':>10s}"
+    )
     families = args.families.split(",") if args.families else image_families()
     for family in families:
         seeds = list(range(args.seeds))
         one = bench(family, [0], args.steps, args.size, device, True, **opts)
         many = bench(family, seeds, args.steps, args.size, device, True, **opts)
         plain = bench(family, seeds, args.steps, args.size, device, False, **opts)
-        flops = one["flops_per_step"] if not args.compile else bench(family, [0], 1, args.size, device)["flops_per_step"]
-        flops = flops and flops * args.seeds       # FLOPs of S seeds' step: S times one seed's
+        flops = (
+            one["flops_per_step"] if not args.compile else bench(family, [0], 1, args.size, device)["flops_per_step"]
+        )
+        flops = flops and flops * args.seeds  # FLOPs of S seeds' step: S times one seed's
         gflop = f"{flops / 1e9:11.3f}" if flops else f"{'n/a':>11s}"
         frac = f"{100 * flops * many['steps_per_s'] / peak:9.1f}%" if flops else f"{'n/a':>10s}"
-        print(f"{family:9s} {one['images_per_s']:13.0f} {many['images_per_s']:14.0f} {plain['images_per_s']:11.0f} "
-              f"{many['steps_per_s'] / plain['steps_per_s']:18.2f}x {gflop} {frac} {many['warmup_s']:10.1f}")
+        print(
+            f"{family:9s} {one['images_per_s']:13.0f} {many['images_per_s']:14.0f} {plain['images_per_s']:11.0f} "
+            f"{many['steps_per_s'] / plain['steps_per_s']:18.2f}x {gflop} {frac} {many['warmup_s']:10.1f}"
+        )
     print("img/s counts the generator's batch once per training step (a step also runs D on real and generated")
     print("batches); wgan_gp runs 5 critic steps per generator step; n/a: FlopCounterMode cannot trace the")
     print("gradient penalty's double backward. Under --compile the FLOPs are counted on the eager step.")

@@ -1,4 +1,4 @@
-"""Does pinning the CPU's numerics make two machines agree, and what does it cost? (issue 31)
+"""Does pinning the CPU's numerics make two machines agree, and what does it cost?
 
 Every variant runs in its own process, since the variables act only when set before torch loads:
 
@@ -18,6 +18,7 @@ that family's training step. docs/results.md keeps each host's output.
     PYTHONPATH=src python bench/bench_pinning.py [--steps 20] [--threads 2] [--families gan,dcgan]
         [--variants none,isa,isa+mkl]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,11 @@ import time
 VARIANTS = {
     "none": {},
     "isa": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
-    "isa+mkl": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "COMPATIBLE"},  # = pinning.PINNED
+    "isa+mkl": {
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "MKL_CBWR": "COMPATIBLE",
+    },  # = pinning.PINNED
 }
 PINNED = sorted({k for env in VARIANTS.values() for k in env})
 
@@ -50,7 +55,8 @@ def child(family: str, steps: int, threads: int) -> dict:
     fam, seeds = get_family(family), [0, 1, 2]
     points = not fam.check_dataset({"kind": "points", "dim": 2})
     if points:
-        from bench_families import META       # the same stand-in mixture (same folder)
+        from bench_families import META  # the same stand-in mixture (same folder)
+
         meta = META[2]
     else:
         meta = {"kind": "images", "shape": [1, 16, 16], "dim": 256, "classes": 10}
@@ -59,12 +65,15 @@ def child(family: str, steps: int, threads: int) -> dict:
     rng = SeedRNG(seeds, offset=1)
     if points:
         centres = torch.tensor(meta["centres"])
-        real = lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, 2)  # noqa: E731
+        real = lambda n: centres[rng.randint(len(centres), n)] + 0.05 * rng.randn(n, 2)
     else:
         g = torch.Generator().manual_seed(0)
-        real = RealBatches(torch.randint(0, 256, (2048, 1, 16, 16), dtype=torch.uint8, generator=g),
-                           torch.randint(0, 10, (2048,), generator=g), rng)
-    model.train_step(real, rng)                   # warm-up, part of the hashed training
+        real = RealBatches(
+            torch.randint(0, 256, (2048, 1, 16, 16), dtype=torch.uint8, generator=g),
+            torch.randint(0, 10, (2048,), generator=g),
+            rng,
+        )
+    model.train_step(real, rng)  # warm-up, part of the hashed training
     t0 = time.perf_counter()
     for _ in range(steps - 1):
         model.train_step(real, rng)
@@ -77,9 +86,13 @@ def child(family: str, steps: int, threads: int) -> dict:
 
 def families() -> list[str]:
     from ganlab.families import get_family, list_families
+
     image = {"kind": "images", "shape": [1, 16, 16], "dim": 256, "classes": 10}
-    return [f for f in list_families()
-            if not get_family(f).check_dataset({"kind": "points", "dim": 2}) or not get_family(f).check_dataset(image)]
+    return [
+        f
+        for f in list_families()
+        if not get_family(f).check_dataset({"kind": "points", "dim": 2}) or not get_family(f).check_dataset(image)
+    ]
 
 
 def main() -> None:
@@ -106,9 +119,12 @@ def main() -> None:
     for fam in names:
         cells = []
         for v in variants:
-            proc = subprocess.run([sys.executable, __file__, "--child", fam, "--steps", str(args.steps),
-                                   "--threads", str(args.threads)], env={**base, **VARIANTS[v]},
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", fam, "--steps", str(args.steps), "--threads", str(args.threads)],
+                env={**base, **VARIANTS[v]},
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 raise SystemExit(f"{fam} under {v} failed:\n{proc.stderr[-2000:]}")
             r = json.loads(proc.stdout.strip().splitlines()[-1])

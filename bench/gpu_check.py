@@ -25,6 +25,7 @@ not run on a GPU yet: no GPU was lent to the project for this work (docs/scaling
 `--smoke` runs every step at toy sizes on whatever device there is (the CPU here), so that the
 script itself is tested (tests/test_gpu_check.py); its figures mean nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -49,13 +49,20 @@ SMOKE_SIZE = {"size": 8, "width": 4, "batch_size": 8, "seeds": 1, "steps": 2}
 
 def env_info() -> dict:
     import torch
-    info = {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
-            "gpus": [], "cpu_count": os.cpu_count()}
+
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
+        "gpus": [],
+        "cpu_count": os.cpu_count(),
+    }
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
-        info["gpus"].append({"name": p.name, "memory_gib": round(p.total_memory / 2**30, 1),
-                             "capability": f"{p.major}.{p.minor}"})
+        info["gpus"].append(
+            {"name": p.name, "memory_gib": round(p.total_memory / 2**30, 1), "capability": f"{p.major}.{p.minor}"}
+        )
     return info
 
 
@@ -63,8 +70,14 @@ def run_cmd(cmd: list[str], cwd: Path, timeout: float, env: dict | None = None) 
     """A subprocess with a time limit: return code, seconds and the end of its output."""
     t0 = time.perf_counter()
     try:
-        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=max(timeout, 1),
-                           env={**os.environ, "PYTHONPATH": str(cwd / "src"), "DVC_NO_ANALYTICS": "1", **(env or {})})
+        p = subprocess.run(
+            cmd,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=max(timeout, 1),
+            env={**os.environ, "PYTHONPATH": str(cwd / "src"), "DVC_NO_ANALYTICS": "1", **(env or {})},
+        )
         rc, out = p.returncode, p.stdout + p.stderr
     except subprocess.TimeoutExpired as err:
         rc, out = "timeout", (err.stdout or b"").decode(errors="replace") + (err.stderr or b"").decode(errors="replace")
@@ -93,14 +106,30 @@ def step_bench(smoke: bool, device, timeout: float) -> dict:
             rows.append({"family": family, "precision": precision, "compile": compiled, "skipped": "out of time"})
             continue
         try:
-            r = bench(family, list(range(size["seeds"])), size["steps"], size["size"], device, precision=precision,
-                      compile=compiled, width=size["width"], batch_size=size["batch_size"])
+            r = bench(
+                family,
+                list(range(size["seeds"])),
+                size["steps"],
+                size["size"],
+                device,
+                precision=precision,
+                compile=compiled,
+                width=size["width"],
+                batch_size=size["batch_size"],
+            )
             flops = None if compiled else r["flops_per_step"]
-            rows.append({"family": family, "precision": precision, "compile": compiled,
-                         "images_per_s": round(r["images_per_s"], 1), "warmup_s": round(r["warmup_s"], 1),
-                         "gflop_per_step": flops and round(flops / 1e9, 3),
-                         "peak_fraction": flops and round(flops * r["steps_per_s"] / peaks[precision], 4)})
-        except Exception as err:   # one family's failure is a result, not the end of the check
+            rows.append(
+                {
+                    "family": family,
+                    "precision": precision,
+                    "compile": compiled,
+                    "images_per_s": round(r["images_per_s"], 1),
+                    "warmup_s": round(r["warmup_s"], 1),
+                    "gflop_per_step": flops and round(flops / 1e9, 3),
+                    "peak_fraction": flops and round(flops * r["steps_per_s"] / peaks[precision], 4),
+                }
+            )
+        except Exception as err:  # one family's failure is a result, not the end of the check
             rows.append({"family": family, "precision": precision, "compile": compiled, "error": repr(err)[:500]})
     return {"size": size, "matmul_peak_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()}, "rows": rows}
 
@@ -110,11 +139,12 @@ def scratch_project(tmp: Path, profile: bool, smoke: bool, runs: list[str]) -> d
     for name in ("src", "stages", "profiles", "params.yaml"):
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp / name)
     from ganlab import config
+
     raw = config.read_yaml(tmp / "params.yaml")
     if profile:
         raw = config.overlay(raw, config.read_yaml(tmp / "profiles/gpu.yaml"))
     raw["runs"] = {r: raw["runs"][r] for r in runs}
-    if smoke:    # toy sizes: the script's plumbing, not its figures
+    if smoke:  # toy sizes: the script's plumbing, not its figures
         raw["device"] = "auto"
         raw["evaluation"] = {**(raw.get("evaluation") or {}), "n_samples": 200, "stacked_samples": 200}
         raw["classifier"] = {**(raw.get("classifier") or {}), "epochs": 1, "min_steps": 5}
@@ -130,21 +160,48 @@ def scratch_project(tmp: Path, profile: bool, smoke: bool, runs: list[str]) -> d
 
 def step_torchrun(smoke: bool, timeout: float) -> dict:
     import torch
+
     n = max(torch.cuda.device_count(), 1)
-    out = {"self_test": run_cmd([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}",
-                                 "-m", "ganlab.distributed"], ROOT, timeout / 3, env={"OMP_NUM_THREADS": "1"})}
+    out = {
+        "self_test": run_cmd(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                f"--nproc-per-node={n}",
+                "-m",
+                "ganlab.distributed",
+            ],
+            ROOT,
+            timeout / 3,
+            env={"OMP_NUM_THREADS": "1"},
+        )
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         raw = scratch_project(tmp, profile=False, smoke=True, runs=["wgan_gp-grid"])
         ds = raw["runs"]["wgan_gp-grid"]["dataset"]
         out["prepare"] = run_cmd([sys.executable, "stages/prepare.py", ds], tmp, timeout / 3)
-        out["train"] = run_cmd([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=1",
-                                "stages/train.py", "wgan_gp-grid"], tmp, timeout / 3, env={"OMP_NUM_THREADS": "1"})
+        out["train"] = run_cmd(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc-per-node=1",
+                "stages/train.py",
+                "wgan_gp-grid",
+            ],
+            tmp,
+            timeout / 3,
+            env={"OMP_NUM_THREADS": "1"},
+        )
         model = tmp / "models/wgan_gp-grid"
         out["outputs"] = sorted(p.name for p in model.iterdir()) if model.exists() else []
         timing = tmp / "reports/runs/wgan_gp-grid/train_time.json"
         out["train_time"] = json.loads(timing.read_text()) if timing.exists() else None
-    out["ok"] = (out["self_test"]["rc"] == 0 and out["train"]["rc"] == 0 and "weights.pt" in out["outputs"])
+    out["ok"] = out["self_test"]["rc"] == 0 and out["train"]["rc"] == 0 and "weights.pt" in out["outputs"]
     return out
 
 
@@ -152,8 +209,9 @@ def step_runs(smoke: bool, runs: list[str], timeout: float) -> dict:
     """Each run's chain (prepare and classifier of its dataset, train, evaluate) in its own thread:
     on a GPU these small networks are bound by kernel launches, so two runs at once share it well."""
     from concurrent.futures import ThreadPoolExecutor
+
     t_end = time.perf_counter() + timeout
-    left = lambda: t_end - time.perf_counter()  # noqa: E731
+    left = lambda: t_end - time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         raw = scratch_project(tmp, profile=True, smoke=smoke, runs=runs)
@@ -185,24 +243,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="gpu_check.json")
     ap.add_argument("--budget", type=float, default=480, help="seconds for the whole check (each step gets a share)")
-    ap.add_argument("--runs", default="dcgan-digits,wgan_gp-glyphs", help="GPU-profile runs to train and evaluate (at once)")
+    ap.add_argument(
+        "--runs", default="dcgan-digits,wgan_gp-glyphs", help="GPU-profile runs to train and evaluate (at once)"
+    )
     ap.add_argument("--smoke", action="store_true", help="toy sizes on any device: tests the script, not the GPU")
     args = ap.parse_args()
     import torch
+
     if not torch.cuda.is_available() and not args.smoke:
-        sys.exit("gpu_check: no CUDA device here (torch.cuda.is_available() is False); run it on a GPU machine, "
-                 "or with --smoke to test the script itself")
+        sys.exit(
+            "gpu_check: no CUDA device here (torch.cuda.is_available() is False); run it on a GPU machine, "
+            "or with --smoke to test the script itself"
+        )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     out_path = Path(args.out).resolve()
     result = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "smoke": args.smoke, "device": str(device), "steps": {}}
     t0 = time.perf_counter()
-    share = {"tests": 0.15, "bench": 0.2, "torchrun": 0.1}     # of the budget; the runs get what is left
-    steps = [("environment", lambda: env_info()),
-             ("tests", lambda: step_tests(args.smoke, share["tests"] * args.budget)),
-             ("bench", lambda: step_bench(args.smoke, device, share["bench"] * args.budget)),
-             ("torchrun", lambda: step_torchrun(args.smoke, share["torchrun"] * args.budget)),
-             ("runs", lambda: step_runs(args.smoke, args.runs.split(","),
-                                        max(args.budget - (time.perf_counter() - t0), 0.45 * args.budget)))]
+    share = {"tests": 0.15, "bench": 0.2, "torchrun": 0.1}  # of the budget; the runs get what is left
+    steps = [
+        ("environment", lambda: env_info()),
+        ("tests", lambda: step_tests(args.smoke, share["tests"] * args.budget)),
+        ("bench", lambda: step_bench(args.smoke, device, share["bench"] * args.budget)),
+        ("torchrun", lambda: step_torchrun(args.smoke, share["torchrun"] * args.budget)),
+        (
+            "runs",
+            lambda: step_runs(
+                args.smoke, args.runs.split(","), max(args.budget - (time.perf_counter() - t0), 0.45 * args.budget)
+            ),
+        ),
+    ]
     for name, fn in steps:
         s0 = time.perf_counter()
         try:

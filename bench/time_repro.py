@@ -7,6 +7,7 @@ Usage: python bench/time_repro.py [dvc repro arguments...]   (e.g. -f, or stage 
 A stage's time includes its process start-up and dvc's own work after it (hashing outputs);
 the last stage ends when dvc exits. The stamped log is saved as repro_times.log.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,14 +17,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-
 STAGE = re.compile(r"Running stage '([^']+)'")
 
 
 def run(args: list[str], log: Path) -> list[tuple[float, str]]:
     lines = []
-    with subprocess.Popen(["dvc", "repro", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p, \
-            log.open("w") as f:
+    with (
+        subprocess.Popen(["dvc", "repro", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p,
+        log.open("w") as f,
+    ):
         for line in p.stdout:
             t = time.time()
             lines.append((t, line.rstrip("\n")))
@@ -46,7 +48,7 @@ def read(log: Path) -> list[tuple[float, str]]:
 
 
 def durations(lines: list[tuple[float, str]]) -> dict[str, float]:
-    starts = [(t, m.group(1)) for t, l in lines if (m := STAGE.search(l))]
+    starts = [(t, m.group(1)) for t, line in lines if (m := STAGE.search(line))]
     end = lines[-1][0]
     return {name: (starts[i + 1][0] if i + 1 < len(starts) else end) - t for i, (t, name) in enumerate(starts)}
 
@@ -58,7 +60,8 @@ def main() -> None:
     else:
         lines = run(argv, Path("repro_times.log"))
     d = durations(lines)
-    from ganlab.config import read_yaml   # as dvc reads it (YAML 1.2)
+    from ganlab.config import read_yaml  # as dvc reads it (YAML 1.2)
+
     params = read_yaml("params.yaml")
     recipe = {name: ds["recipe"] for name, ds in params["datasets"].items()}
     points = {"toy1d", "ring", "grid", "mixture"}
@@ -80,10 +83,18 @@ def main() -> None:
         kind, _, item = name.partition("@")
         if item:
             per_item[item][kind] = sec
-    print(f"\n{'run or dataset':24s} " + " ".join(f"{k:>10s}" for k in ("prepare", "classifier", "train", "evaluate", "study")))
+    print(
+        f"\n{'run or dataset':24s} "
+        + " ".join(f"{k:>10s}" for k in ("prepare", "classifier", "train", "evaluate", "study"))
+    )
     for item, ks in per_item.items():
-        print(f"{item:24s} " + " ".join(f"{ks[k]:10.1f}" if k in ks else f"{'':10s}"
-                                         for k in ("prepare", "classifier", "train", "evaluate", "study")))
+        print(
+            f"{item:24s} "
+            + " ".join(
+                f"{ks[k]:10.1f}" if k in ks else f"{'':10s}"
+                for k in ("prepare", "classifier", "train", "evaluate", "study")
+            )
+        )
     print("\nper stage kind: " + ", ".join(f"{k} {v:.0f} s" for k, v in by_kind.items()))
     print("per data kind:  " + ", ".join(f"{k} {v:.0f} s" for k, v in by_data.items()))
     print(f"total (first stage start to dvc exit): {sum(d.values()):.0f} s")

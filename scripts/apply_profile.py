@@ -6,6 +6,7 @@ Mappings merge key by key (ganlab.config.overlay); other values replace. The res
 validated like any params file before anything is written (exit 2 on a problem), and written
 atomically. Comments of params.yaml are not kept; `git checkout params.yaml` restores it.
 """
+
 import argparse
 from pathlib import Path
 
@@ -22,5 +23,5 @@ try:
 except (config.ConfigError, OSError) as err:
     config.fail(str(err))
 out = Path(args.out or args.params)
-io.write_text(out, config.dump_yaml(merged))     # YAML 1.2, as read back by ganlab and dvc
+io.write_text(out, config.dump_yaml(merged))  # YAML 1.2, as read back by ganlab and dvc
 print(f"wrote {out}: {args.params} with {args.profile} over it")

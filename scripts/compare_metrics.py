@@ -8,6 +8,7 @@ default (same seeds, same CPU: a refactor must not move a bit); keys only in one
 listed apart (a new key is not a changed number). Exit status 1 if any number differs or a
 number disappeared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def numbers(obj, prefix: str = ""):
         yield prefix, float(obj)
 
 
-TIMING = re.compile(r"(^|[._])seconds(_[a-z]+)?$|seconds$")   # wall time: the host's, not a result
+TIMING = re.compile(r"(^|[._])seconds(_[a-z]+)?$|seconds$")  # wall time: the host's, not a result
 
 
 def same(a: float, b: float, rtol: float) -> bool:
@@ -60,14 +61,16 @@ def main(argv=None) -> int:
             if k not in b:
                 lost.append(f"{rel}: {k}")
             elif TIMING.search(k):
-                timing += 1                      # wall seconds differ run to run: counted, not compared
+                timing += 1  # wall seconds differ run to run: counted, not compared
             else:
                 compared += 1
                 if not same(v, b[k], args.rtol):
                     differ.append(f"{rel}: {k}: {v!r} -> {b[k]!r}")
         new += [f"{rel}: {k}" for k in b if k not in a]
-    print(f"{len(files)} files, {compared} numbers compared: {len(differ)} differ, {len(lost)} gone, "
-          f"{len(new)} new, {len(missing)} files missing ({timing} wall-time values not compared)")
+    print(
+        f"{len(files)} files, {compared} numbers compared: {len(differ)} differ, {len(lost)} gone, "
+        f"{len(new)} new, {len(missing)} files missing ({timing} wall-time values not compared)"
+    )
     for title, items in (("differ", differ), ("gone", lost), ("files missing", missing)):
         for line in items[:200]:
             print(f"  {title}: {line}")

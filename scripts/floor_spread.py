@@ -8,6 +8,7 @@ the mean of FLOOR_DRAWS). Image datasets need their evaluation classifier (class
     PYTHONPATH=src python scripts/floor_spread.py grid25 --draws 40
     PYTHONPATH=src python scripts/floor_spread.py glyphs --draws 8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ def draws(dataset: str, n_draws: int, data_root: Path, classifier_root: Path, ev
     if kind == "points":
         real, samples = points.real_and_floors(arrays, meta, ev, draws=n_draws)
     elif kind == "images":
-        real, samples = images.real_and_floors(images.load_classifier(classifier_root / dataset, dataset), arrays, ev, draws=n_draws)
+        real, samples = images.real_and_floors(
+            images.load_classifier(classifier_root / dataset, dataset), arrays, ev, draws=n_draws
+        )
     else:
         raise SystemExit(f"{dataset}: kind {kind!r}; this script measures the floors of 'points' and 'images' datasets")
     n = len(real)

@@ -5,6 +5,7 @@ pipeline's results.
 Usage: python scripts/prune_lock.py [--check]     (run where dvc.yaml is; --check: change nothing,
 exit 1 and name the stale entries if there are any)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if dvc.lock has stale entries")
     args = ap.parse_args()
-    from ruamel.yaml import YAML            # dvc's own reader and writer of its lock file
+    from ruamel.yaml import YAML  # dvc's own reader and writer of its lock file
+
     yaml = YAML()
     lock = Path("dvc.lock")
     data = yaml.load(lock.read_text())
     stale = sorted(set(data["stages"]) - stages())
     if args.check or not stale:
-        print(f"dvc.lock: {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}" + (": " + ", ".join(stale) if stale else ""))
+        print(
+            f"dvc.lock: {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}"
+            + (": " + ", ".join(stale) if stale else "")
+        )
         return 1 if stale else 0
     for name in stale:
         del data["stages"][name]

@@ -4,6 +4,7 @@
 Writes a short header and the output of `python -m ganlab.config`; tests/test_config.py fails
 while the file is stale (after a new family, recipe or config field, run this).
 """
+
 import subprocess
 import sys
 from pathlib import Path

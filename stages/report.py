@@ -2,6 +2,7 @@
 
 Usage: PYTHONPATH=src python stages/report.py [--params params.yaml]
 """
+
 from ganlab import config, io
 
 params, _, _ = config.stage_start(__doc__, None, "report")
@@ -12,4 +13,4 @@ s = render(params, "reports")
 names = {v: k.upper() if k == "fail" else k for k, v in SUMMARY_VALUE.items()} | {None: "n/a"}
 verdicts = {k: names[v] for k, v in s["claims"].items()}
 print(f"[report] reports/index.html written; claims: {verdicts}")
-config.params_unchanged()   # dvc must not record params this stage did not run with
+config.params_unchanged()  # dvc must not record params this stage did not run with

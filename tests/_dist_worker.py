@@ -2,16 +2,17 @@
 tests/test_families.py's CASES trains a few steps at a global batch split over the processes;
 rank 0 writes each model's parameters (flattened) to the .pt file named on the command line.
 Each rank also checks that its parameters equal rank 0's (ganlab.distributed.check_in_sync)."""
+
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_families import CASES, make, real_fn  # noqa: E402
+from test_families import CASES, make, real_fn
 
-from ganlab import distributed  # noqa: E402
-from ganlab.nn.seeded import SeedRNG  # noqa: E402
+from ganlab import distributed
+from ganlab.nn.seeded import SeedRNG
 
 STEPS = 3
 torch.set_num_threads(1)
@@ -24,7 +25,7 @@ for family, kind in CASES:
         continue
     torch.manual_seed(0)
     model, kind = make(family, seeds=(0,), kind=kind)
-    if world > 1:                           # this process's share of the same global batch
+    if world > 1:  # this process's share of the same global batch
         torch.manual_seed(0)
         model, kind = make(family, seeds=(0,), kind=kind, batch_size=model.cfg.batch_size // world)
     distributed.broadcast_module(model)

@@ -1,16 +1,17 @@
 """The house's rules, checked: shared code asks models only what the Family base declares, and
 a metric, a claim, a dataset recipe and a family are each one file that the registries find.
 """
+
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import shutil
 import textwrap
 from pathlib import Path
 
 import yaml
-
 from conftest import run_stage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,11 @@ def _code_strings(tree: ast.AST) -> list[tuple[int, str]]:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docs.add(id(first.value))
-    return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+    return [
+        (n.lineno, n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
 
 
 def test_no_family_names_or_attribute_probing_outside_families():
@@ -36,7 +40,7 @@ def test_no_family_names_or_attribute_probing_outside_families():
     from ganlab.data import list_recipes
     from ganlab.families import list_families
 
-    names = set(list_families()) - set(list_recipes())      # "toy1d" is also a dataset recipe
+    names = set(list_families()) - set(list_recipes())  # "toy1d" is also a dataset recipe
     problems = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
@@ -53,6 +57,60 @@ def test_no_family_names_or_attribute_probing_outside_families():
     assert not problems, "\n".join(problems)
 
 
+def test_every_family_keeps_the_contract():
+    """One signature per contract method: every registered family's train_step, d_display and
+    check_dataset take what Family's do; optimisers come from make_optimizers, and only the base
+    builds and steps them (optimizers, update)."""
+    import inspect
+
+    from ganlab.families import get_family, list_families
+    from ganlab.families.base import Family
+
+    def sig(f):
+        return list(inspect.signature(f).parameters)
+
+    for name in list_families():
+        fam = get_family(name)
+        assert issubclass(fam, Family), name
+        for m in ("d_display", "train_step", "check_dataset"):
+            assert sig(getattr(fam, m)) == sig(getattr(Family, m)), (name, m)
+        for m in ("optimizers", "update"):
+            assert getattr(fam, m) is getattr(Family, m), (name, m)
+        assert fam.make_optimizers is not Family.make_optimizers, name
+
+
+def test_every_extension_point_satisfies_its_protocol():
+    """Recipe modules (data.RecipeModule), kind modules (evaluation.registry.Kind; prepare returns a
+    Prepared), claims (id: the function's name unless given)."""
+    import importlib
+
+    from ganlab import data
+    from ganlab.evaluation import registry
+    from ganlab.report.claims import CLAIMS
+
+    for module in sorted(set(data._index().values())):
+        assert isinstance(importlib.import_module(f"ganlab.data.{module}"), data.RecipeModule), module
+    for kind in registry.kind_modules():
+        mod = registry.kind(kind)
+        assert isinstance(mod, registry.Kind), kind
+        assert inspect.signature(mod.prepare).return_annotation in ("Prepared", registry.Prepared), kind
+    named = [c for c in CLAIMS if c.check.__name__ != "<lambda>"]
+    assert named and all(c.id == c.check.__name__ for c in named), [c.id for c in named if c.id != c.check.__name__]
+
+
+def test_no_test_probes_with_hasattr():
+    """Tests use the contracts (every Family has idle_parameters, ...), never probe for an attribute."""
+    here = Path(__file__).resolve()
+    problems = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(here.parent.glob("test_*.py"))
+        if path != here
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "hasattr"
+    ]
+    assert not problems, "hasattr in tests: " + ", ".join(problems)
+
+
 def _imports(path: Path) -> set[str]:
     out = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -66,29 +124,43 @@ def _imports(path: Path) -> set[str]:
 def test_package_dependency_rules():
     """What may depend on what (ganlab/__init__.py): families never import evaluation, studies
     or report; report reads files and imports no model code; metrics is torch-free."""
-    rules = {"families/": ("ganlab.evaluation", "ganlab.studies", "ganlab.report", "ganlab.training"),
-             "report/": ("torch", "ganlab.families", "ganlab.evaluation", "ganlab.studies", "ganlab.training",
-                         "ganlab.nn", "ganlab.classifier"),
-             "metrics/": ("torch", "ganlab.families", "ganlab.evaluation", "ganlab.report"),
-             "nn/": ("ganlab.families", "ganlab.evaluation", "ganlab.report", "ganlab.training")}
+    rules = {
+        "families/": ("ganlab.evaluation", "ganlab.studies", "ganlab.report", "ganlab.training"),
+        "report/": (
+            "torch",
+            "ganlab.families",
+            "ganlab.evaluation",
+            "ganlab.studies",
+            "ganlab.training",
+            "ganlab.nn",
+            "ganlab.classifier",
+        ),
+        "metrics/": ("torch", "ganlab.families", "ganlab.evaluation", "ganlab.report"),
+        "nn/": ("ganlab.families", "ganlab.evaluation", "ganlab.report", "ganlab.training"),
+    }
     problems = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
         for prefix, banned in rules.items():
             if rel.startswith(prefix):
-                problems += [f"{rel} imports {m}" for m in sorted(_imports(path))
-                             if any(m == b or m.startswith(b + ".") for b in banned)]
+                problems += [
+                    f"{rel} imports {m}"
+                    for m in sorted(_imports(path))
+                    if any(m == b or m.startswith(b + ".") for b in banned)
+                ]
     assert not problems, "\n".join(problems)
 
 
 def test_the_detector_finds_what_it_forbids():
     """The two rules above on code that breaks them (a rule that cannot fail proves nothing)."""
-    tree = ast.parse(textwrap.dedent('''
+    tree = ast.parse(
+        textwrap.dedent('''
         """Docstrings may name pix2pix."""
         def f(model, cfg):
             if cfg.family == "pix2pix":
                 return hasattr(model, "mapping")
-    '''))
+    ''')
+    )
     assert [s for _, s in _code_strings(tree)] == ["pix2pix", "mapping"]
     assert any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "hasattr" for n in ast.walk(tree))
 
@@ -128,7 +200,7 @@ def test_evaluation_registry_declares_each_kind():
         metrics = registry.metrics_of(kind)
         assert metrics, kind
         keys = [k for m in metrics for k in m.units]
-        assert len(keys) == len(set(keys)), kind           # a key belongs to one metric
+        assert len(keys) == len(set(keys)), kind  # a key belongs to one metric
         for m in metrics:
             assert set(m.headline) <= set(m.units)
         for prop in ("prepare", "board", "figures", "HEADLINE_INFO"):
@@ -207,7 +279,7 @@ TOY_CLAIM = '''
 from ganlab.report.claims import Verdict, claim, each, num
 
 
-@claim("toy_shift_small", "The toy family's samples are centred where the data is.", "the test")
+@claim("The toy family's samples are centred where the data is.", "the test")
 def toy_shift_small(ctx):
     return each(ctx, ctx.find("toygan"), "no toygan run",
                 lambda m: (m["toy_mean_shift"] < 10, f"mean shift {num(m['toy_mean_shift'], 3)}"))
@@ -225,10 +297,24 @@ def test_a_toy_metric_claim_recipe_and_family_reach_metrics_and_report(tmp_path)
     (pkg / "families" / "toygan.py").write_text(TOY_FAMILY)
     (pkg / "evaluation" / "toy_metric.py").write_text(TOY_METRIC)
     (pkg / "report" / "claims" / "toy_claim.py").write_text(TOY_CLAIM)
-    params = {"device": "cpu", "evaluation": {"n_samples": 200, "sliced_projections": 16},
-              "datasets": {"sq": {"recipe": "square"}},
-              "runs": {"toy-sq": {"family": "toygan", "dataset": "sq", "seeds": [0, 1], "steps": 20, "batch_size": 32,
-                                  "g_hidden": [8], "d_hidden": [8], "log_every": 5, "w_every": 10}}}
+    params = {
+        "device": "cpu",
+        "evaluation": {"n_samples": 200, "sliced_projections": 16},
+        "datasets": {"sq": {"recipe": "square"}},
+        "runs": {
+            "toy-sq": {
+                "family": "toygan",
+                "dataset": "sq",
+                "seeds": [0, 1],
+                "steps": 20,
+                "batch_size": 32,
+                "g_hidden": [8],
+                "d_hidden": [8],
+                "log_every": 5,
+                "w_every": 10,
+            }
+        },
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run_stage(tmp_path, "stages/check.py")
     run_stage(tmp_path, "stages/prepare.py", "sq")
@@ -238,18 +324,18 @@ def test_a_toy_metric_claim_recipe_and_family_reach_metrics_and_report(tmp_path)
 
     m = json.loads((tmp_path / "reports/runs/toy-sq/metrics.json").read_text())
     assert len(m["per_seed"]["toy_mean_shift"]) == 2 and m["toy_mean_shift"] >= 0
-    assert m["toy_mean_shift_floor"] >= 0                       # floor=True: scored on real vs real
+    assert m["toy_mean_shift_floor"] >= 0  # floor=True: scored on real vs real
     assert m["units"]["toy_mean_shift"] == "data units" and m["units"]["toy_bias"] == "a constant the family reports"
     assert "toy_mean_shift" in m["headline"] and "toy_bias" in m["headline"] and m["toy_bias"] == 0.25
-    assert m["modes_captured"] is not None and m["n_modes"] == 4   # the kind's own metrics still there
+    assert m["modes_captured"] is not None and m["n_modes"] == 4  # the kind's own metrics still there
     summary = json.loads((tmp_path / "reports/summary.json").read_text())
     assert summary["runs"]["toy-sq"]["toy_mean_shift"] == m["toy_mean_shift"]
     assert summary["claims"]["toy_shift_small"] == 1
     report = (tmp_path / "reports/README.md").read_text()
     assert "The toy family's samples are centred where the data is." in report
-    assert f"| toy_mean_shift | {m['toy_mean_shift']:.4f} ± " in report        # the run's table, with its unit
+    assert f"| toy_mean_shift | {m['toy_mean_shift']:.4f} ± " in report  # the run's table, with its unit
     assert "| data units |" in report and "| toy_bias | 0.2500" in report
-    assert "modes captured (of 4)" in report                    # the points board, for a recipe it never heard of
+    assert "modes captured (of 4)" in report  # the points board, for a recipe it never heard of
 
 
 def test_compare_metrics_finds_every_changed_number(tmp_path, capsys):
@@ -267,8 +353,9 @@ def test_compare_metrics_finds_every_changed_number(tmp_path, capsys):
         (tmp_path / side / "runs" / "r" / "metrics.json").write_text(json.dumps(m))
     assert cmp.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     assert "2 files, 4 numbers compared: 0 differ, 0 gone, 0 new" in capsys.readouterr().out
-    (tmp_path / "b" / "runs" / "r" / "metrics.json").write_text(json.dumps(
-        {**m, "fd": 1.5000001, "per_seed": {"fd": [1.5]}, "new_key": 2}))
+    (tmp_path / "b" / "runs" / "r" / "metrics.json").write_text(
+        json.dumps({**m, "fd": 1.5000001, "per_seed": {"fd": [1.5]}, "new_key": 2})
+    )
     assert cmp.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
     out = capsys.readouterr().out
     assert "1 differ, 1 gone, 1 new" in out and "fd: 1.5 -> 1.5000001" in out and "per_seed.fd[1]" in out

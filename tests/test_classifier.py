@@ -1,5 +1,6 @@
 """The evaluation classifier: accuracy on tiny glyphs, shapes, the per-channel (stacked) path,
 determinism, weights-only loading, and the classifier@<dataset> stage."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import run_stage
+
 from ganlab import data, io
 from ganlab.classifier import load_classifier, train_classifier
 from ganlab.config import ClassifierConfig, ConfigError, validate
@@ -40,7 +41,7 @@ def test_glyphs_accuracy_factors_and_files(trained):
     assert m["test_accuracy"] > 0.85
     assert m["r2_rotation"] > 0.7 and m["r2_thickness"] > 0.8
     assert m["n_train"] == 2000 and m["n_test"] == 500 and m["feature_dim"] == 64
-    assert m["time"]["seconds"] > 0 and not {"seconds", "train_seconds", "device"} & set(m)   # host values apart
+    assert m["time"]["seconds"] > 0 and not {"seconds", "train_seconds", "device"} & set(m)  # host values apart
     assert sorted(p.name for p in out.iterdir()) == ["checksums.json", "config.json", "weights.pt"]
     cfg = io.read_json(out / "config.json")
     assert cfg["classifier"] == dataclasses.asdict(TINY)
@@ -51,7 +52,7 @@ def test_glyphs_accuracy_factors_and_files(trained):
 
 def test_api_shapes_and_round_trip(trained, glyphs_dir):
     out, m = trained
-    state = torch.load(out / "weights.pt", weights_only=True)      # plain tensors only
+    state = torch.load(out / "weights.pt", weights_only=True)  # plain tensors only
     assert all(isinstance(v, torch.Tensor) for v in state.values())
     clf = load_classifier(out)
     arrays, _ = data.load(glyphs_dir)
@@ -96,14 +97,14 @@ def test_per_channel_labels(glyphs_dir, tmp_path):
     rng = np.random.default_rng(0)
     out = {}
     for split, n in (("train", 1000), ("test", 300)):
-        idx = np.stack([rng.permutation(len(arrays[split]))[:n] for _ in range(3)], 1)   # (n, 3)
-        out[split] = arrays[split][idx, 0]                                                  # (n, 3, 16, 16)
+        idx = np.stack([rng.permutation(len(arrays[split]))[:n] for _ in range(3)], 1)  # (n, 3)
+        out[split] = arrays[split][idx, 0]  # (n, 3, 16, 16)
         out[f"{split}_labels"] = arrays[f"{split}_labels"][idx]
         out[f"{split}_factors"] = arrays[f"{split}_factors"][idx]
     (tmp_path / "stacked").mkdir()
     np.savez(tmp_path / "stacked/data.npz", **out)
     io.write_json(tmp_path / "stacked/meta.json", {**meta, "shape": [3, 16, 16], "per_channel_labels": True})
-    io.write_checksums(tmp_path / "stacked")              # data.load verifies what it reads
+    io.write_checksums(tmp_path / "stacked")  # data.load verifies what it reads
 
     m = train_classifier(dataclasses.replace(TINY, epochs=4), tmp_path / "stacked", tmp_path / "model", device="cpu")
     # Lowest channel's accuracy over classifier seeds 0-29 (3,000 channel images, 4 passes): 0.81-0.99
@@ -137,17 +138,23 @@ def test_stage_image_dataset(project, tiny_params):
     run_stage(project, "stages/prepare.py", "glyphs")
     proc = run_stage(project, "stages/classifier.py", "glyphs")
     assert "test accuracy" in proc.stdout
-    assert sorted(p.name for p in (project / "models/classifiers/glyphs").iterdir()) == ["checksums.json", "config.json", "weights.pt"]
+    assert sorted(p.name for p in (project / "models/classifiers/glyphs").iterdir()) == [
+        "checksums.json",
+        "config.json",
+        "weights.pt",
+    ]
     m = io.read_json(project / "reports/classifiers/glyphs/metrics.json")
     assert m["kind"] == "images" and m["n_train"] == 300 and m["n_test"] == 100 and "r2_rotation" in m
-    assert not list((project / "models/classifiers").glob(".*tmp"))     # no temporary folders left
+    assert not list((project / "models/classifiers").glob(".*tmp"))  # no temporary folders left
 
 
 def test_bad_classifier_params(project, tiny_params):
-    for key, value, message in (("epochs", 0, r"^classifier\.epochs: must be >= 1, got 0$"),
-                                ("feature_dim", 512, r"^classifier\.feature_dim: must be <= 256, got 512$"),
-                                ("lr", "fast", r"^classifier\.lr: expected a number, got 'fast'$"),
-                                ("epoch", 3, r"^classifier\.epoch: unknown key; allowed: .*\bepochs\b")):
+    for key, value, message in (
+        ("epochs", 0, r"^classifier\.epochs: must be >= 1, got 0$"),
+        ("feature_dim", 512, r"^classifier\.feature_dim: must be <= 256, got 512$"),
+        ("lr", "fast", r"^classifier\.lr: expected a number, got 'fast'$"),
+        ("epoch", 3, r"^classifier\.epoch: unknown key; allowed: .*\bepochs\b"),
+    ):
         bad = {**tiny_params, "classifier": {key: value}}
         with pytest.raises(ConfigError, match=message):
             validate(bad)

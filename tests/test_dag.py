@@ -7,6 +7,7 @@ files of its own entry's closure, which check writes. Here: the walker on made-u
 and each entry's file against the real params. tests/test_pipeline.py checks that running a
 stage entry imports nothing outside its file (python's import log).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from ganlab import config, dag
 from ganlab.dag import closure as import_closure
 
@@ -47,7 +48,9 @@ def uncovered(stage: dict, root: Path = ROOT) -> tuple[str, list[str]]:
 @pytest.mark.parametrize("name", sorted(set(stages()) - ENTRY_STAGES))
 def test_deps_cover_the_import_closure(name):
     script, missing = uncovered(stages()[name])
-    assert not missing, f"dvc.yaml stage {name} runs {script}, which imports {missing}: add them (or their folder) to its deps"
+    assert not missing, (
+        f"dvc.yaml stage {name} runs {script}, which imports {missing}: add them (or their folder) to its deps"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ENTRY_STAGES))
@@ -59,7 +62,7 @@ def test_entry_stages_depend_on_their_code_file(name):
     assert code == expected + [f"reports/code/{name}/${{key}}.json"], f"{name}: {code}"
     check = stages()["check"]
     assert {"src/ganlab", "stages"} <= set(dep_paths(check)) and not check.get("always_changed")
-    assert check["params"] == [{"params.yaml": None}]           # the whole file
+    assert check["params"] == [{"params.yaml": None}]  # the whole file
     assert any(next(iter(o)) == "reports/code" for o in check["outs"])
 
 
@@ -73,21 +76,31 @@ def test_code_files_follow_the_entry(default_stamps):
     """Each entry's files: its script and closure; a run's family, and the modules that family
     imports, but no other family; its dataset's recipe module only; its kind's evaluation module only."""
     from ganlab.families import list_families
+
     params = config.load(ROOT / "params.yaml")
-    fam = lambda files: {Path(f).stem for f in files if f.startswith("src/ganlab/families/")} - {"__init__", "base", "_translation"}
+    fam = lambda files: (
+        {Path(f).stem for f in files if f.startswith("src/ganlab/families/")}
+        - {"__init__", "base", "_translation", "_adversarial"}
+    )
     for run, cfg in params.runs.items():
         train = default_stamps["train"][run]["files"]
         assert "stages/train.py" in train and "src/ganlab/training/loop.py" in train
         assert f"src/ganlab/families/{cfg.family}.py" in train
         assert fam(train) <= {cfg.family, "dcgan", "gan"}, (run, fam(train))
         evaluate = default_stamps["evaluate"][run]["files"]
-        kinds = {Path(f).stem for f in evaluate if f.startswith("src/ganlab/evaluation/")} - {"__init__", "registry", "run"}
+        kinds = {Path(f).stem for f in evaluate if f.startswith("src/ganlab/evaluation/")} - {
+            "__init__",
+            "registry",
+            "run",
+        }
         points = params.datasets[cfg.dataset].recipe in ("toy1d", "ring", "grid", "mixture")
-        assert kinds == {"points"} if points else "points" not in kinds, (run, kinds)   # translation imports images
-    assert fam(default_stamps["train"]["cgan-glyphs"]["files"]) == {"cgan", "dcgan", "gan"}
-    assert {f for f in default_stamps["prepare"]["ring8"]["files"] if f.startswith("src/ganlab/data/")} == \
-        {"src/ganlab/data/__init__.py", "src/ganlab/data/mixtures.py"}
-    assert "src/ganlab/data/glyphs.py" in default_stamps["prepare"]["stacked"]["files"]      # stacked draws glyphs
+        assert kinds == {"points"} if points else "points" not in kinds, (run, kinds)  # translation imports images
+    assert fam(default_stamps["train"]["cgan-glyphs"]["files"]) == {"cgan"}  # the conditional body is shared
+    assert {f for f in default_stamps["prepare"]["ring8"]["files"] if f.startswith("src/ganlab/data/")} == {
+        "src/ganlab/data/__init__.py",
+        "src/ganlab/data/mixtures.py",
+    }
+    assert "src/ganlab/data/glyphs.py" in default_stamps["prepare"]["stacked"]["files"]  # stacked draws glyphs
     assert len(list_families()) == 13
 
 
@@ -95,14 +108,28 @@ def test_closure_follows_lazy_relative_and_dynamic_imports():
     """The walker itself: function-level imports (srgan -> ganlab.classifier), relative
     imports (metrics/wasserstein -> metrics/__init__), package __init__ files, and the
     family registry's lazy load bound to one family, or every family when unbound."""
-    bind = {"ganlab.families": {"ganlab.families.srgan"}, "ganlab.data": {"ganlab.data.translation"},
-            "ganlab.evaluation": {"ganlab.evaluation.translation"}}
+    bind = {
+        "ganlab.families": {"ganlab.families.srgan"},
+        "ganlab.data": {"ganlab.data.translation"},
+        "ganlab.evaluation": {"ganlab.evaluation.translation"},
+    }
     train = {p.relative_to(SRC).as_posix() for p in import_closure(ROOT / "stages/train.py", bind=bind)}
-    assert {"ganlab/__init__.py", "ganlab/config.py", "ganlab/io.py", "ganlab/training/loop.py",
-            "ganlab/families/__init__.py", "ganlab/families/srgan.py", "ganlab/families/_translation.py",
-            "ganlab/classifier.py", "ganlab/metrics/__init__.py", "ganlab/metrics/wasserstein.py",
-            "ganlab/data/__init__.py", "ganlab/data/glyphs.py",
-            "ganlab/nn/translation.py", "ganlab/losses.py"} <= train
+    assert {
+        "ganlab/__init__.py",
+        "ganlab/config.py",
+        "ganlab/io.py",
+        "ganlab/training/loop.py",
+        "ganlab/families/__init__.py",
+        "ganlab/families/srgan.py",
+        "ganlab/families/_translation.py",
+        "ganlab/classifier.py",
+        "ganlab/metrics/__init__.py",
+        "ganlab/metrics/wasserstein.py",
+        "ganlab/data/__init__.py",
+        "ganlab/data/glyphs.py",
+        "ganlab/nn/translation.py",
+        "ganlab/losses.py",
+    } <= train
     assert not any(p.startswith(("ganlab/report/", "ganlab/studies/", "ganlab/evaluation/")) for p in train)
     assert "ganlab/families/gan.py" not in train and "ganlab/data/mixtures.py" not in train
     unbound = {p.relative_to(SRC).as_posix() for p in import_closure(ROOT / "stages/train.py")}
@@ -123,12 +150,22 @@ def test_registry_loads_are_bound_and_others_are_not(tmp_path):
     (pkg / "a.py").write_text("from ganlab import helper\n")
     (tmp_path / "src/ganlab/plugins.py").write_text("")
     (tmp_path / "stages/x.py").write_text("from ganlab.reg import get\n")
-    rel = lambda bind: sorted(p.relative_to(tmp_path / "src").as_posix() for p in import_closure(tmp_path / "stages/x.py", tmp_path / "src", bind))
-    assert rel({"ganlab.reg": {"ganlab.reg.a"}}) == ["ganlab/__init__.py", "ganlab/helper.py", "ganlab/plugins.py",
-                                                   "ganlab/reg/__init__.py", "ganlab/reg/a.py"]
+    rel = lambda bind: sorted(
+        p.relative_to(tmp_path / "src").as_posix()
+        for p in import_closure(tmp_path / "stages/x.py", tmp_path / "src", bind)
+    )
+    assert rel({"ganlab.reg": {"ganlab.reg.a"}}) == [
+        "ganlab/__init__.py",
+        "ganlab/helper.py",
+        "ganlab/plugins.py",
+        "ganlab/reg/__init__.py",
+        "ganlab/reg/a.py",
+    ]
     assert "ganlab/reg/b.py" in rel(None) and "ganlab/reg/b.py" in rel({"ganlab.other": set()})
-    (pkg / "__init__.py").write_text("import importlib\ndef get(n):\n    return importlib.import_module(f'ganlab.reg.{n}')\n")
-    assert "ganlab/reg/b.py" in rel({"ganlab.reg": {"ganlab.reg.a"}})      # only plugins.load is bound
+    (pkg / "__init__.py").write_text(
+        "import importlib\ndef get(n):\n    return importlib.import_module(f'ganlab.reg.{n}')\n"
+    )
+    assert "ganlab/reg/b.py" in rel({"ganlab.reg": {"ganlab.reg.a"}})  # only plugins.load is bound
 
 
 def test_uncovered_import_is_reported(tmp_path):
@@ -140,7 +177,10 @@ def test_uncovered_import_is_reported(tmp_path):
     (tmp_path / "src/ganlab/sub/a.py").write_text("def f():\n    from ganlab import b\n")
     (tmp_path / "src/ganlab/b.py").write_text("")
     (tmp_path / "stages/x.py").write_text("from ganlab.sub import f\n")
-    stage = {"cmd": "PYTHONPATH=src python stages/x.py '${key}'", "deps": ["stages/x.py", "src/ganlab/sub", "src/ganlab/__init__.py"]}
+    stage = {
+        "cmd": "PYTHONPATH=src python stages/x.py '${key}'",
+        "deps": ["stages/x.py", "src/ganlab/sub", "src/ganlab/__init__.py"],
+    }
     assert uncovered(stage, tmp_path) == ("stages/x.py", ["src/ganlab/b.py"])
     stage["deps"].append("src/ganlab/b.py")
     assert uncovered(stage, tmp_path) == ("stages/x.py", [])
@@ -163,7 +203,7 @@ def test_each_stage_declares_its_params_once(name):
     (config.STAGE_PARAMS) it checks again before it ends."""
     script = SCRIPT.findall(stages()[name]["cmd"])[0]
     text = (ROOT / script).read_text()
-    assert f'stage_start(__doc__, ' in text and f', "{name}")' in text, f"{script} does not name its stage {name}"
+    assert "stage_start(__doc__, " in text and f', "{name}")' in text, f"{script} does not name its stage {name}"
     keys = list(config.STAGE_PARAMS[name])
     declared = stages()[name].get("params", [])
     if name in ENTRY_STAGES:
@@ -180,10 +220,17 @@ def test_stamps_hold_each_entrys_params(default_stamps):
     """The stamp of train@gan-ring holds device and runs.gan-ring as params.yaml says them (so an
     edit to that run changes that file only), evaluate@'s the evaluation section."""
     raw = config.read_yaml(ROOT / "params.yaml")
-    cpu = raw.get("cpu")        # how torch computes (ganlab.pinning): every entry stage's numbers follow it
-    assert default_stamps["train"]["gan-ring"]["params"] == {"cpu": cpu, "device": raw["device"],
-                                                            "runs.gan-ring": raw["runs"]["gan-ring"]}
-    assert default_stamps["evaluate"]["gan-ring"]["params"] == {"cpu": cpu, "evaluation": raw["evaluation"]}
+    cpu = raw.get("cpu")  # how torch computes (ganlab.pinning): every entry stage's numbers follow it
+    assert default_stamps["train"]["gan-ring"]["params"] == {
+        "cpu": cpu,
+        "device": raw["device"],
+        "runs.gan-ring": raw["runs"]["gan-ring"],
+    }
+    assert default_stamps["evaluate"]["gan-ring"]["params"] == {
+        "cpu": cpu,
+        "evaluation": raw["evaluation"],
+        "inception": raw.get("inception"),
+    }
     assert default_stamps["prepare"]["ring8"]["params"] == {"cpu": cpu, "datasets.ring8": raw["datasets"]["ring8"]}
     edited = {**raw, "runs": {**raw["runs"], "gan-ring": {**raw["runs"]["gan-ring"], "steps": 11}}}
     after = dag.stamps(config.validate(edited), edited)
@@ -196,6 +243,7 @@ def test_stamps_hold_each_entrys_params(default_stamps):
 def _edit_marks(tmp_path, module: str) -> set[str]:
     """The stage entries whose code file changes when `module` (a path under src/ganlab) is edited."""
     import shutil
+
     root = tmp_path / module.replace("/", "_")
     for name in ("src", "stages"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -211,9 +259,10 @@ def _edit_marks(tmp_path, module: str) -> set[str]:
 def _defined_in(module) -> set[str]:
     """The ganlab modules whose code a module's namespace holds (its classes' bases included)."""
     import inspect
+
     out = {module.__name__}
     for value in vars(module).values():
-        for obj in (inspect.getmro(value) if inspect.isclass(value) else (value,)):
+        for obj in inspect.getmro(value) if inspect.isclass(value) else (value,):
             owner = getattr(obj, "__module__", None)
             if isinstance(owner, str) and owner.startswith("ganlab."):
                 out.add(owner)
@@ -225,26 +274,48 @@ def test_editing_a_family_marks_exactly_its_runs(tmp_path, family):
     """Every family module, against Python's own view (the family classes' MRO): the edit marks
     train@, evaluate@ and study@ of the default runs whose family is, or derives from, it."""
     from ganlab.families import get_family
+
     params = config.load(ROOT / "params.yaml")
-    runs = {r for r, cfg in params.runs.items()
-            if f"ganlab.families.{family}" in {c.__module__ for c in get_family(cfg.family).__mro__}}
-    assert _edit_marks(tmp_path, f"families/{family}.py") == {f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs}
+    runs = {
+        r
+        for r, cfg in params.runs.items()
+        if f"ganlab.families.{family}" in {c.__module__ for c in get_family(cfg.family).__mro__}
+    }
+    assert _edit_marks(tmp_path, f"families/{family}.py") == {
+        f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs
+    }
 
 
-@pytest.mark.parametrize("module", sorted({m.rpartition(".")[2] for m in map(
-    __import__("ganlab.data", fromlist=["x"]).recipe_module, __import__("ganlab.data", fromlist=["x"]).list_recipes())}))
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        {
+            m.rpartition(".")[2]
+            for m in map(
+                __import__("ganlab.data", fromlist=["x"]).recipe_module,
+                __import__("ganlab.data", fromlist=["x"]).list_recipes(),
+            )
+        }
+    ),
+)
 def test_editing_a_recipe_module_marks_exactly_its_datasets(tmp_path, module):
     """Every recipe module: the edit marks prepare@ and classifier@ of the default datasets whose
     recipe it defines or whose recipe module uses its code (stacked draws glyphs), and every stage
     of the runs on them."""
     import importlib
+
     from ganlab import data
+
     params = config.load(ROOT / "params.yaml")
-    datasets = {d for d, cfg in params.datasets.items()
-                if f"ganlab.data.{module}" in _defined_in(importlib.import_module(data.recipe_module(cfg.recipe)))}
+    datasets = {
+        d
+        for d, cfg in params.datasets.items()
+        if f"ganlab.data.{module}" in _defined_in(importlib.import_module(data.recipe_module(cfg.recipe)))
+    }
     runs = {r for r, cfg in params.runs.items() if cfg.dataset in datasets}
-    expected = {f"{s}@{d}" for s in ("prepare", "classifier") for d in datasets} | \
-        {f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs}
+    expected = {f"{s}@{d}" for s in ("prepare", "classifier") for d in datasets} | {
+        f"{s}@{r}" for s in ("train", "evaluate", "study") for r in runs
+    }
     assert _edit_marks(tmp_path, f"data/{module}.py") == expected
 
 
@@ -253,15 +324,19 @@ def test_editing_a_kind_module_marks_exactly_the_evaluations_of_that_kind(tmp_pa
     """Every evaluation kind module: the edit marks evaluate@ of the runs evaluated as that kind,
     or as a kind whose module uses its code (translation scores with the images classifier)."""
     import importlib
+
     from ganlab.data import get_recipe
     from ganlab.evaluation import registry
     from ganlab.families import get_family
+
     params = config.load(ROOT / "params.yaml")
     runs = set()
     for r, cfg in params.runs.items():
         ds = params.datasets[cfg.dataset]
         kind = get_family(cfg.family).translation or get_recipe(ds.recipe).describe(ds)["kind"]
-        if f"ganlab.evaluation.{module}" in _defined_in(importlib.import_module(f"ganlab.evaluation.{registry.kind_modules()[kind]}")):
+        if f"ganlab.evaluation.{module}" in _defined_in(
+            importlib.import_module(f"ganlab.evaluation.{registry.kind_modules()[kind]}")
+        ):
             runs.add(r)
     assert runs and _edit_marks(tmp_path, f"evaluation/{module}.py") == {f"evaluate@{r}" for r in runs}
 
@@ -271,7 +346,10 @@ def test_committed_lock_holds_exactly_the_pipelines_stages():
     read from it) must hold the pipeline's stages only: `python scripts/prune_lock.py` drops the others."""
     import subprocess
     import sys
-    proc = subprocess.run([sys.executable, "scripts/prune_lock.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+
+    proc = subprocess.run(
+        [sys.executable, "scripts/prune_lock.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("dvc.lock: 0 stale entries")
     locked = set(yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"])

@@ -1,4 +1,5 @@
 """Dataset recipes: the PacGAN settings exactly, user mixtures, determinism, the on-disk contract."""
+
 from __future__ import annotations
 
 import json
@@ -39,15 +40,16 @@ def test_samples_match_recipe(tiny_params, name):
     # Per-axis residual std equals the recipe's std (chi-square bound for n = 2000: a few %).
     np.testing.assert_allclose(resid.std(0), meta["std"], rtol=0.08)
     counts = np.bincount(nearest, minlength=len(c))
-    assert counts.min() > 0.5 * len(x) / len(c)            # every mode present, roughly equally
+    assert counts.min() > 0.5 * len(x) / len(c)  # every mode present, roughly equally
     again, _ = data.get_recipe(cfg.recipe).make(cfg)
-    np.testing.assert_array_equal(again["train"], arrays["train"])   # deterministic from its seed
+    np.testing.assert_array_equal(again["train"], arrays["train"])  # deterministic from its seed
     assert not np.array_equal(arrays["train"][: len(arrays["test"])], arrays["test"])
 
 
 def test_mixture_weights(tiny_params):
-    cfg = cfgs(tiny_params, mix={"recipe": "mixture", "centres": [[0], [10]], "weights": [3, 1], "std": 0.1,
-                                 "n_train": 20000})["mix"]
+    cfg = cfgs(
+        tiny_params, mix={"recipe": "mixture", "centres": [[0], [10]], "weights": [3, 1], "std": 0.1, "n_train": 20000}
+    )["mix"]
     arrays, meta = data.get_recipe("mixture").make(cfg)
     share = (arrays["train"][:, 0] > 5).mean()
     assert abs(share - 0.25) < 0.01
@@ -58,7 +60,7 @@ def test_prepare_writes_contract(tmp_path, tiny_params):
     cfg = validate(tiny_params).datasets["ring8"]
     meta = data.prepare(cfg, tmp_path / "ring8")
     assert sorted(p.name for p in (tmp_path / "ring8").iterdir()) == ["checksums.json", "data.npz", "meta.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ring8"]             # no temporary leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ring8"]  # no temporary leftovers
     on_disk = json.loads((tmp_path / "ring8/meta.json").read_text())
     assert on_disk == meta and meta["splits"] == {"train": 2000, "test": 500}
     assert meta["kind"] == "points" and meta["recipe"]["recipe"] == "ring" and len(meta["centres"]) == 8
@@ -75,9 +77,10 @@ def test_prepare_is_byte_deterministic(tmp_path, tiny_params):
     """Same recipe, same bytes: rerunning prepare (e.g. after a code change elsewhere in the
     data package) must not look like new data to dvc and retrain every run."""
     import time
+
     cfg = validate(tiny_params).datasets["grid25"]
     data.prepare(cfg, tmp_path / "a")
-    time.sleep(2.1)      # zip timestamps have 2 s resolution: a time-stamping writer would differ
+    time.sleep(2.1)  # zip timestamps have 2 s resolution: a time-stamping writer would differ
     data.prepare(cfg, tmp_path / "b")
     for name in ("data.npz", "meta.json", "checksums.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -91,18 +94,27 @@ def test_recipes_are_discovered_from_their_modules(tmp_path):
     import pkgutil
 
     from ganlab import plugins
-    modules = [importlib.import_module(f"ganlab.data.{m.name}") for m in pkgutil.iter_modules(data.__path__)
-               if not m.name.startswith("_")]
+
+    modules = [
+        importlib.import_module(f"ganlab.data.{m.name}")
+        for m in pkgutil.iter_modules(data.__path__)
+        if not m.name.startswith("_")
+    ]
     assert data.list_recipes() == sorted(n for m in modules for n in getattr(m, "CONFIGS", {}))
-    assert {data.recipe_module(n) for m in modules for n in getattr(m, "CONFIGS", {})} == \
-        {m.__name__ for m in modules if getattr(m, "CONFIGS", None)}
-    assert data.recipe_module("ring") == "ganlab.data.mixtures" and data.get_recipe("ring").Config.__name__ == "RingConfig"
+    assert {data.recipe_module(n) for m in modules for n in getattr(m, "CONFIGS", {})} == {
+        m.__name__ for m in modules if getattr(m, "CONFIGS", None)
+    }
+    assert (
+        data.recipe_module("ring") == "ganlab.data.mixtures" and data.get_recipe("ring").Config.__name__ == "RingConfig"
+    )
     assert {"toy1d", "ring", "glyphs", "sr_glyphs", "mnist"} <= set(data.list_recipes())
     with pytest.raises(KeyError, match="unknown dataset recipe 'nope'; known: cifar10, digits"):
         data.get_recipe("nope")
     (tmp_path / "glyphs.py").write_text("CONFIGS = {'glyphs': 1, 'ring': 2}\n")
     (tmp_path / "mixtures.py").write_text("from x import Ring\nCONFIGS = {'ring': Ring}\n")
-    with pytest.raises(RuntimeError, match="'ring' is defined twice: in CONFIGS of ganlab.data.glyphs and of ganlab.data.mixtures"):
+    with pytest.raises(
+        RuntimeError, match="'ring' is defined twice: in CONFIGS of ganlab.data.glyphs and of ganlab.data.mixtures"
+    ):
         plugins.index("ganlab.data", [str(tmp_path)], "CONFIGS")
     (tmp_path / "mixtures.py").write_text("CONFIGS = {NAME: 1}\n")
     with pytest.raises(RuntimeError, match="keys must be string literals"):

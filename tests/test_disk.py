@@ -1,6 +1,7 @@
 """Outputs on a disk that refuses them (issue 29): a full disk while train@ writes a checkpoint or
 its outputs, and an output folder that is not writable, each end the stage with one line naming
 the path and the OS error, exit 1, and leave what was computed before as it was."""
+
 from __future__ import annotations
 
 import ctypes
@@ -13,7 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
 from conftest import ROOT, TINY, run_stage
 from test_inputs import tree_hashes
 
@@ -63,8 +63,9 @@ def repo(built, tmp_path) -> Path:
 
 def with_full_disk(root: Path, where: str, nth: int, *stage: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    return subprocess.run([sys.executable, "-c", FULL_DISK, where, str(nth), *stage], cwd=root, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", FULL_DISK, where, str(nth), *stage], cwd=root, env=env, capture_output=True, text=True
+    )
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:
@@ -84,8 +85,10 @@ def test_full_disk_while_checkpointing(repo):
     before = tree_hashes(repo)
     # each checkpoint writes ckpt.pt, then checksums.json: the third file is the step-20 ckpt.pt
     proc = with_full_disk(repo, "checkpoints/.gan-ring.", 3, "stages/train.py", "gan-ring")
-    assert one_line(proc) == ("ganlab: checkpoints/gan-ring/ckpt.pt: cannot write it (No space left on device); "
-                              "free space on that disk and run again (what was there before is unchanged)")
+    assert one_line(proc) == (
+        "ganlab: checkpoints/gan-ring/ckpt.pt: cannot write it (No space left on device); "
+        "free space on that disk and run again (what was there before is unchanged)"
+    )
     assert tree_hashes(repo) == before
     assert torch.load(repo / "checkpoints/gan-ring/ckpt.pt", weights_only=True)["step"] == 10
     assert temporaries(repo) == []
@@ -96,27 +99,30 @@ def test_full_disk_while_writing_the_model(repo):
     previous model and its log stay, and so does the last checkpoint, which the rerun resumes."""
     before = tree_hashes(repo)
     proc = with_full_disk(repo, "models/.gan-ring.", 1, "stages/train.py", "gan-ring")
-    assert one_line(proc) == ("ganlab: models/gan-ring/weights.pt: cannot write it (No space left on device); "
-                              "free space on that disk and run again (what was there before is unchanged)")
+    assert one_line(proc) == (
+        "ganlab: models/gan-ring/weights.pt: cannot write it (No space left on device); "
+        "free space on that disk and run again (what was there before is unchanged)"
+    )
     assert tree_hashes(repo) == before
     assert temporaries(repo) == []
     rerun = run_stage(repo, "stages/train.py", "gan-ring")
     assert "resuming from checkpoint at step 30 of 40" in rerun.stderr
     after = tree_hashes(repo)
     assert after["data/ring8/data.npz"] == before["data/ring8/data.npz"]
-    assert after["models/gan-ring/weights.pt"] != before["models/gan-ring/weights.pt"]      # the new params' model
+    assert after["models/gan-ring/weights.pt"] != before["models/gan-ring/weights.pt"]  # the new params' model
 
 
 def drop_root_override() -> None:
     """In the child: give up CAP_DAC_OVERRIDE and CAP_FOWNER (prctl PR_CAPBSET_DROP, then exec), so
     that root, as this suite's CI user, meets file permissions as any user does."""
     libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (1, 3):            # CAP_DAC_OVERRIDE, CAP_FOWNER
+    for cap in (1, 3):  # CAP_DAC_OVERRIDE, CAP_FOWNER
         libc.prctl(24, cap, 0, 0, 0)
 
 
-@pytest.mark.parametrize("stage, folder", [(("stages/train.py", "gan-ring"), "models"),
-                                           (("stages/prepare.py", "ring8"), "data")])
+@pytest.mark.parametrize(
+    "stage, folder", [(("stages/train.py", "gan-ring"), "models"), (("stages/prepare.py", "ring8"), "data")]
+)
 def test_unwritable_output_folder_stops_the_stage_before_any_work(repo, stage, folder):
     """models/ (or data/) read-only: the stage stops at its start with one line naming the folder,
     before any training (no checkpoint appears), and nothing changes."""
@@ -124,14 +130,17 @@ def test_unwritable_output_folder_stops_the_stage_before_any_work(repo, stage, f
     (repo / folder).chmod(0o555)
     try:
         env = {**os.environ, "PYTHONPATH": str(repo / "src")}
-        proc = subprocess.run([sys.executable, *stage], cwd=repo, env=env, capture_output=True, text=True,
-                              preexec_fn=drop_root_override)
+        proc = subprocess.run(
+            [sys.executable, *stage], cwd=repo, env=env, capture_output=True, text=True, preexec_fn=drop_root_override
+        )
     finally:
         (repo / folder).chmod(0o755)
-    assert one_line(proc) == (f"ganlab: {folder}: cannot write there (Permission denied), and {folder}/{stage[1]} goes "
-                              f"there; make the folder writable and run again (nothing was computed)")
+    assert one_line(proc) == (
+        f"ganlab: {folder}: cannot write there (Permission denied), and {folder}/{stage[1]} goes "
+        f"there; make the folder writable and run again (nothing was computed)"
+    )
     assert tree_hashes(repo) == before
-    assert not (repo / "checkpoints/gan-ring").exists()        # training never began
+    assert not (repo / "checkpoints/gan-ring").exists()  # training never began
 
 
 def test_a_failed_final_rename_puts_the_previous_output_back(tmp_path, monkeypatch):
@@ -139,7 +148,9 @@ def test_a_failed_final_rename_puts_the_previous_output_back(tmp_path, monkeypat
     (simulated ENOSPC), the old folder returns to its place and no temporary is left."""
     import errno
     import re
+
     from ganlab import io
+
     out = tmp_path / "out"
     with io.atomic_dir(out) as tmp:
         (tmp / "a.txt").write_text("old")
@@ -151,8 +162,11 @@ def test_a_failed_final_rename_puts_the_previous_output_back(tmp_path, monkeypat
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(io.WriteError, match=f"^{re.escape(str(out))}: cannot write it \\(No space left on device\\); "
-                                            f"free space on that disk and run again"):
+    with pytest.raises(
+        io.WriteError,
+        match=f"^{re.escape(str(out))}: cannot write it \\(No space left on device\\); "
+        f"free space on that disk and run again",
+    ):
         with io.atomic_dir(out) as tmp:
             (tmp / "a.txt").write_text("new")
     monkeypatch.undo()

@@ -3,6 +3,7 @@
 Through `dvc repro` on a tiny project whose only run diverges before its first log point
 (learning rates 1e6), and on the evaluation of seeds whose samples are NaN or absurdly large.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY, make_repo, run_stage, sh
 
 DVC = shutil.which("dvc")
@@ -26,6 +26,7 @@ DVC = shutil.which("dvc")
 def declared_outputs(root: Path) -> list[Path]:
     """Every out, metric and plot path of every stage, as dvc resolves dvc.yaml."""
     import dvc.repo
+
     with dvc.repo.Repo(str(root)) as repo:
         return [Path(o.fs_path) for stage in repo.index.stages for o in stage.outs]
 
@@ -42,7 +43,7 @@ def diverged(tmp_path_factory) -> Path:
 
 def test_repro_completes_with_every_output(diverged):
     status = json.loads((diverged / "models/gan-ring/status.json").read_text())
-    assert status["status"] == "diverged" and 1 <= status["diverged_at_step"] < 5   # before the first log point
+    assert status["status"] == "diverged" and 1 <= status["diverged_at_step"] < 5  # before the first log point
     for path in declared_outputs(diverged):
         assert path.exists(), path
     assert json.loads(sh(diverged, "dvc", "status", "--json").stdout or "{}").keys() <= {"check"}
@@ -75,8 +76,13 @@ def test_report_shows_the_run_as_diverged_with_its_step(diverged):
 def test_sample_from_a_diverged_seed_says_so(diverged):
     env = {**os.environ, "PYTHONPATH": str(diverged / "src")}
     out = diverged / "samples.npy"
-    proc = subprocess.run([sys.executable, "-m", "ganlab.cli", "sample", "gan-ring", "--n", "10", "--out", str(out)],
-                          cwd=diverged, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganlab.cli", "sample", "gan-ring", "--n", "10", "--out", str(out)],
+        cwd=diverged,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "seed 0 gives non-finite samples (the run diverged at step" in proc.stderr
     assert not out.exists()
@@ -94,6 +100,7 @@ def test_nan_and_absurd_seeds_are_left_out_not_crashed(project, tiny_params):
     run_stage(project, "stages/train.py", "gan-ring")
     model, cfg, meta = load_model(project / "models/gan-ring")
     from ganlab import data
+
     arrays, _ = data.load(project / "data/ring8")
     real_generate = model.generate
 
@@ -123,14 +130,15 @@ def test_evaluate_stage_on_nan_and_huge_seeds(project, tiny_params):
     run_stage(project, "stages/train.py", "gan-ring")
     from ganlab import io
     from ganlab.training.loop import load_model
+
     model, cfg, _ = load_model(project / "models/gan-ring")
     with torch.no_grad():
-        last = [p for n, p in model.G.named_parameters()][-2:]     # the output layer's weight and bias
+        last = [p for n, p in model.G.named_parameters()][-2:]  # the output layer's weight and bias
         for p in last:
             p[0] = float("nan")
             p[1] *= 1e20
     torch.save(model.state_dict(), project / "models/gan-ring/weights.pt")
-    io.write_checksums(project / "models/gan-ring")      # as the trainer writes them
+    io.write_checksums(project / "models/gan-ring")  # as the trainer writes them
     proc = run_stage(project, "stages/evaluate.py", "gan-ring")
     m = json.loads((project / "reports/runs/gan-ring/metrics.json").read_text())
     assert m["seeds_evaluated"] == [] and set(m["seeds_not_scored"]) == {"0", "1"}, proc.stdout

@@ -10,6 +10,7 @@
 - Every relative Markdown link in README.md and docs/*.md points to an existing file (the
   `#anchor` part is not checked).
 """
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,7 @@ def layout_paths(block: str) -> list[str]:
         tokens = body.split()
         if not tokens:
             continue
-        if not line[0].isspace():                     # a new entry at column 0
+        if not line[0].isspace():  # a new entry at column 0
             if tokens[0].endswith("/"):
                 base = tokens[0]
                 paths.append(base)
@@ -90,17 +91,27 @@ def test_readme_is_short_and_starts_with_the_two_commands():
 
 
 def test_layout_parser_follows_the_convention():
-    block = ("README.md  .ci/run  data/   # a comment naming missing/ paths.py\n"
-             "src/pkg/   a.py  sub/b.py  (note)  data/<name>/\n"
-             "           c.yaml   # continued\n"
-             "tests/     # only a comment\n")
-    assert layout_paths(block) == ["README.md", ".ci/run", "data/", "src/pkg/", "src/pkg/a.py",
-                                   "src/pkg/sub/b.py", "src/pkg/c.yaml", "tests/"]
+    block = (
+        "README.md  .ci/run  data/   # a comment naming missing/ paths.py\n"
+        "src/pkg/   a.py  sub/b.py  (note)  data/<name>/\n"
+        "           c.yaml   # continued\n"
+        "tests/     # only a comment\n"
+    )
+    assert layout_paths(block) == [
+        "README.md",
+        ".ci/run",
+        "data/",
+        "src/pkg/",
+        "src/pkg/a.py",
+        "src/pkg/sub/b.py",
+        "src/pkg/c.yaml",
+        "tests/",
+    ]
 
 
 def test_every_path_in_the_readme_layout_exists():
     paths = layout_paths(layout_block(README.read_text()))
-    assert len(paths) > 20, paths                      # the parser found the layout, not nothing
+    assert len(paths) > 20, paths  # the parser found the layout, not nothing
     missing = [p for p in paths if not (ROOT / p).exists() or (p.endswith("/") and not (ROOT / p).is_dir())]
     assert not missing, f"README.md's Layout names paths that do not exist: {missing}"
 

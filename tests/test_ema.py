@@ -1,23 +1,33 @@
 """ema_kimg: the generator's weights averaged over training (ganlab.training.ema)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import run_stage
 from test_families import CASES, make
+
 from ganlab import config, io
 from ganlab.nn.seeded import SeedRNG
 from ganlab.training import ema
-from ganlab.training.loop import Trainer
+from ganlab.training.loop import Fault, Trainer
 
 
-def trainer(project, run: str) -> Trainer:
+def trainer(project, run: str, fault: Fault | None = None) -> Trainer:
     cfg = config.load(project / "params.yaml").runs[run]
-    return Trainer(run, cfg, project / "data" / cfg.dataset, project / "models" / run,
-                   project / "reports/runs" / run / "train", project / "checkpoints" / run, device="cpu", progress=False)
+    return Trainer(
+        run,
+        cfg,
+        project / "data" / cfg.dataset,
+        project / "models" / run,
+        project / "reports/runs" / run / "train",
+        project / "checkpoints" / run,
+        device="cpu",
+        progress=False,
+        fault=fault,
+    )
 
 
 def test_beta_is_stylegan2_adas():
@@ -48,7 +58,7 @@ def test_average_follows_the_recurrence_and_swaps_back():
             torch.testing.assert_close(p.detach().double(), r, rtol=0, atol=1e-5)
         assert not torch.equal(net.weight, live[0])
     for p, w in zip(net.parameters(), live):
-        assert torch.equal(p, w)                        # the trained weights are back
+        assert torch.equal(p, w)  # the trained weights are back
     with pytest.raises(ValueError, match="does not match this generator"):
         avg.load(avg.state()[:1])
 
@@ -79,9 +89,9 @@ def test_saved_generator_is_the_average_of_the_training_trajectory(project, tiny
     for n in names:
         torch.testing.assert_close(saved[f"G.{n}"].double(), ref[n], rtol=0, atol=1e-5)
         moved = max(moved, (saved[f"G.{n}"] - G[n].detach()).abs().max().item())
-    for n, p in plain.model.D.named_parameters():   # D is saved as trained, as in the run without
+    for n, p in plain.model.D.named_parameters():  # D is saved as trained, as in the run without
         torch.testing.assert_close(saved[f"D.{n}"], p.detach(), rtol=0, atol=0)
-    assert moved > 1e-3            # the average is not the last weights (measured: 0.012)
+    assert moved > 1e-3  # the average is not the last weights (measured: 0.012)
     # what evaluation loads is the averaged generator, and its snapshots came from it
     with np.load(project / "models/gan_ema-ring/snapshots.npz") as z:
         final = z["samples"][-1]
@@ -93,18 +103,16 @@ def test_saved_generator_is_the_average_of_the_training_trajectory(project, tiny
     np.testing.assert_allclose(final, again, atol=1e-5)
 
 
-def test_resume_with_average_matches_uninterrupted(project, tiny_params, monkeypatch):
+def test_resume_with_average_matches_uninterrupted(project, tiny_params):
     run_stage(project, "stages/prepare.py", "ring8")
     tiny_params["runs"]["gan-ring"].update(ema_kimg=0.5)
     (project / "params.yaml").write_text(yaml.safe_dump(tiny_params))
-    monkeypatch.setenv("GANLAB_FAULT", "raise:0:25")          # fails after the checkpoint at step 20
-    with pytest.raises(RuntimeError, match="injected fault"):
-        trainer(project, "gan-ring").fit()
+    with pytest.raises(RuntimeError, match="injected fault"):  # fails after the checkpoint at step 20
+        trainer(project, "gan-ring", Fault.parse("raise:0:25")).fit()
     assert torch.load(project / "checkpoints/gan-ring/ckpt.pt", weights_only=True)["ema"] is not None
-    monkeypatch.delenv("GANLAB_FAULT")
     assert trainer(project, "gan-ring").fit()["resumed_from_step"] == 20
     resumed = torch.load(project / "models/gan-ring/weights.pt", weights_only=True)
-    trainer(project, "gan-ring").fit()                        # uninterrupted (the checkpoint is gone)
+    trainer(project, "gan-ring").fit()  # uninterrupted (the checkpoint is gone)
     full = torch.load(project / "models/gan-ring/weights.pt", weights_only=True)
     for k in full:
         assert torch.equal(full[k], resumed[k]), k
@@ -120,7 +128,7 @@ def test_average_of_every_family_kind(project, tiny_params):
     t.fit()
     trained = t.model.theta.detach()
     saved = torch.load(project / "models/toy/weights.pt", weights_only=True)["theta"]
-    assert (trained - start).abs().min() > 0.05                  # training moved theta
+    assert (trained - start).abs().min() > 0.05  # training moved theta
     torch.testing.assert_close(saved, start, rtol=0, atol=1e-4)  # the average barely did
     assert io.read_json(project / "models/toy/final.json")["theta"] == pytest.approx(saved.tolist(), abs=1e-6)
 

@@ -2,6 +2,7 @@
 
 Parametrised over the registry, so a new family is tested the moment its file exists.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,18 +15,43 @@ from ganlab.families.base import RealBatches
 from ganlab.families.toy1d import notebook_initial_losses
 from ganlab.nn.seeded import MinibatchDiscrimination, SeedMinibatchStd, SeedMLP, SeedRNG
 
-META = {1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
-        2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]},
-        "images": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3},
-        # translation data (ganlab.data.translation): paired same-size, paired 2x super-resolution, unpaired
-        "paired": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3, "pairing": "paired", "input_shape": [1, 8, 8]},
-        "sr": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3, "pairing": "paired", "input_shape": [1, 4, 4]},
-        "unpaired": {"kind": "images", "shape": [3, 8, 8], "dim": 192, "classes": 3, "pairing": "unpaired", "a_shape": [3, 8, 8]}}
+META = {
+    1: {"kind": "points", "dim": 1, "centres": [[7.5]], "std": 1.0, "range": [[3.5], [11.5]]},
+    2: {"kind": "points", "dim": 2, "centres": [[1, 0], [-1, 0]], "std": 0.05, "range": [[-1.2, -0.2], [1.2, 0.2]]},
+    "images": {"kind": "images", "shape": [1, 8, 8], "dim": 64, "classes": 3},
+    # translation data (ganlab.data.translation): paired same-size, paired 2x super-resolution, unpaired
+    "paired": {
+        "kind": "images",
+        "shape": [1, 8, 8],
+        "dim": 64,
+        "classes": 3,
+        "pairing": "paired",
+        "input_shape": [1, 8, 8],
+    },
+    "sr": {
+        "kind": "images",
+        "shape": [1, 8, 8],
+        "dim": 64,
+        "classes": 3,
+        "pairing": "paired",
+        "input_shape": [1, 4, 4],
+    },
+    "unpaired": {
+        "kind": "images",
+        "shape": [3, 8, 8],
+        "dim": 192,
+        "classes": 3,
+        "pairing": "unpaired",
+        "a_shape": [3, 8, 8],
+    },
+}
 TRANSLATION_KINDS = ("paired", "sr", "unpaired")
-SMALL = {"toy1d": {"d_steps": 5, "g_steps": 2},
-         "gan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16},
-         "wgan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
-         "wgan_gp": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2}}
+SMALL = {
+    "toy1d": {"d_steps": 5, "g_steps": 2},
+    "gan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16},
+    "wgan": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
+    "wgan_gp": {"g_hidden": [8], "d_hidden": [8], "batch_size": 16, "d_steps": 2},
+}
 SMALL_IMAGES = {"batch_size": 8, "width": 4, "z_dim": 5}
 # srgan's default content loss needs a trained classifier: tests/test_translation.py covers it
 SMALL_TRANSLATION = {"batch_size": 8, "width": 4, "srgan": {"content": "pixel", "d_width": 4}}
@@ -49,7 +75,9 @@ def make(family: str, seeds=(0, 1), kind=None, device: str = "cpu", **over):
     kind = kind or kinds_of(family)[0]
     small = SMALL_IMAGES if kind == "images" else SMALL.get(family, {})
     if kind in TRANSLATION_KINDS:
-        small = {k: v for k, v in SMALL_TRANSLATION.items() if not isinstance(v, dict)} | SMALL_TRANSLATION.get(family, {})
+        small = {k: v for k, v in SMALL_TRANSLATION.items() if not isinstance(v, dict)} | SMALL_TRANSLATION.get(
+            family, {}
+        )
     cfg = build(fam.Config, {"family": family, "dataset": "d", "seeds": list(seeds), **small, **over}, "t")
     return fam(cfg, META[kind], torch.device(device)), kind
 
@@ -59,19 +87,19 @@ def real_fn(kind, rng: SeedRNG, distinct: bool = False):
     Images: 30 copies of three squares; `distinct`: 30 images of uniform random pixels instead,
     no two alike at any resolution (a group of nearly equal samples makes the minibatch std's
     gradient, 1 / (2 std), ill-conditioned: tests of arithmetic precision use `distinct`)."""
-    if kind == "images" or kind in TRANSLATION_KINDS:   # three "classes": a bright square in one of three places
+    if kind == "images" or kind in TRANSLATION_KINDS:  # three "classes": a bright square in one of three places
         images = torch.zeros(3, 1, 8, 8, dtype=torch.uint8)
         for k in range(3):
-            images[k, 0, 2 * k:2 * k + 3, 2 * k:2 * k + 3] = 255
+            images[k, 0, 2 * k : 2 * k + 3, 2 * k : 2 * k + 3] = 255
         images, labels = images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10)
         if distinct:
             images = torch.randint(0, 256, images.shape, generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-        if kind == "paired":       # input: the inverted square; target: the square
+        if kind == "paired":  # input: the inverted square; target: the square
             return RealBatches(images, labels, rng, inputs=255 - images)
-        if kind == "sr":           # input: the 2x area-averaged square
+        if kind == "sr":  # input: the 2x area-averaged square
             small = torch.nn.functional.avg_pool2d(images.float(), 2).round().to(torch.uint8)
             return RealBatches(images, labels, rng, inputs=small)
-        if kind == "unpaired":     # A: grey squares; B: red squares on blue, in other rows
+        if kind == "unpaired":  # A: grey squares; B: red squares on blue, in other rows
             a = images.repeat(1, 3, 1, 1)
             b = torch.stack([images[:, 0], torch.zeros_like(images[:, 0]), 255 - images[:, 0]], 1).roll(1, 0)
             return RealBatches(b, labels.roll(1, 0), rng, domain_a=a)
@@ -96,7 +124,7 @@ def test_family_step_shapes_and_finite(family, kind):
     x = model.generate(z)
     assert x.shape == ((2, 7, kind) if isinstance(kind, int) else (2, 7, *META[kind]["shape"]))
     if not isinstance(kind, int):
-        assert x.min() >= -1 and x.max() <= 1                 # tanh output, the data's range
+        assert x.min() >= -1 and x.max() <= 1  # tanh output, the data's range
     if not getattr(model, "d_in_class", ""):
         assert model.d_display(x).shape == (2, 7)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -105,14 +133,20 @@ def test_family_step_shapes_and_finite(family, kind):
         assert v.shape == (2,), k
         assert torch.isfinite(v).all(), k
     assert {"loss_d", "loss_g", "d_real", "d_fake", "grad_g", "grad_d"} <= set(out)
+    assert set(model.optimizers()) == {"g", "d"} and model.optimizers() is model.optimizers()  # built once
     still = [n for n, p in model.named_parameters() if torch.equal(before[n], p)]
     # Families that grow (progan) name the parameters their current phase does not use yet.
-    idle = set(model.idle_parameters()) if hasattr(model, "idle_parameters") else set()
+    idle = set(model.idle_parameters())
     still = [n for n in still if n not in idle]
     # A Wasserstein critic's output bias has zero gradient (the loss ignores constant offsets).
-    allowed = ({n for n in before if n.startswith("D.") and n.endswith(".bias")}
-               if not getattr(model, "d_is_probability", True) else set())
-    assert not set(still) - allowed and len(still) <= 2 * (kind == "images") + 1, f"parameters that did not move: {still}"
+    allowed = (
+        {n for n in before if n.startswith("D.") and n.endswith(".bias")}
+        if not getattr(model, "d_is_probability", True)
+        else set()
+    )
+    assert not set(still) - allowed and len(still) <= 2 * (kind == "images") + 1, (
+        f"parameters that did not move: {still}"
+    )
     assert set(model.optimizers()) == {"g", "d"}
 
 
@@ -125,13 +159,18 @@ def test_seeds_are_independent(family, kind):
     for _ in range(3):
         both.train_step(real_fn(kind, rng_b), rng_b)
         alone.train_step(real_fn(kind, rng_a), rng_a)
-    if not isinstance(kind, int):    # images: one network per seed: seed 1's is nets.1 in the pair, nets.0 alone
-        pairs = [(n, p, dict(alone.named_parameters())[n.replace(".nets.1.", ".nets.0.")])
-                 for n, p in both.named_parameters() if ".nets.1." in n]
+    if not isinstance(kind, int):  # images: one network per seed: seed 1's is nets.1 in the pair, nets.0 alone
+        pairs = [
+            (n, p, dict(alone.named_parameters())[n.replace(".nets.1.", ".nets.0.")])
+            for n, p in both.named_parameters()
+            if ".nets.1." in n
+        ]
         assert pairs
     else:
-        pairs = [(n, pb[1:2] if pb.shape[0] == 2 else pb, pa)
-                 for (n, pb), pa in zip(both.named_parameters(), alone.parameters())]
+        pairs = [
+            (n, pb[1:2] if pb.shape[0] == 2 else pb, pa)
+            for (n, pb), pa in zip(both.named_parameters(), alone.parameters())
+        ]
     for name, pb, pa in pairs:
         torch.testing.assert_close(pb, pa, rtol=1e-5, atol=1e-6, msg=name)
 
@@ -149,10 +188,12 @@ def test_toy_notebook_initial_losses():
     x_real = torch.tensor(np.random.normal(size=(1, 10)) + 7.5)
     np.random.seed(1)
     x_syn = torch.tensor(np.random.normal(size=(1, 10))) + 3.0
-    d = lambda x: torch.sigmoid(-2.0 + 1.0 * x)  # noqa: E731
+    d = lambda x: torch.sigmoid(-2.0 + 1.0 * x)
     bce = torch.nn.functional.binary_cross_entropy
-    d_loss = bce(d(x_real), torch.ones(1, 10, dtype=torch.float64), reduction="sum") + bce(d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum")
-    g_loss = bce(d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum")   # = -sum log(1 - D(x_syn))
+    d_loss = bce(d(x_real), torch.ones(1, 10, dtype=torch.float64), reduction="sum") + bce(
+        d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum"
+    )
+    g_loss = bce(d(x_syn), torch.zeros(1, 10, dtype=torch.float64), reduction="sum")  # = -sum log(1 - D(x_syn))
     got = notebook_initial_losses()
     assert got["notebook_initial_d_loss"] == pytest.approx(d_loss.item(), rel=1e-12)
     assert got["notebook_initial_g_loss"] == pytest.approx(g_loss.item(), rel=1e-12)
@@ -164,7 +205,7 @@ def test_toy_converges_to_data_mean():
     mean 7.5 and flattens the discriminator (slope phi1 -> 0: D at chance everywhere)."""
     model, dim = make("toy1d", seeds=(0,), d_steps=1000, g_steps=10)
     rng = SeedRNG([0], offset=3)
-    data = lambda n: 7.5 + rng.randn(n, 1)  # noqa: E731
+    data = lambda n: 7.5 + rng.randn(n, 1)
     thetas = []
     for _ in range(30):
         out = model.train_step(data, rng)
@@ -174,23 +215,26 @@ def test_toy_converges_to_data_mean():
     # |phi1| after the 30th round, seeds 0-399: median 0.05, 99th percentile 0.33, max 0.64 (seed 0:
     # 0.11); it starts at 1 and is above 1.46 after the first round
     assert abs(model.phi[0, 1].item()) < 0.8
-    assert abs(out["d_real"].item() - out["d_fake"].item()) < 0.1   # D cannot tell them apart
+    assert abs(out["d_real"].item() - out["d_fake"].item()) < 0.1  # D cannot tell them apart
 
 
 def test_toy_closed_form_gradients_match_autograd():
     from ganlab import losses
+
     model, _ = make("toy1d", seeds=(0, 1))
     with torch.no_grad():
         model.phi.copy_(torch.tensor([[-2.0, 1.0], [0.3, -0.7]]))
         model.theta.copy_(torch.tensor([3.0, 6.0]))
     x_real, z = torch.randn(2, 10) + 7.5, torch.randn(2, 10)
     phi = model.phi.detach().clone().requires_grad_(True)
-    logit = lambda v: phi[:, :1] + phi[:, 1:] * v  # noqa: E731
+    logit = lambda v: phi[:, :1] + phi[:, 1:] * v
     x_syn = z + model.theta.detach()[:, None]
     (gd,) = torch.autograd.grad(losses.d_bce(logit(x_real), logit(x_syn), reduction="sum").sum(), phi)
     torch.testing.assert_close(model.d_grad(x_real, x_syn), gd)
     theta = model.theta.detach().clone().requires_grad_(True)
-    loss_g = losses.g_saturating(model.phi[:, :1].detach() + model.phi[:, 1:].detach() * (z + theta[:, None]), reduction="sum")
+    loss_g = losses.g_saturating(
+        model.phi[:, :1].detach() + model.phi[:, 1:].detach() * (z + theta[:, None]), reduction="sum"
+    )
     (gg,) = torch.autograd.grad(loss_g.sum(), theta)
     torch.testing.assert_close(model.g_grad(z), gg)
 
@@ -202,12 +246,12 @@ def test_minibatch_discrimination_sees_other_samples():
     assert out.shape == (1, 5, 7)
     torch.testing.assert_close(out[..., :4], f)
     g = f.clone()
-    g[0, 4] += 10.0                                   # move one sample far away
-    assert not torch.allclose(layer(g)[0, 0, 4:], out[0, 0, 4:])   # sample 0's features change
-    same = torch.zeros(1, 5, 4)                        # a collapsed batch: every c_b = 1
+    g[0, 4] += 10.0  # move one sample far away
+    assert not torch.allclose(layer(g)[0, 0, 4:], out[0, 0, 4:])  # sample 0's features change
+    same = torch.zeros(1, 5, 4)  # a collapsed batch: every c_b = 1
     torch.testing.assert_close(layer(same)[..., 4:], torch.full((1, 5, 3), 4.0))
     perm = torch.randperm(5)
-    torch.testing.assert_close(layer(f[:, perm]), out[:, perm])     # permutation equivariant
+    torch.testing.assert_close(layer(f[:, perm]), out[:, perm])  # permutation equivariant
 
 
 def test_minibatch_std_feature():
@@ -216,7 +260,7 @@ def test_minibatch_std_feature():
     assert out.shape == (2, 6, 4)
     torch.testing.assert_close(out[:, 0, 3], f.std(1, unbiased=False).mean(-1))
     assert torch.equal(out[:, 0, 3], out[:, 5, 3])
-    same = torch.ones(1, 4, 3, requires_grad=True)        # a collapsed batch: std 0, gradient finite
+    same = torch.ones(1, 4, 3, requires_grad=True)  # a collapsed batch: std 0, gradient finite
     SeedMinibatchStd(3)(same)[..., 3].sum().backward()
     assert torch.isfinite(same.grad).all()
 
@@ -226,13 +270,14 @@ def test_conv_discriminator_minibatch_layer(minibatch):
     """On images the minibatch layer sits before D's logit: a sample's logit depends on the
     rest of its batch, the trunk features given to auxiliary heads do not."""
     from ganlab.nn.dcgan import DCGANDiscriminator
+
     torch.manual_seed(0)
     d = DCGANDiscriminator([1, 16, 16], 8, minibatch=minibatch, mbd_kernels=4, mbd_dim=3).eval()
     assert d.head.in_features == d.n_features + (4 if minibatch == "mbd" else 1)
     x = torch.randn(6, 1, 16, 16)
     out, f = d(x)
     y = x.clone()
-    y[5] += 3.0                                           # change another sample only
+    y[5] += 3.0  # change another sample only
     out2, f2 = d(y)
     torch.testing.assert_close(f2[0], f[0])
     assert not torch.allclose(out2[0], out[0])
@@ -242,7 +287,7 @@ def test_seed_mlp_options_and_init_per_seed():
     a = SeedMLP(2, [8], 1, SeedRNG([0, 1]), minibatch="mbd")
     b = SeedMLP(2, [8], 1, SeedRNG([1]), minibatch="mbd")
     for pa, pb in zip(a.parameters(), b.parameters()):
-        torch.testing.assert_close(pa[1:2], pb)        # seed 1's init does not depend on seed 0
+        torch.testing.assert_close(pa[1:2], pb)  # seed 1's init does not depend on seed 0
     assert a(torch.randn(2, 5, 2)).shape == (2, 5, 1)
 
 
@@ -256,7 +301,7 @@ def test_d_display_uses_training_size_batches():
         whole = torch.sigmoid(model.critic(x))
         shown = model.d_display(x)
     torch.testing.assert_close(shown, chunks)
-    assert not torch.allclose(shown, whole)          # one 50-sample batch would give other values
+    assert not torch.allclose(shown, whole)  # one 50-sample batch would give other values
 
 
 def test_infogan_paper_networks_share_the_fc_layer_with_q():
@@ -265,7 +310,11 @@ def test_infogan_paper_networks_share_the_fc_layer_with_q():
     every parameter, the shared FC layer included."""
     model, kind = make("infogan", kind="images", fc_hidden=24, q_batch_norm=True)
     d = model.D.nets[0]
-    assert d.n_features == 24 and isinstance(d.trunk[-3], torch.nn.Linear) and isinstance(d.trunk[-2], torch.nn.BatchNorm1d)
+    assert (
+        d.n_features == 24
+        and isinstance(d.trunk[-3], torch.nn.Linear)
+        and isinstance(d.trunk[-2], torch.nn.BatchNorm1d)
+    )
     assert isinstance(model.G.nets[0].project[1], torch.nn.BatchNorm1d)
     assert isinstance(model.Q.nets[0][1], torch.nn.BatchNorm1d) and model.Q.nets[0][0].in_features == 24
     rng = SeedRNG([0, 1], offset=5)

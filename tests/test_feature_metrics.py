@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 
 from ganlab.metrics import features
-from ganlab.metrics.features import (best_mapping_accuracy, classes_covered, factor_correlation,
-                                     frechet_distance, frechet_from_stats, label_histogram, label_kl,
-                                     prdc, stacked_modes)
+from ganlab.metrics.features import (
+    best_mapping_accuracy,
+    classes_covered,
+    factor_correlation,
+    frechet_distance,
+    frechet_from_stats,
+    label_histogram,
+    label_kl,
+    prdc,
+    stacked_modes,
+)
 
 
 def spd(d, seed):
@@ -21,6 +29,7 @@ def spd(d, seed):
 
 
 # --- Fréchet distance -----------------------------------------------------------------------
+
 
 def test_frechet_self_is_zero():
     x = np.random.default_rng(0).normal(size=(500, 6)) @ np.linalg.cholesky(spd(6, 1)).T
@@ -96,11 +105,14 @@ def test_frechet_rejects_bad_input():
 
 # --- PRDC -------------------------------------------------------------------------------------
 
+
 def brute_prdc(real, fake, k):
     """Naeem et al. 2020, eqs. for P, R, D, C with open balls B(x, NND_k(x))."""
+
     def nnd(points):
-        return [sorted(np.linalg.norm(p - q) for j, q in enumerate(points) if j != i)[k - 1]
-                for i, p in enumerate(points)]
+        return [
+            sorted(np.linalg.norm(p - q) for j, q in enumerate(points) if j != i)[k - 1] for i, p in enumerate(points)
+        ]
 
     r_real, r_fake = nnd(real), nnd(fake)
     inside = [[np.linalg.norm(x - y) < r for x, r in zip(real, r_real)] for y in fake]  # [fake][real]
@@ -152,7 +164,7 @@ def test_prdc_same_distribution():
     res = prdc(rng.normal(size=(n, 8)), rng.normal(size=(n, 8)), k=k)
     # Naeem et al. Lemmas 1-2: E[density] = 1, E[coverage] = 1 - prod_i (N - i) / (N + M - i)
     want = 1 - np.prod([(n - i) / (2 * n - i) for i in range(1, k + 1)])
-    assert want == pytest.approx(1 - 0.5 ** k, abs=1e-3)
+    assert want == pytest.approx(1 - 0.5**k, abs=1e-3)
     # over 8 seeds: density 0.98-1.05, coverage within 0.004 of want
     assert res["density"] == pytest.approx(1.0, abs=0.1)
     assert res["coverage"] == pytest.approx(want, abs=0.015)
@@ -175,20 +187,24 @@ def test_prdc_mode_collapse():
     assert res["recall"] < 0.15 and res["coverage"] < 0.15
 
 
-@pytest.mark.parametrize("real, fake, k, match", [
-    (np.zeros((10, 2)), np.zeros((10, 2)), 0, "k must be"),
-    (np.zeros((10, 2)), np.zeros((10, 2)), 2.5, "k must be"),
-    (np.zeros((5, 2)), np.zeros((10, 2)), 5, "real has 5 points"),
-    (np.zeros((10, 2)), np.zeros((3, 2)), 5, "fake has 3 points"),
-    (np.zeros((10, 2)), np.zeros((10, 3)), 2, "dimension"),
-    (np.full((10, 2), np.nan), np.zeros((10, 2)), 2, "finite"),
-])
+@pytest.mark.parametrize(
+    "real, fake, k, match",
+    [
+        (np.zeros((10, 2)), np.zeros((10, 2)), 0, "k must be"),
+        (np.zeros((10, 2)), np.zeros((10, 2)), 2.5, "k must be"),
+        (np.zeros((5, 2)), np.zeros((10, 2)), 5, "real has 5 points"),
+        (np.zeros((10, 2)), np.zeros((3, 2)), 5, "fake has 3 points"),
+        (np.zeros((10, 2)), np.zeros((10, 3)), 2, "dimension"),
+        (np.full((10, 2), np.nan), np.zeros((10, 2)), 2, "finite"),
+    ],
+)
 def test_prdc_rejects_bad_input(real, fake, k, match):
     with pytest.raises(ValueError, match=match):
         prdc(real, fake, k=k)
 
 
 # --- labels -------------------------------------------------------------------------------------
+
 
 def test_label_histogram_and_classes_covered():
     y = [0, 0, 2, 2, 2, 4]
@@ -209,14 +225,17 @@ def test_label_kl():
     assert label_kl([0, 1], [0, 0], 2) == pytest.approx(want, rel=1e-12)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: label_kl([0, 3], [0, 1], 3), "out of range"),
-    (lambda: label_kl([0, 1], [-1, 1], 3), "out of range"),
-    (lambda: label_histogram([[0, 1]], 3), "1-D"),
-    (lambda: label_histogram([], 3), "non-empty"),
-    (lambda: label_histogram([0.5, 1], 3), "integer"),
-    (lambda: classes_covered([0, 1], 3, min_count=0), "min_count"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: label_kl([0, 3], [0, 1], 3), "out of range"),
+        (lambda: label_kl([0, 1], [-1, 1], 3), "out of range"),
+        (lambda: label_histogram([[0, 1]], 3), "1-D"),
+        (lambda: label_histogram([], 3), "non-empty"),
+        (lambda: label_histogram([0.5, 1], 3), "integer"),
+        (lambda: classes_covered([0, 1], 3, min_count=0), "min_count"),
+    ],
+)
 def test_labels_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -240,18 +259,22 @@ def test_stacked_modes_random():
     assert res["kl_uniform"] == pytest.approx(math.log(1000) + np.sum(p * np.log(p)), abs=1e-12)
 
 
-@pytest.mark.parametrize("y, match", [
-    (np.zeros((10, 2), dtype=int), "shape"),
-    (np.zeros(10, dtype=int), "shape"),
-    (np.array([[0, 0, 10]]), "out of range"),
-    (np.array([[0, -1, 0]]), "out of range"),
-])
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.zeros((10, 2), dtype=int), "shape"),
+        (np.zeros(10, dtype=int), "shape"),
+        (np.array([[0, 0, 10]]), "out of range"),
+        (np.array([[0, -1, 0]]), "out of range"),
+    ],
+)
 def test_stacked_modes_rejects_bad_input(y, match):
     with pytest.raises(ValueError, match=match):
         stacked_modes(y)
 
 
 # --- InfoGAN codes -----------------------------------------------------------------------------
+
 
 def test_best_mapping_recovers_permutation():
     rng = np.random.default_rng(10)

@@ -1,5 +1,6 @@
 """Files that lie: corrupt, truncated or missing outputs are named with the command that rebuilds
 them, a bad checkpoint is ignored, a killed run keeps its previous log, stale temporaries go."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,16 +12,24 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import run_stage
+
 from ganlab import config, data, io
 from ganlab.training.loop import Trainer, load_model
 
 
 def trainer(project: Path, run: str = "gan-ring") -> Trainer:
     cfg = config.load(project / "params.yaml").runs[run]
-    return Trainer(run, cfg, project / "data" / cfg.dataset, project / "models" / run,
-                   project / "reports/runs" / run / "train", project / "checkpoints" / run, device="cpu", progress=False)
+    return Trainer(
+        run,
+        cfg,
+        project / "data" / cfg.dataset,
+        project / "models" / run,
+        project / "reports/runs" / run / "train",
+        project / "checkpoints" / run,
+        device="cpu",
+        progress=False,
+    )
 
 
 def prepare(project: Path, name: str) -> None:
@@ -33,7 +42,7 @@ def entry_offset(path: Path, pick) -> int:
         info = pick(z.infolist())
     raw = path.read_bytes()
     h = info.header_offset
-    start = h + 30 + int.from_bytes(raw[h + 26:h + 28], "little") + int.from_bytes(raw[h + 28:h + 30], "little")
+    start = h + 30 + int.from_bytes(raw[h + 26 : h + 28], "little") + int.from_bytes(raw[h + 28 : h + 30], "little")
     return start + info.file_size // 2
 
 
@@ -49,13 +58,13 @@ def flip(path: Path, offset: int | None = None) -> None:
 
 
 def damage(path: Path, how: str) -> None:
-    if how == "flipped":       # inside a tensor/array, where no zip structure notices
+    if how == "flipped":  # inside a tensor/array, where no zip structure notices
         flip(path, entry_offset(path, largest_tensor if path.suffix == ".pt" else lambda infos: infos[0]))
     elif how == "truncated":
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     elif how == "missing":
         path.unlink()
-    elif how == "no_checksums":   # e.g. written by an older ganlab, or by hand
+    elif how == "no_checksums":  # e.g. written by an older ganlab, or by hand
         for p in path.parent.glob("checksums*"):
             p.unlink()
     else:
@@ -72,6 +81,7 @@ def assert_named(err: BaseException | str, path: Path, command: str) -> None:
 def built(tmp_path_factory) -> Path:
     """ring8 prepared and gan-ring trained (tiny), once for the module; tests copy from here."""
     from conftest import ROOT, TINY
+
     root = tmp_path_factory.mktemp("built")
     for name in ("src", "stages", "dvc.yaml", "pyproject.toml"):
         src = ROOT / name
@@ -125,13 +135,14 @@ def test_stages_print_one_line_not_a_traceback(built, project):
 
 def test_bad_classifier_weights_are_named(project, tiny_params):
     from ganlab.classifier import load_classifier, train_classifier
+
     tiny_params["datasets"]["glyphs"] = {"recipe": "glyphs", "image_size": 8, "n_train": 200, "n_test": 50}
     (project / "params.yaml").write_text(yaml.safe_dump(tiny_params))
     prepare(project, "glyphs")
     cfg = dataclasses.replace(config.load(project / "params.yaml").classifier, epochs=1, min_steps=2, batch_size=32)
     out = project / "models/classifiers/glyphs"
     train_classifier(cfg, project / "data/glyphs", out, device="cpu")
-    load_classifier(out)                                    # intact: loads
+    load_classifier(out)  # intact: loads
     damage(out / "weights.pt", "flipped")
     with pytest.raises(Exception) as err:
         load_classifier(out)
@@ -211,7 +222,7 @@ def test_diverged_at_once_still_writes_the_log(project):
 
     def poisoned(batches, rng):
         out = real(batches, rng)
-        return {k: v * float("nan") for k, v in out.items() if k.startswith("loss")}   # nothing finite to log
+        return {k: v * float("nan") for k, v in out.items() if k.startswith("loss")}  # nothing finite to log
 
     t.model.train_step = poisoned
     status = t.fit()
@@ -228,7 +239,7 @@ def test_evaluate_removes_stale_temporaries(built, project):
         p.mkdir(parents=True)
         (p / "samples.png").write_bytes(b"half a figure")
     stale[2].write_text("{")
-    keep = runs / ".figures-notes.txt"      # not a temporary of an output: left alone
+    keep = runs / ".figures-notes.txt"  # not a temporary of an output: left alone
     keep.write_text("mine")
     run_stage(project, "stages/evaluate.py", "gan-ring")
     assert [p for p in stale if p.exists()] == []

@@ -1,4 +1,5 @@
 """scripts/fingerprint.py: one hash per result output from dvc.lock, compared across locks."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,7 +34,9 @@ stages:
 
 
 def fingerprint(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts/fingerprint.py"), *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts/fingerprint.py"), *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_results_only_and_differences(tmp_path):
@@ -42,11 +45,12 @@ def test_results_only_and_differences(tmp_path):
     b.write_text(LOCK.format(time="t2", metrics="m1", summary="s1"))
     out = fingerprint(str(a)).stdout.splitlines()
     assert out == ["1111.dir  models/a", "m1  reports/runs/a/metrics.json", "s1  reports/summary.json"]
-    same = fingerprint(str(a), "--against", str(b))      # only wall seconds differ
+    same = fingerprint(str(a), "--against", str(b))  # only wall seconds differ
     assert same.returncode == 0 and same.stdout.strip().endswith(
-        "3 outputs equal, 0 differ, 0 on one side only (the *_time.json files not compared)")
+        "3 outputs equal, 0 differ, 0 on one side only (the *_time.json files not compared)"
+    )
     b.write_text(LOCK.format(time="t2", metrics="m1", summary="s2"))
-    differ = fingerprint(str(a), "--against", str(b))    # the report is a result too
+    differ = fingerprint(str(a), "--against", str(b))  # the report is a result too
     assert differ.returncode == 1 and "differs  reports/summary.json" in differ.stdout
     b.write_text(LOCK.format(time="t2", metrics="m2", summary="s1"))
     differ = fingerprint(str(a), "--against", str(b))

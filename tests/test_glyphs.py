@@ -1,4 +1,5 @@
 """The offline `glyphs` image dataset: shapes, determinism, and factors that really act."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,26 +36,26 @@ def test_no_variation_means_one_image_per_class():
     x, y = arrays["train"], arrays["train_labels"]
     for c in range(10):
         imgs = x[y == c]
-        assert (imgs == imgs[0]).all()                       # factors are the only source of variation
+        assert (imgs == imgs[0]).all()  # factors are the only source of variation
     means = np.stack([x[y == c][0].ravel().astype(float) for c in range(10)])
     corr = np.corrcoef(means)
-    assert corr[~np.eye(10, dtype=bool)].max() < 0.95        # the ten digits differ
+    assert corr[~np.eye(10, dtype=bool)].max() < 0.95  # the ten digits differ
 
 
 def test_factors_act_as_named():
     masks = glyph_masks(4)
     base = np.array([[8, 0, 0, 1.0, 0, 0]], np.float32)
     ink = [render(masks, base + [[0, 0, t, 0, 0, 0]], 32).astype(float).sum() for t in range(4)]
-    assert all(a < b for a, b in zip(ink, ink[1:]))          # thicker stroke, more ink
+    assert all(a < b for a, b in zip(ink, ink[1:]))  # thicker stroke, more ink
     small = render(masks, base + [[0, 0, 0, -0.3, 0, 0]], 32).astype(float).sum()
-    assert small < 0.7 * ink[0]                              # scale 0.7: ink falls about as 0.7^2
+    assert small < 0.7 * ink[0]  # scale 0.7: ink falls about as 0.7^2
     shifted = render(masks, np.array([[1, 0, 0, 1.0, 0.25, 0]], np.float32), 32)[0, 0].astype(float)
     centred = render(masks, np.array([[1, 0, 0, 1.0, 0, 0]], np.float32), 32)[0, 0].astype(float)
-    cx = lambda im: (im.sum(0) * np.arange(32)).sum() / im.sum()  # noqa: E731
-    assert cx(shifted) - cx(centred) == pytest.approx(0.25 * 32, abs=1.0)   # shift in image fractions
+    cx = lambda im: (im.sum(0) * np.arange(32)).sum() / im.sum()
+    assert cx(shifted) - cx(centred) == pytest.approx(0.25 * 32, abs=1.0)  # shift in image fractions
     upright = render(masks, np.array([[1, 0, 0, 1.0, 0, 0]], np.float32), 32)[0, 0].astype(float)
     turned = render(masks, np.array([[1, 90, 0, 1.0, 0, 0]], np.float32), 32)[0, 0].astype(float)
-    spread = lambda im, axis: im.sum(axis).astype(bool).sum()   # noqa: E731
+    spread = lambda im, axis: im.sum(axis).astype(bool).sum()
     assert spread(upright, 0) < spread(upright, 1) and spread(turned, 0) > spread(turned, 1)  # "1" lies down
 
 
@@ -65,7 +66,7 @@ def test_recipe_is_registered_and_validated(tiny_params, tmp_path):
     assert meta["splits"] == {"train": 50, "test": 20} and meta["shape"] == [1, 8, 8]
     arrays, _ = data.load(tmp_path / "glyphs")
     assert arrays["train"].shape == (50, 1, 8, 8) and arrays["test_labels"].shape == (20,)
-    tiny_params["runs"]["gan-ring"]["dataset"] = "glyphs"      # an MLP point family cannot take images
+    tiny_params["runs"]["gan-ring"]["dataset"] = "glyphs"  # an MLP point family cannot take images
     with pytest.raises(ConfigError, match=r"^runs\.gan-ring\.dataset: family gan trains on point datasets"):
         validate(tiny_params)
     tiny_params["runs"]["gan-ring"]["dataset"] = "ring8"

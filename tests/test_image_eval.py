@@ -1,5 +1,6 @@
 """Image evaluation: known answers on real images posing as a generator, and every image
 stage (prepare, classifier, train, evaluate, report) on a tiny glyphs project."""
+
 from __future__ import annotations
 
 import types
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import TINY, run_stage
+
 from ganlab import data, io
 from ganlab.classifier import train_classifier
 from ganlab.config import ClassifierConfig
@@ -52,8 +53,10 @@ class RealImages:
 
     def generate(self, z):
         want = (self.latent_labels(z) + (1 if self.wrong else 0)) % 10
-        out = [self.images[(self.labels == c).nonzero().flatten()[int(i) % int((self.labels == c).sum())]]
-               for c, i in zip(want[0].tolist(), z[0, :, 0].tolist())]
+        out = [
+            self.images[(self.labels == c).nonzero().flatten()[int(i) % int((self.labels == c).sum())]]
+            for c, i in zip(want[0].tolist(), z[0, :, 0].tolist())
+        ]
         return torch.stack(out)[None]
 
 
@@ -64,9 +67,9 @@ def test_real_images_score_like_real_data(glyphs):
     # Over the fixture classifier's seeds 0-25 (seed 0 here): label KL 0.011-0.018 but 0.053 at seed 8
     # (one class missing would give log(10/9) = 0.105); conditional accuracy 0.94-0.99, 0.895 at seed 8.
     assert m["classes_covered"] == 10 and m["label_kl"] < 0.08
-    assert m["cond_accuracy"] > 0.8                      # the classifier's own accuracy on real glyphs
+    assert m["cond_accuracy"] > 0.8  # the classifier's own accuracy on real glyphs
     assert m["fd"] < 3 * res["floor"]["fd"] + 1.0
-    assert res["floor_std"]["fd"] > 0 and set(res["floor_std"]) == set(res["floor"])   # a mean over real draws
+    assert res["floor_std"]["fd"] > 0 and set(res["floor_std"]) == set(res["floor"])  # a mean over real draws
     assert m["precision"] > 0.8 and m["recall"] > 0.8
     assert res["info"]["n_real"] == 400 and res["info"]["n_modes"] == 10
 
@@ -74,8 +77,8 @@ def test_real_images_score_like_real_data(glyphs):
 def test_wrong_class_gives_low_conditional_accuracy(glyphs):
     arrays, meta, clf = glyphs
     res = measure(RealImages(arrays, wrong=True), types.SimpleNamespace(seeds=[0], dataset="g"), meta, arrays, EV, clf)
-    assert res["per_seed"]["cond_accuracy"][0] < 0.1     # every image is of the next class
-    assert res["per_seed"]["classes_covered"][0] == 10   # but all classes are still there
+    assert res["per_seed"]["cond_accuracy"][0] < 0.1  # every image is of the next class
+    assert res["per_seed"]["classes_covered"][0] == 10  # but all classes are still there
 
 
 def test_infogan_code_map_and_sweeps(glyphs):
@@ -90,33 +93,61 @@ def test_infogan_code_map_and_sweeps(glyphs):
     model.conditioning = "code"
     perm = torch.tensor([3, 7, 0, 1, 9, 2, 8, 4, 6, 5])
     base = model.generate
-    model.generate = lambda z: base(torch.cat([z[..., :1], torch.nn.functional.one_hot(perm[model.latent_labels(z)], 10).float()], -1))
+    model.generate = lambda z: base(
+        torch.cat([z[..., :1], torch.nn.functional.one_hot(perm[model.latent_labels(z)], 10).float()], -1)
+    )
     res = measure(model, types.SimpleNamespace(seeds=[0], dataset="g"), meta, arrays, EV, clf)
     # classifier seeds 0-25: 0.94-1.00, 0.90 at seed 8 (seed 0: 0.97)
     assert res["per_seed"]["code_class_accuracy"][0] > 0.8 and res["info"]["code_class_chance"] == 0.1
 
-    cfg = build(get_family("infogan").Config, {"family": "infogan", "dataset": "g", "seeds": [0], "width": 4, "z_dim": 5}, "t")
+    cfg = build(
+        get_family("infogan").Config, {"family": "infogan", "dataset": "g", "seeds": [0], "width": 4, "z_dim": 5}, "t"
+    )
     info = get_family("infogan")(cfg, meta, torch.device("cpu")).eval()
     g = {k: grid for k, (grid, title) in images.figures(info, meta, arrays, n_cols=4, n_sweep=5).items()}
     assert g["class_grid"].shape == (10, 4, 1, 16, 16)
     assert g["code_sweep_c1"].shape == g["code_sweep_c2"].shape == (10, 5, 1, 16, 16)
-    assert not np.allclose(g["code_sweep_c1"][:, 0], g["code_sweep_c1"][:, -1])   # the code changes the image
+    assert not np.allclose(g["code_sweep_c1"][:, 0], g["code_sweep_c1"][:, -1])  # the code changes the image
 
 
 def test_image_stages_end_to_end(tmp_path):
     """prepare -> classifier -> train -> evaluate -> report for image runs on a tiny project."""
     root = Path(__file__).resolve().parents[1]
     import shutil
+
     for name in ("src", "stages"):
         shutil.copytree(root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    params = {**TINY, "evaluation": {"n_samples": 200, "sliced_projections": 16, "stacked_samples": 300},
-              "classifier": {"epochs": 1, "min_steps": 0, "batch_size": 64},
-              "datasets": {"glyphs": {"recipe": "glyphs", "image_size": 16, "n_train": 600, "n_test": 200},
-                           "stacked": {"recipe": "stacked", "image_size": 8, "n_train": 600, "n_test": 200}},
-              "runs": {"c": {"family": "cgan", "dataset": "glyphs", "steps": 6, "batch_size": 16, "width": 8,
-                             "log_every": 2, "w_every": 2, "snapshots": 2},
-                       "s": {"family": "dcgan", "dataset": "stacked", "steps": 4, "batch_size": 16, "width": 8,
-                             "log_every": 2, "w_every": 2, "snapshots": 2}}}
+    params = {
+        **TINY,
+        "evaluation": {"n_samples": 200, "sliced_projections": 16, "stacked_samples": 300},
+        "classifier": {"epochs": 1, "min_steps": 0, "batch_size": 64},
+        "datasets": {
+            "glyphs": {"recipe": "glyphs", "image_size": 16, "n_train": 600, "n_test": 200},
+            "stacked": {"recipe": "stacked", "image_size": 8, "n_train": 600, "n_test": 200},
+        },
+        "runs": {
+            "c": {
+                "family": "cgan",
+                "dataset": "glyphs",
+                "steps": 6,
+                "batch_size": 16,
+                "width": 8,
+                "log_every": 2,
+                "w_every": 2,
+                "snapshots": 2,
+            },
+            "s": {
+                "family": "dcgan",
+                "dataset": "stacked",
+                "steps": 4,
+                "batch_size": 16,
+                "width": 8,
+                "log_every": 2,
+                "w_every": 2,
+                "snapshots": 2,
+            },
+        },
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     for ds in params["datasets"]:
         run_stage(tmp_path, "stages/prepare.py", ds)

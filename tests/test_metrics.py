@@ -27,6 +27,7 @@ def ring(k=8, radius=1.0):
 
 # --- lp_distance ------------------------------------------------------------------
 
+
 def test_lp_point_masses():
     grid = np.arange(5.0)
     cost = np.abs(grid[:, None] - grid[None])
@@ -42,13 +43,16 @@ def test_lp_hand_example_and_normalisation():
     assert lp_distance(10 * p, q, cost) == pytest.approx(1.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("p, q, cost, match", [
-    ([0.5, -0.1, 0.6], [1, 1, 1], np.ones((3, 3)), "negative"),
-    ([1, 1, 1], [1, 1, 1], np.ones((3, 2)), "shape"),
-    ([0, 0, 0], [1, 1, 1], np.ones((3, 3)), "zero sum"),
-    ([1, np.nan, 1], [1, 1, 1], np.ones((3, 3)), "finite"),
-    ([[1, 1]], [1, 1], np.ones((1, 2)), "1-D"),
-])
+@pytest.mark.parametrize(
+    "p, q, cost, match",
+    [
+        ([0.5, -0.1, 0.6], [1, 1, 1], np.ones((3, 3)), "negative"),
+        ([1, 1, 1], [1, 1, 1], np.ones((3, 2)), "shape"),
+        ([0, 0, 0], [1, 1, 1], np.ones((3, 3)), "zero sum"),
+        ([1, np.nan, 1], [1, 1, 1], np.ones((3, 3)), "finite"),
+        ([[1, 1]], [1, 1], np.ones((1, 2)), "1-D"),
+    ],
+)
 def test_lp_bad_inputs(p, q, cost, match):
     with pytest.raises(ValueError, match=match):
         lp_distance(p, q, cost)
@@ -68,6 +72,7 @@ def test_lp_matches_scipy_1d():
 
 
 # --- histogram_distance -------------------------------------------------------------
+
 
 def test_histogram_1d_gaussians():
     rng = np.random.default_rng(2)
@@ -95,6 +100,7 @@ def test_histogram_rejects_bad_input():
 
 
 # --- emd ------------------------------------------------------------------------------
+
 
 def test_emd_matches_assignment():
     rng = np.random.default_rng(4)
@@ -134,6 +140,7 @@ def test_emd_unequal_sizes():
 
 # --- 1-D closed form and agreement ------------------------------------------------------
 
+
 def test_w1_1d_shift_is_exact():
     rng = np.random.default_rng(8)
     x = rng.normal(size=3000)
@@ -153,6 +160,7 @@ def test_1d_methods_agree():
 
 # --- sliced -----------------------------------------------------------------------------
 
+
 def test_sliced_2d():
     rng = np.random.default_rng(10)
     x = rng.normal(size=(500, 2))
@@ -168,6 +176,7 @@ def test_sliced_2d():
 
 def test_sliced_equals_pot():
     import ot
+
     rng = np.random.default_rng(12)
     a, b = rng.normal(size=(300, 5)), rng.uniform(-1, 2, size=(200, 5))
     want = ot.sliced_wasserstein_distance(a, b, n_projections=64, p=1, seed=np.random.RandomState(4))
@@ -184,6 +193,7 @@ def test_sliced_is_seeded_and_leaves_global_rng_alone():
 
 
 # --- mode coverage ----------------------------------------------------------------------
+
 
 def mixture(n, centres, std, weights=None, seed=0):
     rng = np.random.default_rng(seed)
@@ -243,13 +253,16 @@ def test_coverage_1d():
     assert res["high_quality_frac"] == 0.75
 
 
-@pytest.mark.parametrize("samples, centres, std, match", [
-    (np.zeros((10, 3)), ring(), 0.01, "d=3"),
-    (np.zeros((0, 2)), ring(), 0.01, "samples"),
-    (np.zeros((10, 2)), np.zeros((0, 2)), 0.01, "centres"),
-    (np.zeros((10, 2)), ring(), 0.0, "std"),
-    (np.zeros((10, 2)), ring(), np.ones(3), "std"),
-])
+@pytest.mark.parametrize(
+    "samples, centres, std, match",
+    [
+        (np.zeros((10, 3)), ring(), 0.01, "d=3"),
+        (np.zeros((0, 2)), ring(), 0.01, "samples"),
+        (np.zeros((10, 2)), np.zeros((0, 2)), 0.01, "centres"),
+        (np.zeros((10, 2)), ring(), 0.0, "std"),
+        (np.zeros((10, 2)), ring(), np.ones(3), "std"),
+    ],
+)
 def test_coverage_bad_shapes(samples, centres, std, match):
     with pytest.raises(ValueError, match=match):
         mode_coverage(samples, centres, std)
@@ -270,6 +283,7 @@ def test_within_mode_spread_against_closed_forms():
     gives sqrt(0.9494) = 0.9744. Points collapsed onto the centres give 0; too few samples per
     mode give nan."""
     from ganlab.metrics.coverage import mode_coverage
+
     c = np.array([(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], float)
     rng = np.random.default_rng(0)
     truncated = np.sqrt((2 - 9 * np.exp(-4.5) / (1 - np.exp(-4.5))) / 2)
@@ -284,14 +298,17 @@ def test_coverage_over_training_per_step_and_seed():
     """`ganlab progress`'s table: each snapshot step's and seed's modes, high-quality % and reverse
     KL, hand-computable here; a seed whose samples cannot be scored gives nan, not a number."""
     from ganlab.evaluation.points import coverage_over_training
+
     c = ring()
     meta = {"centres": c.tolist(), "std": 0.01, "range": [[-1.5, -1.5], [1.5, 1.5]]}
-    at = lambda idx: c[np.asarray(idx)]                                       # noqa: E731
-    far = np.array([[0.0, 0.0]])                                             # no mode within 3 std
-    samples = np.stack([
-        np.stack([at([2] * 8), np.concatenate([at([1] * 4), far.repeat(4, 0)])]),     # step 0
-        np.stack([at(range(8)), np.full((8, 2), np.nan)]),                           # step 1
-    ])                                                                       # (T=2, S=2, n=8, 2)
+    at = lambda idx: c[np.asarray(idx)]
+    far = np.array([[0.0, 0.0]])  # no mode within 3 std
+    samples = np.stack(
+        [
+            np.stack([at([2] * 8), np.concatenate([at([1] * 4), far.repeat(4, 0)])]),  # step 0
+            np.stack([at(range(8)), np.full((8, 2), np.nan)]),  # step 1
+        ]
+    )  # (T=2, S=2, n=8, 2)
     rows = coverage_over_training(samples, meta, n_sigma=3.0)
     assert rows[0]["modes_captured"] == [1.0, 1.0] and rows[0]["high_quality_pct"] == [100.0, 50.0]
     assert rows[0]["reverse_kl"] == pytest.approx([math.log(8)] * 2)
@@ -305,8 +322,9 @@ def test_noise_floor_is_the_mean_over_independent_real_draws(workers):
     """A point run's floors: every floor metric scored on each real-vs-real draw, averaged, with
     the draws' std beside it; checked against POT's exact EMD (not our wrapper) per draw. One draw,
     not in a list (as a plugin kind may give), gives the floor with no std."""
-    import ot
     from types import SimpleNamespace
+
+    import ot
 
     from ganlab.evaluation import points  # noqa: F401  (registers the point metrics)
     from ganlab.evaluation.run import score_all
@@ -314,20 +332,26 @@ def test_noise_floor_is_the_mean_over_independent_real_draws(workers):
     rng = np.random.default_rng(3)
     centres = np.array([[-2.0, 0.0], [2.0, 0.0]])
     meta = {"centres": centres.tolist(), "std": 0.1, "kind": "points", "dim": 2}
-    draw = lambda n: centres[rng.integers(0, 2, n)] + 0.1 * rng.standard_normal((n, 2))  # noqa: E731
+    draw = lambda n: centres[rng.integers(0, 2, n)] + 0.1 * rng.standard_normal((n, 2))
     real = draw(300)
     floors = [SimpleNamespace(fake=draw(300), real=real, meta=meta) for _ in range(4)]
-    seed = SimpleNamespace(fake=draw(300) + 0.5, real=real, meta=meta, d_real=np.full(300, 0.5),
-                           d_fake=np.full(300, 0.5), d_is_probability=True)
+    seed = SimpleNamespace(
+        fake=draw(300) + 0.5,
+        real=real,
+        meta=meta,
+        d_real=np.full(300, 0.5),
+        d_fake=np.full(300, 0.5),
+        d_is_probability=True,
+    )
     ev = SimpleNamespace(n_sigma=3.0, hist_bins=20, sliced_projections=16, seed=0)
     batch = SimpleNamespace(seeds={0: seed}, floor=floors, baselines={}, workers=workers)
     res = score_all("points", batch, ev)
     w = np.full(300, 1 / 300)
     each = [ot.emd2(w, w, ot.dist(f.fake, real, metric="euclidean")) for f in floors]
-    assert len(set(np.round(each, 6))) == 4                      # the draws differ
+    assert len(set(np.round(each, 6))) == 4  # the draws differ
     assert res["floor"]["emd"] == pytest.approx(np.mean(each), rel=1e-6)
     assert res["floor_std"]["emd"] == pytest.approx(np.std(each, ddof=1), rel=1e-6)
     assert {"emd", "w_lp_hist", "w_sliced", "within_mode_spread"} <= set(res["floor_std"])
-    assert res["per_seed"]["emd"][0] > max(each)                   # shifted by 0.5: above every draw
+    assert res["per_seed"]["emd"][0] > max(each)  # shifted by 0.5: above every draw
     res1 = score_all("points", SimpleNamespace(**{**vars(batch), "floor": floors[0]}), ev)
     assert res1["floor"]["emd"] == pytest.approx(each[0], rel=1e-6) and res1["floor_std"] == {}

@@ -1,5 +1,6 @@
 """ProGAN: the growing schedule, the layers, generate() at every phase, a step per phase,
 the phase saved with the weights (resume, load_model), config validation."""
+
 from __future__ import annotations
 
 import math
@@ -30,25 +31,38 @@ def make(side=16, seeds=(0, 1), **over):
 def real_fn(side, rng):
     images = torch.zeros(3, 1, side, side, dtype=torch.uint8)
     for k in range(3):
-        images[k, 0, k * side // 4:k * side // 4 + side // 4 + 1, 2:side - 2] = 255
+        images[k, 0, k * side // 4 : k * side // 4 + side // 4 + 1, 2 : side - 2] = 255
     return RealBatches(images.repeat(10, 1, 1, 1), torch.arange(3).repeat(10), rng)
 
 
 # ---------------------------------------------------------------------------- schedule
-@pytest.mark.parametrize("step,expected", [
-    (0, (4, 1.0)), (9, (4, 1.0)),                                     # stabilise 4x4: [0, 10)
-    (10, (8, 0.0)), (15, (8, 0.25)), (29, (8, 0.95)),                 # fade in 8x8: [10, 30)
-    (30, (8, 1.0)), (39, (8, 1.0)),                                   # stabilise 8x8: [30, 40)
-    (40, (16, 0.0)), (50, (16, 0.5)), (60, (16, 1.0)), (69, (16, 1.0)),
-    (70, (32, 0.0)), (80, (32, 0.5)), (90, (32, 1.0)), (10 ** 6, (32, 1.0)),
-])
+@pytest.mark.parametrize(
+    "step,expected",
+    [
+        (0, (4, 1.0)),
+        (9, (4, 1.0)),  # stabilise 4x4: [0, 10)
+        (10, (8, 0.0)),
+        (15, (8, 0.25)),
+        (29, (8, 0.95)),  # fade in 8x8: [10, 30)
+        (30, (8, 1.0)),
+        (39, (8, 1.0)),  # stabilise 8x8: [30, 40)
+        (40, (16, 0.0)),
+        (50, (16, 0.5)),
+        (60, (16, 1.0)),
+        (69, (16, 1.0)),
+        (70, (32, 0.0)),
+        (80, (32, 0.5)),
+        (90, (32, 1.0)),
+        (10**6, (32, 1.0)),
+    ],
+)
 def test_schedule_to_32(step, expected):
     assert schedule(step, phase_steps=10, fade_steps=20, target=32) == pytest.approx(expected)
 
 
 def test_schedule_stops_at_the_target_and_rejects_bad_sides():
-    assert schedule(60, 10, 20, target=16) == (16, 1.0)       # no 32x32 phase for a 16x16 target
-    assert schedule(10 ** 6, 10, 20, target=16) == (16, 1.0)
+    assert schedule(60, 10, 20, target=16) == (16, 1.0)  # no 32x32 phase for a 16x16 target
+    assert schedule(10**6, 10, 20, target=16) == (16, 1.0)
     assert all(schedule(s, 1, 1, target=4) == (4, 1.0) for s in range(5))
     with pytest.raises(ValueError, match="4 \\* 2\\^k"):
         schedule(0, 10, 20, target=12)
@@ -58,16 +72,16 @@ def test_schedule_stops_at_the_target_and_rejects_bad_sides():
 def test_equalised_lr_scales_weights_by_he_constant():
     torch.manual_seed(0)
     conv = EqualConv2d(64, 32, 3)
-    assert conv.weight.std().item() == pytest.approx(1.0, rel=0.02)              # stored: N(0, 1)
+    assert conv.weight.std().item() == pytest.approx(1.0, rel=0.02)  # stored: N(0, 1)
     assert (conv.weight * conv.scale).std().item() == pytest.approx(math.sqrt(2 / (64 * 9)), rel=0.02)
     lin = EqualLinear(256, 512, lr_mul=0.01)
-    assert lin.weight.std().item() == pytest.approx(100.0, rel=0.02)             # N(0, 1 / lr_mul^2)
+    assert lin.weight.std().item() == pytest.approx(100.0, rel=0.02)  # N(0, 1 / lr_mul^2)
     assert (lin.weight * lin.scale).std().item() == pytest.approx(math.sqrt(2 / 256), rel=0.02)
     x = torch.randn(4096, 256)
     # He's constant keeps the second moment through a ReLU: E y^2 = 2 E x^2 / 2 per unit fan-in
     assert F.relu(lin(x)).pow(2).mean().item() == pytest.approx(1.0, rel=0.05)
     y = conv(torch.randn(64, 64, 8, 8))
-    assert y.shape == (64, 32, 8, 8)                                              # 'same' padding
+    assert y.shape == (64, 32, 8, 8)  # 'same' padding
 
 
 def test_pixel_norm_gives_unit_mean_square_per_pixel():
@@ -82,11 +96,11 @@ def test_minibatch_std_closed_form():
     out = MinibatchStd(4)(same)
     assert out.shape == (8, 4, 4, 4)
     torch.testing.assert_close(out[:, :3], same)
-    assert out[:, 3].abs().max().item() < 1e-3                 # identical samples: std 0 (+ sqrt(eps))
+    assert out[:, 3].abs().max().item() < 1e-3  # identical samples: std 0 (+ sqrt(eps))
     # groups are samples i, i + N/G: two groups of 2 here, each sample pair differing by d
     x = torch.zeros(4, 2, 2, 2)
-    x[2] += 1.0          # group {0, 2}: values 0 and 1 -> std 0.5 everywhere
-    x[3] += 3.0          # group {1, 3}: values 0 and 3 -> std 1.5
+    x[2] += 1.0  # group {0, 2}: values 0 and 1 -> std 0.5 everywhere
+    x[3] += 3.0  # group {1, 3}: values 0 and 3 -> std 1.5
     out = MinibatchStd(2)(x)[:, 2]
     torch.testing.assert_close(out[[0, 2]], torch.full((2, 2, 2), 0.5), atol=1e-4, rtol=0)
     torch.testing.assert_close(out[[1, 3]], torch.full((2, 2, 2), 1.5), atol=1e-4, rtol=0)
@@ -96,14 +110,15 @@ def test_minibatch_std_closed_form():
     torch.testing.assert_close(MinibatchStd(2)(x5)[:, 2], expected.expand(5, 2, 2), atol=1e-4, rtol=0)
 
 
-
 def test_minibatch_std_of_maps_and_of_seed_vectors_agree_on_the_whole_batch():
     """ProGAN's grouped layer on maps (N, F, 1, 1) with one group of all N samples computes what
     the seed-batched discriminators' SeedMinibatchStd computes on vectors (1, N, F)."""
     from ganlab.nn.seeded import SeedMinibatchStd
+
     f = torch.randn(1, 6, 5)
     maps = MinibatchStd(group_size=6)(f[0][:, :, None, None])[:, :, 0, 0]
     torch.testing.assert_close(maps, SeedMinibatchStd(5)(f)[0])
+
 
 def test_real_images_follow_the_phase():
     x = torch.rand(2, 3, 1, 16, 16)
@@ -125,7 +140,7 @@ def test_generate_is_full_resolution_at_every_phase():
         x = model.generate(z)
         assert x.shape == (2, 6, 1, 16, 16)
         assert x.min() >= -1 and x.max() <= 1
-        f = 16 // res      # nearest upsampling: constant on f x f blocks
+        f = 16 // res  # nearest upsampling: constant on f x f blocks
         blocks = x.view(2, 6, 1, res, f, res, f)
         assert torch.equal(blocks, blocks[:, :, :, :, :1, :, :1].expand_as(blocks))
         assert model.d_display(x).shape == (2, 6)
@@ -137,7 +152,7 @@ def test_a_step_in_every_phase_moves_exactly_the_layers_in_use(loss):
     rng = SeedRNG([0, 1], offset=3)
     real = real_fn(16, rng)
     seen = set()
-    for step in (0, 3, 5, 7, 10, 12, 14, 19):    # 4; fade 8 (alpha 0, 0.5); 8; fade 16 (0, 0.5); 16
+    for step in (0, 3, 5, 7, 10, 12, 14, 19):  # 4; fade 8 (alpha 0, 0.5); 8; fade 16 (0, 0.5); 16
         model.n_step = step
         seen.add(model.phase())
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -154,14 +169,16 @@ def test_discriminator_loss_falls_from_log4():
     """Non-saturating loss without R1: D's loss starts near 2 log 2 and falls as it learns.
     One seed is too noisy for a bound (seeds 0-63: first loss 1.00-2.30; fall over 30 steps
     -0.07 to 0.89, below 0.1 for 6 of 40), so the mean over 4 seeds, 60 steps."""
-    model = make(side=8, seeds=(0, 1, 2, 3), steps=200, phase_steps=1, fade_steps=1, loss="ns_r1", r1_weight=0.0, lr_d=3e-3)
-    model.n_step = 10     # 8x8, alpha 1
+    model = make(
+        side=8, seeds=(0, 1, 2, 3), steps=200, phase_steps=1, fade_steps=1, loss="ns_r1", r1_weight=0.0, lr_d=3e-3
+    )
+    model.n_step = 10  # 8x8, alpha 1
     rng = SeedRNG([0, 1, 2, 3], offset=4)
     real = real_fn(8, rng)
     first = model.train_step(real, rng)["loss_d"].mean().item()
     later = [model.train_step(real, rng)["loss_d"].mean().item() for _ in range(60)]
     # 4-seed means from seeds 0-63 (5,000 draws of 4): |first - log 4| <= 0.44 (99.9 %: 0.40); seeds 0-3: 0.003
-    assert abs(first - 2 * math.log(2)) < 0.55     # a loss missing one of its two terms: log 2 = 0.69 away
+    assert abs(first - 2 * math.log(2)) < 0.55  # a loss missing one of its two terms: log 2 = 0.69 away
     # fall to the mean of steps 51-60: 0.59 +- 0.11, 99.9 % above 0.28; seeds 0-3: 0.58
     assert sum(later[-10:]) / 10 < first - 0.1
 
@@ -182,15 +199,41 @@ def test_phase_is_saved_with_the_weights(tmp_path):
 
 def test_trained_model_loads_in_its_final_phase_and_resume_matches(tmp_path):
     from ganlab.training.loop import Trainer, load_model
+
     data.prepare(GlyphsConfig(image_size=8, n_train=64, n_test=16), tmp_path / "data")
     fam = get_family("progan")
-    cfg = build(fam.Config, {"family": "progan", "dataset": "g", "seeds": [0], "batch_size": 8, "width": 4, "max_width": 8,
-                             "z_dim": 5, "phase_steps": 2, "fade_steps": 2, "steps": 6, "log_every": 1, "w_every": 6,
-                             "checkpoint_every": 3, "snapshots": 2}, "t")
+    cfg = build(
+        fam.Config,
+        {
+            "family": "progan",
+            "dataset": "g",
+            "seeds": [0],
+            "batch_size": 8,
+            "width": 4,
+            "max_width": 8,
+            "z_dim": 5,
+            "phase_steps": 2,
+            "fade_steps": 2,
+            "steps": 6,
+            "log_every": 1,
+            "w_every": 6,
+            "checkpoint_every": 3,
+            "snapshots": 2,
+        },
+        "t",
+    )
 
     def train(name):
-        return Trainer(name, cfg, tmp_path / "data", tmp_path / name, tmp_path / f"live-{name}", tmp_path / f"ck-{name}",
-                       device="cpu", progress=False)
+        return Trainer(
+            name,
+            cfg,
+            tmp_path / "data",
+            tmp_path / name,
+            tmp_path / f"live-{name}",
+            tmp_path / f"ck-{name}",
+            device="cpu",
+            progress=False,
+        )
 
     train("full").fit()
     model, _, _ = load_model(tmp_path / "full")
@@ -203,8 +246,9 @@ def test_trained_model_loads_in_its_final_phase_and_resume_matches(tmp_path):
     t.model.train_step(t.batches, t.rng)
     t.model.train_step(t.batches, t.rng)
     assert t.model.phase() == (8, 0.5)
-    t.save_checkpoint({"step": 3, "history": [], "seconds": 0.0, "snaps": {}},
-                      {"acc": {}, "n_acc": 0, "first_bad": torch.tensor(-1)})     # shared state, this rank's
+    t.save_checkpoint(
+        {"step": 3, "history": [], "seconds": 0.0, "snaps": {}}, {"acc": {}, "n_acc": 0, "first_bad": torch.tensor(-1)}
+    )  # shared state, this rank's
     t2 = train("resumed")
     assert t2.model.n_step == 0
     t2.fit()
@@ -226,7 +270,8 @@ def test_config_errors_name_the_key():
         make(minibatch="mbd")
     with pytest.raises(ConfigError, match="loss"):
         make(loss="hinge")
-    assert "4 * 2^k" in get_family("progan").check_dataset({"kind": "images", "shape": [1, 12, 12]})
+    why = get_family("progan").check_dataset({"kind": "images", "shape": [1, 12, 12]})
+    assert why.key == "dataset" and "4 * 2^k" in why.message
     assert get_family("progan").check_dataset({"kind": "points", "dim": 2}) is not None
 
 
@@ -247,12 +292,12 @@ def test_without_growing_every_step_is_the_target_resolution():
     """grow: false trains the same networks at the target from the first step (the baseline the
     growing claim needs): the layers in use are those of the grown model's last phase (the lower
     resolutions' toRGB/fromRGB idle), and the steps need not cover a schedule."""
-    model = make(side=16, grow=False, steps=3)          # growing would need 2 x (3 + 4) < steps
+    model = make(side=16, grow=False, steps=3)  # growing would need 2 x (3 + 4) < steps
     rng = SeedRNG([0, 1], offset=5)
     real = real_fn(16, rng)
     grown = make(side=16)
-    grown.n_step = 19                                   # 16x16 at alpha 1
-    assert model.phase(0) == model.phase(10 ** 6) == (16, 1.0)
+    grown.n_step = 19  # 16x16 at alpha 1
+    assert model.phase(0) == model.phase(10**6) == (16, 1.0)
     assert model.idle_parameters(0) == grown.idle_parameters() != []
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     out = model.train_step(real, rng)

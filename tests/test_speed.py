@@ -1,6 +1,7 @@
 """The GPU-path options of a run (ganlab.training.speed): bf16 autocast and torch.compile, checked
 on CPU against fp32 eager steps; TF32 and cuDNN flags and CUDA runs in the `cuda`-marked tests,
 which skip here and run on a GPU machine (bench/gpu_check.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,13 +9,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_stage
+from test_families import CASES, make, real_fn
+
 from ganlab import config, io
 from ganlab.nn.seeded import SeedRNG
 from ganlab.training import speed
 from ganlab.training.loop import Trainer
-from test_families import CASES, make, real_fn
 
 CPU = torch.device("cpu")
 STEPS = 4
@@ -28,7 +29,7 @@ def losses_over_steps(family, kind, device=CPU, steps=STEPS, **options):
     speed.configure(model, model.cfg, device)
     rng = SeedRNG([0, 1], device, offset=11)
     real = real_fn(kind, rng, distinct=True)
-    if device.type != "cpu":      # image kinds: their RealBatches, resident on the device
+    if device.type != "cpu":  # image kinds: their RealBatches, resident on the device
         for name in ("data", "labels", "inputs", "domain_a"):
             if getattr(real, name) is not None:
                 setattr(real, name, getattr(real, name).to(device))
@@ -58,8 +59,8 @@ def test_bf16_steps_stay_close_to_fp32(family, kind):
     bf16, model16 = losses_over_steps(family, kind, precision="bf16")
     assert torch.isfinite(bf16).all()
     assert gap(fp32, bf16) < 0.1
-    assert all(p.dtype == torch.float32 for p in model16.parameters())     # weights stay fp32
-    if family not in ("toy1d",):            # toy1d has no matmul: bf16 changes nothing there
+    assert all(p.dtype == torch.float32 for p in model16.parameters())  # weights stay fp32
+    if family not in ("toy1d",):  # toy1d has no matmul: bf16 changes nothing there
         assert not torch.equal(fp32, bf16)
 
 
@@ -90,8 +91,10 @@ def test_compiled_networks_train_like_eager_ones(family, kind):
     torch._dynamo.utils.counters.clear()
     eager, _ = losses_over_steps(family, kind)
     compiled, model = losses_over_steps(family, kind, compile=True)
-    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > 0     # it did compile
-    assert {k for k, _ in model.state_dict().items()} == {k for k, _ in make(family, (0, 1), kind)[0].state_dict().items()}
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > 0  # it did compile
+    assert {k for k, _ in model.state_dict().items()} == {
+        k for k, _ in make(family, (0, 1), kind)[0].state_dict().items()
+    }
     assert gap(eager, compiled) < 1e-5
 
 
@@ -103,8 +106,16 @@ def test_the_trainer_applies_the_options(project):
 
     def fit(tag, **options):
         cfg = dataclasses.replace(p.runs["wgan_gp-grid"], **options)
-        t = Trainer("wgan_gp-grid", cfg, project / "data/grid25", project / "m" / tag, project / "l" / tag,
-                    project / "c" / tag, device="cpu", progress=False)
+        t = Trainer(
+            "wgan_gp-grid",
+            cfg,
+            project / "data/grid25",
+            project / "m" / tag,
+            project / "l" / tag,
+            project / "c" / tag,
+            device="cpu",
+            progress=False,
+        )
         t.fit()
         return t.compiled, np.array([r["loss_d"] for r in io.read_json(project / "m" / tag / "history.json")])
 
@@ -117,11 +128,16 @@ def test_the_trainer_applies_the_options(project):
 
 def test_unknown_precision_is_a_params_error():
     with pytest.raises(config.ConfigError, match=r"runs.r.precision: expected one of 'fp32', 'bf16', got 'fp16'"):
-        config.validate({"datasets": {"g": {"recipe": "grid"}},
-                         "runs": {"r": {"family": "gan", "dataset": "g", "precision": "fp16"}}})
+        config.validate(
+            {
+                "datasets": {"g": {"recipe": "grid"}},
+                "runs": {"r": {"family": "gan", "dataset": "g", "precision": "fp16"}},
+            }
+        )
 
 
 # ---------------------------------------------------------------------------- CUDA (bench/gpu_check.py)
+
 
 @pytest.mark.cuda
 def test_cuda_flags_follow_the_run():

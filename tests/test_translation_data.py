@@ -1,4 +1,5 @@
 """Translation datasets: paired edges and super-resolution sets, the unpaired styled set."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,7 +36,7 @@ def test_sr_input_is_the_area_average_of_the_target():
     assert meta["input_shape"] == [1, 8, 8] and meta["shape"] == [1, 32, 32]
     y = arrays["train"][:5].astype(np.float64)
     block = y[0, 0, 4:8, 8:12].mean()
-    assert abs(float(arrays["train_input"][0, 0, 1, 2]) - block) <= 0.5   # rounded to uint8
+    assert abs(float(arrays["train_input"][0, 0, 1, 2]) - block) <= 0.5  # rounded to uint8
     np.testing.assert_array_equal(area_downsample(arrays["train"], 4), arrays["train_input"])
     with pytest.raises(ConfigError, match=r"datasets.t.factor: must divide image_size \(32\), got 3"):
         make("sr_glyphs", factor=3)
@@ -45,8 +46,8 @@ def test_sobel_edges_mark_the_boundary_of_a_square():
     img = np.zeros((1, 1, 12, 12), np.uint8)
     img[0, 0, 3:9, 3:9] = 255
     e = sobel_edges(img, 2.0)[0, 0] > 0
-    assert e[3, 5] and e[2, 5] and e[5, 3]          # on the boundary (both sides of the step)
-    assert not e[5, 5] and not e[0, 0]              # not inside, not far outside
+    assert e[3, 5] and e[2, 5] and e[5, 3]  # on the boundary (both sides of the step)
+    assert not e[5, 5] and not e[0, 0]  # not inside, not far outside
 
 
 def test_edges_of_thin_glyphs_hide_the_stroke_width():
@@ -57,9 +58,11 @@ def test_edges_of_thin_glyphs_hide_the_stroke_width():
     width = thin["train_factors"][:, 2]
     ink_thin = (thin["train_input"] > 0).reshape(400, -1).mean(1)
     ink_own = (own["train_input"] > 0).reshape(400, -1).mean(1)
-    np.testing.assert_array_equal(thin["train"], own["train"])        # same targets either way
-    assert abs(stats.spearmanr(width, ink_own).statistic) > 0.18   # seeds 0-29: 0.24-0.40 (mean 0.34, sd 0.04); seed 0: 0.34
-    assert abs(stats.spearmanr(width, ink_thin).statistic) < 0.15   # seeds 0-29: |r| <= 0.11 (sd 0.04)
+    np.testing.assert_array_equal(thin["train"], own["train"])  # same targets either way
+    assert (
+        abs(stats.spearmanr(width, ink_own).statistic) > 0.18
+    )  # seeds 0-29: 0.24-0.40 (mean 0.34, sd 0.04); seed 0: 0.34
+    assert abs(stats.spearmanr(width, ink_thin).statistic) < 0.15  # seeds 0-29: |r| <= 0.11 (sd 0.04)
 
 
 def test_unpaired_domains_are_independent_draws():
@@ -67,7 +70,7 @@ def test_unpaired_domains_are_independent_draws():
     10 x 10 contingency table; rotations: rank correlation), while each domain follows its recipe."""
     cfg, arrays, meta = make("glyphs2styled", n_train=3000)
     la, lb = arrays["a_train_labels"], arrays["train_labels"]
-    assert (la == lb).mean() < 0.15                                   # chance: 0.1
+    assert (la == lb).mean() < 0.15  # chance: 0.1
     table = np.zeros((10, 10))
     np.add.at(table, (la, lb), 1)
     assert stats.chi2_contingency(table).pvalue > 1e-3

@@ -18,8 +18,11 @@ the parts that can be checked):
 - evaluation/: what a run is scored with, a registry of per-seed metrics by kind of data.
 - studies/: latent-space studies of trained runs.
 - classifier.py: the evaluation classifier whose features and labels score image runs.
+- inception.py: the Inception network's side (weights, a dataset's reference statistics, features of a
+  run's samples) of the Inception FID/KID/IS that evaluation/inception.py registers.
 - report/: reads only files (metrics.json, study results, params) and renders the report and
   its claims; it imports no model code and reads no *_time.json (the report holds results only).
 - cli.py: the `ganlab` command.
 """
+
 __version__ = "0.1.0"

@@ -41,6 +41,7 @@ the defaults (3 passes, width 16, batch 128, lr 3e-3, 1 px shifts), seeds 0-2 un
 At 8x8 glyphs are much harder (about 87 % with the defaults: a pixel is 1/8 of the image);
 at 32x32 they reach 100 % in about 24 s on one core.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,24 +58,32 @@ from ganlab import data as datasets
 from ganlab import io
 from ganlab.config import resolve_device
 
-CHUNK = 1024   # images per forward pass when embedding
+CHUNK = 1024  # images per forward pass when embedding
 
 
 class Net(nn.Module):
     """The CNN described in the module docstring. forward -> (features, logits, factors)."""
 
-    def __init__(self, in_channels: int, size: int, classes: int, width: int = 16,
-                 feature_dim: int = 64, n_factors: int = 0):
+    def __init__(
+        self, in_channels: int, size: int, classes: int, width: int = 16, feature_dim: int = 64, n_factors: int = 0
+    ):
         super().__init__()
-        if size < 8:   # sized for 8..64; larger images work (one more pool + conv per doubling)
+        if size < 8:  # sized for 8..64; larger images work (one more pool + conv per doubling)
             raise ValueError(f"the evaluation classifier takes images of side >= 8, got {size}")
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, padding=1, bias=False),
-                                   nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+        ]
         c = width
         for i in range(int(math.floor(math.log2(size / 4)))):
             out = min(width * 2 ** (i + 1), 4 * width)
-            layers += [nn.MaxPool2d(2), nn.Conv2d(c, out, 3, padding=1, bias=False),
-                       nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+            layers += [
+                nn.MaxPool2d(2),
+                nn.Conv2d(c, out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.ReLU(inplace=True),
+            ]
             c = out
         layers += [nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(c * 16, feature_dim)]
         self.trunk = nn.Sequential(*layers)
@@ -103,7 +112,9 @@ def _as_channel_images(images: np.ndarray, per_channel: bool) -> np.ndarray:
     return images.reshape(-1, 1, *images.shape[2:]) if per_channel else images
 
 
-def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = None, device: str = "cpu") -> tuple[Net, dict]:
+def fit_net(
+    cfg, images, labels, classes: int, targets: torch.Tensor | None = None, device: str = "cpu"
+) -> tuple[Net, dict]:
     """Train a Net (the module docstring: architecture, optimiser, epochs and min_steps, shifts)
     on `images` (N, C, H, W), uint8 as stored, with class `labels` (N,) and, where given,
     standardised factor `targets` (N, F) for the factor head; return it in eval mode and what
@@ -111,10 +122,10 @@ def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = No
     given cfg.seed; it leaves torch's global RNG as it found it, so a caller in the middle of its
     own seeded stream (srgan's content net, trained in its first step) is not shifted."""
     dev = torch.device(device)
-    xs = torch.as_tensor(images).to(dev)                              # uint8, resident
+    xs = torch.as_tensor(images).to(dev)  # uint8, resident
     ys = torch.as_tensor(labels).to(dev, torch.int64)
     n, shape = len(xs), list(xs.shape[1:])
-    with torch.random.fork_rng(devices=[]):                           # the weights draw from the CPU stream only
+    with torch.random.fork_rng(devices=[]):  # the weights draw from the CPU stream only
         torch.random.default_generator.manual_seed(cfg.seed)
         net = Net(shape[0], shape[1], classes, cfg.width, cfg.feature_dim, 0 if targets is None else targets.shape[1])
     net = net.to(dev).to(memory_format=torch.channels_last)
@@ -122,7 +133,7 @@ def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = No
     gen.manual_seed(cfg.seed)
 
     bs = min(cfg.batch_size, n)
-    steps_per_epoch = n // bs                                         # drop the ragged last batch
+    steps_per_epoch = n // bs  # drop the ragged last batch
     epochs = max(cfg.epochs, math.ceil(cfg.min_steps / steps_per_epoch))
     total = epochs * steps_per_epoch
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -133,7 +144,7 @@ def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = No
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen, device=dev)
         for i in range(steps_per_epoch):
-            idx = perm[i * bs:(i + 1) * bs]
+            idx = perm[i * bs : (i + 1) * bs]
             x = datasets.to_model(xs[idx])
             if shift:
                 x = random_shift(x, shift, gen)
@@ -146,14 +157,19 @@ def fit_net(cfg, images, labels, classes: int, targets: torch.Tensor | None = No
             opt.step()
             sched.step()
             loss_sum += loss.detach()
-    return net.eval(), {"epochs": epochs, "steps": total, "augment_shift_px": shift,
-                        "mean_train_loss": float(loss_sum) / max(total, 1)}       # the one read-back
+    return net.eval(), {
+        "epochs": epochs,
+        "steps": total,
+        "augment_shift_px": shift,
+        "mean_train_loss": float(loss_sum) / max(total, 1),
+    }  # the one read-back
 
 
 def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str = "auto", domain: str = "") -> dict:
     """Train the evaluation classifier of the image dataset in `data_dir`; write out_dir/weights.pt
     (state dict), out_dir/config.json and their checksums.json atomically; return the metrics (test accuracy, factor R²,
-    sizes; under "time" the wall seconds and device). `domain` "a" trains on an unpaired translation set's domain A (arrays
+    sizes; under "time" the wall seconds and device). `domain` "a" trains on an unpaired translation set's domain A
+    (arrays
     a_train, a_test, ..., meta a_shape) instead of its train/test split (domain B). config.json
     (a dep of evaluate@ and study@) holds nothing host-dependent: wall seconds and the device
     are only under the returned metrics' "time" (reports/classifiers/<dataset>/classifier_time.json)."""
@@ -162,7 +178,7 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
         torch.set_num_threads(cfg.cpu_threads)
     arrays, meta = datasets.load(data_dir)
     if domain:
-        arrays = {k[len(domain) + 1:]: v for k, v in arrays.items() if k.startswith(f"{domain}_")}
+        arrays = {k[len(domain) + 1 :]: v for k, v in arrays.items() if k.startswith(f"{domain}_")}
         meta = {**meta, "shape": meta[f"{domain}_shape"]}
     if meta.get("kind") != "images":
         raise ValueError(f"{data_dir}: the evaluation classifier is for image datasets, not {meta.get('kind')}")
@@ -188,11 +204,20 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
     net, fit = fit_net(cfg, np.ascontiguousarray(x_train), y_train.astype(np.int64), classes, t_train, dev)
     train_seconds = time.perf_counter() - t0
 
-    config = {"classifier": dataclasses.asdict(cfg), "shape": shape, "in_channels": in_ch,
-              "per_channel": per_channel, "classes": classes, "class_names": meta.get("class_names"),
-              "factors": factor_names, "factor_stats": factor_stats,
-              "features": cfg.feature_dim * (shape[0] if per_channel else 1),
-              "dataset": meta.get("recipe"), "domain": domain or None, "notes": "features are the penultimate linear layer before its ReLU"}
+    config = {
+        "classifier": dataclasses.asdict(cfg),
+        "shape": shape,
+        "in_channels": in_ch,
+        "per_channel": per_channel,
+        "classes": classes,
+        "class_names": meta.get("class_names"),
+        "factors": factor_names,
+        "factor_stats": factor_stats,
+        "features": cfg.feature_dim * (shape[0] if per_channel else 1),
+        "dataset": meta.get("recipe"),
+        "domain": domain or None,
+        "notes": "features are the penultimate linear layer before its ReLU",
+    }
     clf = EvalClassifier(net.eval(), config, dev)
 
     # Test split, through the same code path that evaluation uses.
@@ -207,15 +232,27 @@ def train_classifier(cfg, data_dir: str | Path, out_dir: str | Path, device: str
         est = fac[k].reshape(-1).double().numpy()
         ss_tot = float(((true - true.mean()) ** 2).sum())
         metrics[f"r2_{k}"] = 1.0 - float(((true - est) ** 2).sum()) / ss_tot if ss_tot > 0 else None
-    metrics.update({"n_train": int(len(arrays["train"])), "n_test": int(len(arrays["test"])),
-                    "n_train_images_per_epoch": int(len(x_train)), "augment_shift_px": fit["augment_shift_px"],
-                    "epochs": fit["epochs"], "steps": fit["steps"], "mean_train_loss": fit["mean_train_loss"],
-                    "feature_dim": config["features"],
-                    "units": {"test_accuracy": "fraction", "r2": "coefficient of determination on the test split"}})
+    metrics.update(
+        {
+            "n_train": int(len(arrays["train"])),
+            "n_test": int(len(arrays["test"])),
+            "n_train_images_per_epoch": int(len(x_train)),
+            "augment_shift_px": fit["augment_shift_px"],
+            "epochs": fit["epochs"],
+            "steps": fit["steps"],
+            "mean_train_loss": fit["mean_train_loss"],
+            "feature_dim": config["features"],
+            "units": {"test_accuracy": "fraction", "r2": "coefficient of determination on the test split"},
+        }
+    )
     config["metrics"] = {k: v for k, v in metrics.items() if k != "units"}
     # host-dependent: stages/classifier.py writes it to classifier_time.json, apart from the results
-    metrics["time"] = {"train_seconds": train_seconds, "seconds": time.perf_counter() - t0, "device": str(dev),
-                       "units": {"seconds": "wall seconds (training + test scoring)"}}
+    metrics["time"] = {
+        "train_seconds": train_seconds,
+        "seconds": time.perf_counter() - t0,
+        "device": str(dev),
+        "units": {"seconds": "wall seconds (training + test scoring)"},
+    }
 
     with io.atomic_dir(out_dir, checksums=True) as tmp:
         state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
@@ -235,7 +272,7 @@ class EvalClassifier:
         self.per_channel = bool(config["per_channel"])
         self.factor_names = list(config["factors"])
         self.factor_stats = config["factor_stats"]
-        self.feature_dim = int(config["features"])          # per image (3 x per channel on stacked)
+        self.feature_dim = int(config["features"])  # per image (3 x per channel on stacked)
         self.classes = int(config["classes"])
 
     @torch.no_grad()
@@ -246,7 +283,7 @@ class EvalClassifier:
             raise ValueError(f"expected images of shape (N, {', '.join(map(str, self.shape))}), got {tuple(x.shape)}")
         feats, preds, facs = [], [], []
         for a in range(0, len(x), CHUNK):
-            xb = datasets.to_model(x[a:a + CHUNK].to(self.device))
+            xb = datasets.to_model(x[a : a + CHUNK].to(self.device))
             m = len(xb)
             if self.per_channel:
                 xb = xb.reshape(-1, 1, *self.shape[1:])
@@ -259,7 +296,11 @@ class EvalClassifier:
                 facs.append((fac.reshape(m, c, -1) if self.per_channel else fac).float().cpu())
         n_f = len(self.factor_names)
         features = torch.cat(feats) if feats else torch.zeros(0, self.feature_dim)
-        predictions = torch.cat(preds) if preds else torch.zeros((0, self.shape[0]) if self.per_channel else (0,), dtype=torch.long)
+        predictions = (
+            torch.cat(preds)
+            if preds
+            else torch.zeros((0, self.shape[0]) if self.per_channel else (0,), dtype=torch.long)
+        )
         factors: dict[str, torch.Tensor] = {}
         if n_f and facs:
             allf = torch.cat(facs)
@@ -283,14 +324,27 @@ def load_classifier(model_dir: str | Path, device: str = "cpu") -> EvalClassifie
     weights_only, both verified against its checksums.json (io.FileError names
     `dvc repro classifier@<dataset>`)."""
     model_dir = Path(model_dir)
-    dataset = model_dir.parent.name if model_dir.name == "a" and model_dir.parent.parent.name == "classifiers" else model_dir.name
+    dataset = (
+        model_dir.parent.name
+        if model_dir.name == "a" and model_dir.parent.parent.name == "classifiers"
+        else model_dir.name
+    )
     rebuild = f"dvc repro classifier@{dataset}"
     config = io.read_verified(model_dir / "config.json", rebuild, io.read_json)
     c = config["classifier"]
     dev = resolve_device(device)
-    net = Net(config["in_channels"], config["shape"][1], config["classes"], c["width"], c["feature_dim"],
-              len(config["factors"]))
-    net.load_state_dict(io.read_verified(model_dir / "weights.pt", rebuild,
-                                         lambda p: torch.load(p, map_location="cpu", weights_only=True)))
+    net = Net(
+        config["in_channels"],
+        config["shape"][1],
+        config["classes"],
+        c["width"],
+        c["feature_dim"],
+        len(config["factors"]),
+    )
+    net.load_state_dict(
+        io.read_verified(
+            model_dir / "weights.pt", rebuild, lambda p: torch.load(p, map_location="cpu", weights_only=True)
+        )
+    )
     net = net.to(dev).to(memory_format=torch.channels_last)
     return EvalClassifier(net, config, dev)

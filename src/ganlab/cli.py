@@ -26,6 +26,7 @@ directory, retrying when it was replaced under the read (io.read_folder_verified
 never pairs one version's checksums.json with another's file. When a checkpoint and a finished
 model are both there (a retrain killed or under way), it shows the newer and names the other.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,9 @@ from pathlib import Path
 
 from ganlab import config, io
 
-
-N_MAX = 100_000            # ganlab sample --n: samples a call may draw (one array in memory, one figure)
-SEED_MAX = 2 ** 31 - 1     # --latent-seed: added to the run's seeds (each <= 2**31 - 1) for torch's generators
-COLS = 10                  # images per row of `sample`'s grid
+N_MAX = 100_000  # ganlab sample --n: samples a call may draw (one array in memory, one figure)
+SEED_MAX = 2**31 - 1  # --latent-seed: added to the run's seeds (each <= 2**31 - 1) for torch's generators
+COLS = 10  # images per row of `sample`'s grid
 
 
 def _die(message: str) -> None:
@@ -46,12 +46,13 @@ def _die(message: str) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:     # argparse's usage + message: one line instead
+    def error(self, message: str) -> None:  # argparse's usage + message: one line instead
         _die(f"{message} (see `{self.prog} --help`)")
 
 
 def _count(lo: int, hi: int):
     """argparse type: an integer from lo to hi, else an error naming the range (checked before any work)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -60,20 +61,21 @@ def _count(lo: int, hi: int):
         if value is None or not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"expected an integer from {lo:,} to {hi:,}, got {text!r}")
         return value
+
     return parse
 
 
 def _load_params(path: str):
     try:
         return config.load_or_exit(path)
-    except OSError as err:           # e.g. no permission to read it
+    except OSError as err:  # e.g. no permission to read it
         _die(f"--params {path}: unreadable ({err.strerror or err})")
 
 
 def _run_state(name: str, models: str) -> str:
     """A run's line in `info`: its status and training time, or why a file of it is unreadable."""
     status_file = Path(models) / name / "status.json"
-    time_file = Path("reports/runs") / name / "train_time.json"      # host-dependent: not in models/
+    time_file = Path("reports/runs") / name / "train_time.json"  # host-dependent: not in models/
     if not status_file.exists():
         return "not trained (dvc repro train@" + name + ")"
     try:
@@ -86,8 +88,9 @@ def _run_state(name: str, models: str) -> str:
         try:
             state += f", {float(io.read_json(time_file)['seconds']):.1f} s"
         except (OSError, ValueError, KeyError, TypeError) as err:
-            state += (f", training time unreadable ({time_file}: {type(err).__name__}; "
-                      f"`dvc repro train@{name}` rewrites it)")
+            state += (
+                f", training time unreadable ({time_file}: {type(err).__name__}; `dvc repro train@{name}` rewrites it)"
+            )
     return state
 
 
@@ -95,7 +98,7 @@ def cmd_info(args) -> None:
     from ganlab.data import list_recipes
     from ganlab.families import get_family, list_families
 
-    params = _load_params(args.params)          # first: a bad file prints only its one line
+    params = _load_params(args.params)  # first: a bad file prints only its one line
     print("families:")
     for name in list_families():
         doc = (sys.modules[get_family(name).__module__].__doc__ or "").strip().splitlines()
@@ -126,6 +129,7 @@ def _check_out(out: Path) -> None:
 def image_rows(x, cols: int = COLS):
     """Images (n, C, H, W) -> (rows, cols, C, H, W), the last row padded with blank (white) cells."""
     import numpy as np
+
     rows = -(-len(x) // cols)
     pad = np.ones((rows * cols - len(x), *x.shape[1:]), x.dtype)
     return np.concatenate([x, pad]).reshape(rows, cols, *x.shape[1:])
@@ -142,24 +146,30 @@ def cmd_sample(args) -> None:
     model_dir = Path(args.models) / args.run
     if not (model_dir / "weights.pt").exists():
         trained = sorted(p.parent.name for p in Path(args.models).glob("*/weights.pt"))
-        _die(f"run {args.run!r} has no trained model in {model_dir}; run `dvc repro train@{args.run}` "
-             f"(trained runs: {', '.join(trained) or 'none'})")
+        _die(
+            f"run {args.run!r} has no trained model in {model_dir}; run `dvc repro train@{args.run}` "
+            f"(trained runs: {', '.join(trained) or 'none'})"
+        )
     latent_seed = params.evaluation.seed if args.latent_seed is None else args.latent_seed
 
     import torch
 
     from ganlab.nn.seeded import SeedRNG
     from ganlab.training.loop import load_model
+
     try:
         model, cfg, meta = load_model(model_dir)
-    except io.FileError as err:      # corrupt or torn model files: name them and the rebuild
+    except io.FileError as err:  # corrupt or torn model files: name them and the rebuild
         _die(str(err))
     if not 0 <= args.seed_index < len(cfg.seeds):
-        _die(f"--seed-index must be from 0 to {len(cfg.seeds) - 1} (the run trained seeds {cfg.seeds}), "
-             f"got {args.seed_index}")
+        _die(
+            f"--seed-index must be from 0 to {len(cfg.seeds) - 1} (the run trained seeds {cfg.seeds}), "
+            f"got {args.seed_index}"
+        )
     with torch.no_grad():
-        if model.translation:       # image-to-image: the dataset's held-out inputs, not noise
+        if model.translation:  # image-to-image: the dataset's held-out inputs, not noise
             from ganlab import data as datasets
+
             try:
                 arrays, _ = datasets.load(Path(args.data) / cfg.dataset)
             except io.FileError as err:
@@ -167,27 +177,34 @@ def cmd_sample(args) -> None:
             inputs = model.test_inputs(arrays, args.n)
             x = model.translate(inputs.expand(model.n_seeds, *inputs.shape))[args.seed_index].float().numpy()
         else:
-            x = model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=latent_seed)))[args.seed_index].float().numpy()
+            x = (
+                model.generate(model.latent(args.n, SeedRNG(cfg.seeds, offset=latent_seed)))[args.seed_index]
+                .float()
+                .numpy()
+            )
     if not np.isfinite(x).all():
         try:
             st = io.read_verified(model_dir / "status.json", f"dvc repro train@{args.run}", io.read_json)
             when = f"diverged at step {st['diverged_at_step']}" if st.get("diverged_at_step") else st["status"]
         except (io.FileError, KeyError, TypeError, AttributeError):
             when = "status unreadable"
-        _die(f"run {args.run!r} seed {cfg.seeds[args.seed_index]} gives non-finite samples (the run {when}); "
-             f"nothing written to {out}")
+        _die(
+            f"run {args.run!r} seed {cfg.seeds[args.seed_index]} gives non-finite samples (the run {when}); "
+            f"nothing written to {out}"
+        )
     seed = cfg.seeds[args.seed_index]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".npy":        # images: float32 in [-1, 1], shape (n, C, H, W)
+        if out.suffix == ".npy":  # images: float32 in [-1, 1], shape (n, C, H, W)
             io.write_with(out, lambda f: np.save(f, x))
         elif meta["kind"] == "images":
             from ganlab.report.figures import image_grid
+
             grid = image_rows(x, min(COLS, len(x)))
             io.write_with(out, lambda f: image_grid(grid, f"{args.run}: {len(x)} samples (seed {seed})", f))
         else:
             io.write_with(out, lambda f: _scatter(x, f"{args.run}: {len(x)} samples (seed {seed})", f))
-    except OSError as err:           # read-only folder, disk full: one line, no partial file (written atomically)
+    except OSError as err:  # read-only folder, disk full: one line, no partial file (written atomically)
         _die(f"cannot write {out}: {err.strerror or err}")
     print(f"wrote {len(x)} samples of shape {tuple(x.shape[1:])} to {out}")
 
@@ -195,8 +212,10 @@ def cmd_sample(args) -> None:
 def _scatter(x, title: str, f) -> None:
     """A point run's samples: a histogram in 1-D, a scatter of the first two coordinates above."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(4, 4))
     if x.shape[1] == 1:
         ax.hist(x[:, 0], bins=60, color="tab:orange")
@@ -216,11 +235,15 @@ def _coverage_table(steps, samples, meta: dict, n_sigma: float, n_eval: int) -> 
     import numpy as np
 
     from ganlab.evaluation.points import coverage_over_training
+
     rows = coverage_over_training(samples, meta, n_sigma)
     n = np.asarray(samples).shape[2]
-    lines = [f"modes over training: the snapshots' {n:,} fixed-latent samples per seed (the evaluation scores "
-             f"{n_eval:,}), mean ± std over seeds:",
-             f"  {'step':>9s}  {'modes (of ' + str(len(meta['centres'])) + ')':>16s}  {'high quality %':>15s}  {'reverse KL':>14s}"]
+    lines = [
+        f"modes over training: the snapshots' {n:,} fixed-latent samples per seed (the evaluation scores "
+        f"{n_eval:,}), mean ± std over seeds:",
+        f"  {'step':>9s}  {'modes (of ' + str(len(meta['centres'])) + ')':>16s}  {'high quality %':>15s}  "
+        f"{'reverse KL':>14s}",
+    ]
     for step, row in zip(steps, rows):
         cells = []
         for key, digits in (("modes_captured", 1), ("high_quality_pct", 1), ("reverse_kl", 3)):
@@ -247,13 +270,18 @@ def cmd_progress(args) -> None:
     model_dir, ckpt = Path(args.models) / args.run, Path(args.checkpoints) / args.run / "ckpt.pt"
     rebuild = f"dvc repro train@{args.run}"
     from ganlab.training.loop import code_hash, config_hash
+
     try:
         # Both folders are replaced whole while train@ runs: read each through one opened directory.
-        check = io.read_folder_verified(ckpt.parent, {ckpt.name: lambda f: torch.load(f, map_location="cpu", weights_only=True)}, None)
+        check = io.read_folder_verified(
+            ckpt.parent, {ckpt.name: lambda f: torch.load(f, map_location="cpu", weights_only=True)}, None
+        )
         finished = io.read_folder_verified(model_dir, {"status.json": json.load}, rebuild)
         if check is None and finished is None:
-            _die(f"run {args.run!r} has neither a checkpoint ({ckpt}) nor a trained model ({model_dir}); "
-                 f"`dvc repro train@{args.run}` writes a checkpoint every {cfg.checkpoint_every:,} steps")
+            _die(
+                f"run {args.run!r} has neither a checkpoint ({ckpt}) nor a trained model ({model_dir}); "
+                f"`dvc repro train@{args.run}` writes a checkpoint every {cfg.checkpoint_every:,} steps"
+            )
         # The newer of the two is shown, the other named: a checkpoint beside a finished model is a
         # retrain under way or killed; a model newer than a checkpoint, a run killed as it completed.
         if check is not None and (finished is None or check[1] >= finished[1]):
@@ -261,25 +289,43 @@ def cmd_progress(args) -> None:
             steps = sorted(int(k) for k in ck["snaps"])
             samples = [ck["snaps"][k]["samples"].numpy() for k in sorted(ck["snaps"], key=int)]
             history, done, total, seconds, trained = ck["history"], ck["step"], cfg.steps, ck["seconds"], None
-            head = f"{args.run}: in training (checkpoint {ckpt}), {done:,} of {total:,} steps ({100 * done / total:.1f} %)"
+            head = (
+                f"{args.run}: in training (checkpoint {ckpt}), {done:,} of {total:,} steps ({100 * done / total:.1f} %)"
+            )
             if ck.get("hash") != config_hash(cfg):
-                head += (f"\n  this checkpoint was made for other params than {args.params}'s: "
-                         f"train@{args.run} would start over, not resume it")
+                head += (
+                    f"\n  this checkpoint was made for other params than {args.params}'s: "
+                    f"train@{args.run} would start over, not resume it"
+                )
             # the rest of what train@ resumes on (ganlab.training.loop.resume_key): the data and the code
             key = ck.get("key") if isinstance(ck.get("key"), dict) else {}
             sums = Path(args.data) / cfg.dataset / io.CHECKSUMS
             if key.get("data") is not None and sums.exists() and key["data"] != io.sha256(sums):
-                head += (f"\n  this checkpoint was made on other data than {sums.parent}/ holds now: "
-                         f"train@{args.run} would start over, not resume it")
+                head += (
+                    f"\n  this checkpoint was made on other data than {sums.parent}/ holds now: "
+                    f"train@{args.run} would start over, not resume it"
+                )
             if key.get("code") is not None and key["code"] != code_hash():
-                head += (f"\n  this checkpoint was made by other code (the ganlab sources, torch or numpy): "
-                         f"train@{args.run} would start over, not resume it")
+                head += (
+                    f"\n  this checkpoint was made by other code (the ganlab sources, torch or numpy): "
+                    f"train@{args.run} would start over, not resume it"
+                )
             if finished is not None:
-                head += (f"\n  {model_dir}/ holds an older finished model ({_describe(finished[0]['status.json'])}): "
-                         f"train@{args.run} is training anew, or was killed while it did")
+                head += (
+                    f"\n  {model_dir}/ holds an older finished model ({_describe(finished[0]['status.json'])}): "
+                    f"train@{args.run} is training anew, or was killed while it did"
+                )
         else:
-            files, _ = io.read_folder_verified(model_dir, {"status.json": json.load, "history.json": json.load,
-                                                           "snapshots.npz": io.read_npz, "config.json": json.load}, rebuild)
+            files, _ = io.read_folder_verified(
+                model_dir,
+                {
+                    "status.json": json.load,
+                    "history.json": json.load,
+                    "snapshots.npz": io.read_npz,
+                    "config.json": json.load,
+                },
+                rebuild,
+            )
             status, history = files["status.json"], files["history.json"]
             steps, samples = files["snapshots.npz"]["steps"], files["snapshots.npz"]["samples"]
             trained = files["config.json"]["config"]
@@ -288,12 +334,16 @@ def cmd_progress(args) -> None:
             try:
                 seconds = io.read_json(timing)["seconds"] if timing.exists() else None
             except (OSError, ValueError, KeyError, TypeError):
-                seconds = None                    # host-dependent, not checksummed: shown when readable
+                seconds = None  # host-dependent, not checksummed: shown when readable
             head = f"{args.run}: trained ({status['status']}), {done:,} of {total:,} steps"
             if check is not None:
-                head += (f"\n  a checkpoint older than this model ({ckpt}, step {check[0][ckpt.name]['step']:,}) is left "
-                         f"from a run killed as it completed")
-        meta = io.read_verified(Path(args.data) / cfg.dataset / "meta.json", f"dvc repro prepare@{cfg.dataset}", io.read_json)
+                head += (
+                    f"\n  a checkpoint older than this model ({ckpt}, step {check[0][ckpt.name]['step']:,}) is left "
+                    f"from a run killed as it completed"
+                )
+        meta = io.read_verified(
+            Path(args.data) / cfg.dataset / "meta.json", f"dvc repro prepare@{cfg.dataset}", io.read_json
+        )
     except io.FileError as err:
         _die(str(err))
     if trained is not None and trained != json.loads(json.dumps(dataclasses.asdict(cfg))):
@@ -306,8 +356,14 @@ def cmd_progress(args) -> None:
         print("  " + pace)
     if history:
         last = history[-1]
-        print(f"  last logged (step {last['step']:,}): " + ", ".join(
-            f"{k} {v:.4g}" for k, v in last.items() if k != "step" and not k.endswith("_seeds") and isinstance(v, float)))
+        print(
+            f"  last logged (step {last['step']:,}): "
+            + ", ".join(
+                f"{k} {v:.4g}"
+                for k, v in last.items()
+                if k != "step" and not k.endswith("_seeds") and isinstance(v, float)
+            )
+        )
     if meta.get("kind") == "points" and "centres" in meta and len(steps):
         print("\n".join(_coverage_table(steps, samples, meta, params.evaluation.n_sigma, params.evaluation.n_samples)))
 
@@ -316,17 +372,25 @@ def main(argv: list[str] | None = None) -> None:
     ap = _Parser(prog="ganlab", description="Use the runs of a ganlab pipeline.")
     ap.add_argument("--params", default="params.yaml", help="params file (default params.yaml)")
     ap.add_argument("--models", default="models", help="folder of trained runs (default models)")
-    ap.add_argument("--data", default="data", help="folder of prepared datasets (default data): translation runs' inputs")
+    ap.add_argument(
+        "--data", default="data", help="folder of prepared datasets (default data): translation runs' inputs"
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="families, datasets, runs and their status").set_defaults(fn=cmd_info)
     s = sub.add_parser("sample", help="draw samples from a trained run")
     s.add_argument("run")
     s.add_argument("--n", type=_count(1, N_MAX), default=1000, help=f"number of samples, 1 to {N_MAX:,} (default 1000)")
-    s.add_argument("--out", required=True, help="output file: .npy (array) or .png (plot, or a grid of every image, 10 a row)")
+    s.add_argument(
+        "--out", required=True, help="output file: .npy (array) or .png (plot, or a grid of every image, 10 a row)"
+    )
     s.add_argument("--seed-index", type=int, default=0, help="which of the run's seeds, from 0 (default 0: the first)")
-    s.add_argument("--latent-seed", type=_count(0, SEED_MAX), default=None,
-                   help="seed offset of the latent draws, 0 to 2**31 - 1 (default: params' evaluation.seed, the latents "
-                        "evaluate@ draws: --n evaluation.n_samples gives exactly the samples it scores)")
+    s.add_argument(
+        "--latent-seed",
+        type=_count(0, SEED_MAX),
+        default=None,
+        help="seed offset of the latent draws, 0 to 2**31 - 1 (default: params' evaluation.seed, the latents "
+        "evaluate@ draws: --n evaluation.n_samples gives exactly the samples it scores)",
+    )
     s.set_defaults(fn=cmd_sample)
     s = sub.add_parser("progress", help="how far a run has trained, and a point run's modes at each snapshot")
     s.add_argument("run")
@@ -335,10 +399,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     try:
         args.fn(args)
-    except BrokenPipeError:        # `ganlab progress run | head`: the reader left; no traceback
+    except BrokenPipeError:  # `ganlab progress run | head`: the reader left; no traceback
         import os
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Typed params for ganlab and their validation.
 
-params.yaml has seven sections: `device`, `evaluation`, `classifier` (optional: the evaluation
+params.yaml has eight sections: `device`, `evaluation`, `classifier` (optional: the evaluation
 classifier of every image dataset), `study` (optional: the latent-space studies), `cpu` (optional:
-how torch computes on the CPU, ganlab.pinning), `datasets` (name -> recipe + its settings) and `runs`
-(name -> family + dataset + hyper-parameters). Every section is a
+how torch computes on the CPU, ganlab.pinning), `inception` (optional: Inception FID/KID/IS of the
+runs on some datasets), `datasets` (name -> recipe + its settings) and `runs` (name -> family +
+dataset + hyper-parameters). Every section is a
 dataclass whose fields carry a one-line `help` (cleanrl style); the params reference, docs/params.md,
 is generated from those strings (`PYTHONPATH=src python scripts/update_docs_params.py` runs this module).
 
@@ -16,6 +17,7 @@ paths. The file is read strictly: a key given twice is an error with its line nu
 rejects such a file too, and the last value would silently win here), and numbers written
 without a dot (`4e-3`) are numbers, as in YAML 1.2 and in dvc, not strings.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +38,8 @@ class ConfigError(ValueError):
 
 NAME_RULE = "[A-Za-z0-9][A-Za-z0-9_-]* (letters, digits, '_' and '-', starting with a letter or digit; at most 64)"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-SEED_MAX = 2**31 - 1   # seeds are offset by a few million for separate streams; any integer API takes this
-MAX_SEEDS = 64         # seeds of one run: each is a copy of both networks, trained in one batched model
+SEED_MAX = 2**31 - 1  # seeds are offset by a few million for separate streams; any integer API takes this
+MAX_SEEDS = 64  # seeds of one run: each is a copy of both networks, trained in one batched model
 # Names the output layout already uses: a run named `classifiers` would be models/classifiers/,
 # the folder of every image dataset's evaluation classifier. Windows' device names cannot be
 # folders there. Names are also compared without case: on macOS and Windows `GAN-ring` and
@@ -56,8 +58,8 @@ def check_name(name: Any, path: str) -> str:
 
 # ---------------------------------------------------------------------------- reading YAML
 
-MAX_VALUES = 100_000    # mappings, lists and scalars of one file, YAML aliases expanded (params.yaml: ~3,000)
-MAX_DEPTH = 32          # nesting levels (params.yaml: 5)
+MAX_VALUES = 100_000  # mappings, lists and scalars of one file, YAML aliases expanded (params.yaml: ~3,000)
+MAX_DEPTH = 32  # nesting levels (params.yaml: 5)
 
 
 def _yaml():
@@ -65,6 +67,7 @@ def _yaml():
     reads every params file with it, so each value means one thing to both: `0200` is 200 and
     `3:20` a string for ganlab as for dvc.lock (PyYAML's YAML 1.1 made them 128 and 200)."""
     from ruamel.yaml import YAML
+
     return YAML(typ="safe")
 
 
@@ -83,9 +86,11 @@ def read_yaml(path: str | Path) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: line {line}: byte {raw[err.start]:#04x} is not UTF-8; "
-                          f"params files are UTF-8 text (as dvc reads them)") from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line}: byte {raw[err.start]:#04x} is not UTF-8; "
+            f"params files are UTF-8 text (as dvc reads them)"
+        ) from None
     try:
         data = _yaml().load(text)
     except DuplicateKeyError:
@@ -93,7 +98,9 @@ def read_yaml(path: str | Path) -> Any:
     except YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings") from None
+        raise ConfigError(
+            f"{path}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
+        ) from None
     check_tree(data, str(path))
     return data
 
@@ -101,6 +108,7 @@ def read_yaml(path: str | Path) -> Any:
 def dump_yaml(data: Any) -> str:
     """Text that read_yaml (and dvc) read back as `data`: written by the same YAML 1.2 library."""
     import io as _io
+
     y = _yaml()
     y.default_flow_style = False
     y.sort_base_mapping_type_on_output = False
@@ -113,6 +121,7 @@ def _duplicate_key(text: str) -> str:
     """The first key given twice in one mapping, with both lines (ruamel's message names the
     mapping's start, not the first occurrence)."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     todo = [_yaml().compose(text)]
     while todo:
         node = todo.pop()
@@ -121,8 +130,10 @@ def _duplicate_key(text: str) -> str:
             for key, value in node.value:
                 line = key.start_mark.line + 1
                 if key.value in seen:
-                    return (f"line {line}: key {key.value!r} is given twice in one mapping (first on line "
-                            f"{seen[key.value]}); each key may appear once")
+                    return (
+                        f"line {line}: key {key.value!r} is given twice in one mapping (first on line "
+                        f"{seen[key.value]}); each key may appear once"
+                    )
                 seen[key.value] = line
                 todo.append(value)
         elif isinstance(node, SequenceNode):
@@ -140,21 +151,31 @@ def check_tree(data: Any, source: str) -> None:
     def size(node: Any, where: str, depth: int) -> int:
         if not isinstance(node, (dict, list)):
             return 1
-        if id(node) in sizes:                          # an alias of a node already counted
+        if id(node) in sizes:  # an alias of a node already counted
             return sizes[id(node)]
         if depth >= MAX_DEPTH:
-            raise ConfigError(f"{where or source}: nested more than {MAX_DEPTH} levels deep; "
-                              f"params are a few levels of mappings")
+            raise ConfigError(
+                f"{where or source}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
+            )
         total = 1
-        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
             if isinstance(node, dict) and not isinstance(key, str):
-                raise ConfigError(f"{where + ': ' if where else ''}key {key!r} is {type(key).__name__}, not a string; "
-                                  f"names and settings are strings (quote it: '{key}')")
-            total += size(value, f"{where}.{key}" if isinstance(node, dict) and where else
-                          (str(key) if isinstance(node, dict) else f"{where}[{key}]"), depth + 1)
+                raise ConfigError(
+                    f"{where + ': ' if where else ''}key {key!r} is {type(key).__name__}, not a string; "
+                    f"names and settings are strings (quote it: '{key}')"
+                )
+            total += size(
+                value,
+                f"{where}.{key}"
+                if isinstance(node, dict) and where
+                else (str(key) if isinstance(node, dict) else f"{where}[{key}]"),
+                depth + 1,
+            )
             if total > MAX_VALUES:
-                raise ConfigError(f"{source}: more than {MAX_VALUES:,} values once YAML aliases are expanded "
-                                  f"(at {where or 'the top'}); a params file holds a few thousand")
+                raise ConfigError(
+                    f"{source}: more than {MAX_VALUES:,} values once YAML aliases are expanded "
+                    f"(at {where or 'the top'}); a params file holds a few thousand"
+                )
         sizes[id(node)] = total
         return total
 
@@ -164,6 +185,7 @@ def check_tree(data: Any, source: str) -> None:
 def show(value: Any) -> str:
     """repr(value), cut to about 80 characters: error messages stay one short line."""
     import reprlib
+
     r = reprlib.Repr()
     r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel, r.maxlong = 70, 70, 8, 8, 3, 40
     return r.repr(value)
@@ -173,44 +195,121 @@ def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
     """A dataclass field with a help string and optional limits (gt, ge, lt, le)."""
     if isinstance(default, (list, dict)):
         value = default
-        return field(default_factory=lambda: typing.cast(Any, type(value))(value),
-                     metadata={"help": help, **limits})
+        return field(default_factory=lambda: typing.cast(Any, type(value))(value), metadata={"help": help, **limits})
     return field(default=default, metadata={"help": help, **limits})
 
 
 # ---------------------------------------------------------------------------- sections
 
+
 @dataclass
 class EvalConfig:
     """How every run is evaluated."""
-    n_samples: int = param(2500, "generated (and real) samples scored per seed (VEEGAN/PacGAN use 2,500)", ge=100, le=20_000)
+
+    n_samples: int = param(
+        2500, "generated (and real) samples scored per seed (VEEGAN/PacGAN use 2,500)", ge=100, le=20_000
+    )
     n_sigma: float = param(3.0, "a sample is high quality within n_sigma standard deviations of its nearest mode", gt=0)
     hist_bins: int = param(16, "bins per axis for the linear-program Wasserstein distance on histograms", ge=2, le=64)
     sliced_projections: int = param(256, "random directions for sliced Wasserstein", ge=1, le=10_000)
     seed: int = param(1234, "seed for evaluation sampling (latents, real subsets, projections)", ge=0, le=SEED_MAX)
-    prdc_k: int = param(5, "image runs: nearest neighbours k of precision, recall, density and coverage (Naeem et al. 2020 use 5)", ge=1)
-    stacked_samples: int = param(26000, "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)", ge=100, le=200_000)
+    prdc_k: int = param(
+        5, "image runs: nearest neighbours k of precision, recall, density and coverage (Naeem et al. 2020 use 5)", ge=1
+    )
+    stacked_samples: int = param(
+        26000,
+        "stacked images: samples whose class triples are counted as modes (VEEGAN/PacGAN: 26,000)",
+        ge=100,
+        le=200_000,
+    )
+
+
+@dataclass
+class InceptionConfig:
+    """Inception FID, KID and IS (torch-fidelity) of the image and translation runs on `datasets`."""
+
+    datasets: list[str] = param(
+        [],
+        "datasets whose image and translation runs get Inception FID/KID/IS; classifier@<dataset> computes the "
+        "reference statistics once (the features of `reference_n` images of `reference_split`)",
+    )
+    reference_split: Literal["train", "test"] = param("train", "the real images the statistics are of (FID-50k: train)")
+    reference_n: int = param(50_000, "real images in the reference statistics (at most the split's)", ge=2)
+    n_samples: int = param(
+        10_000, "generated images scored per seed (translation runs: at most the test split)", ge=2, le=1_000_000
+    )
+    weights: str | None = param(
+        None,
+        "the Inception weights file (weights-inception-2015-12-05-6726825d.pth); null: torch hub's cache "
+        "(<TORCH_HOME>/hub/checkpoints/)",
+    )
+    download: bool = param(False, "fetch the weights into torch hub's cache when the file is missing (needs a network)")
+    resize: Literal["tf_bilinear", "clean"] = param(
+        "tf_bilinear",
+        "to 299x299: torch-fidelity's TensorFlow-1-compatible bilinear (published tables), or an antialiased bicubic "
+        "resize first (close to clean-fid)",
+    )
+    precision: Literal["float32", "float64"] = param("float32", "arithmetic inside the Inception network")
+    kid_subsets: int = param(100, "KID: random subsets the unbiased MMD is averaged over", ge=1, le=10_000)
+    kid_subset_size: int = param(1000, "KID: features per subset (fewer where a side has fewer)", ge=2)
+    isc_splits: int = param(10, "Inception Score: splits its mean and std are over", ge=1, le=100)
+    batch_size: int = param(64, "images per forward pass of the network", ge=1, le=4096)
 
 
 @dataclass
 class CpuConfig:
     """How torch computes on the CPU, in every stage (ganlab.pinning)."""
-    pinned: bool = param(True, "the same numbers on every x86-64 CPU: before torch loads, each stage caps ATen's and oneDNN's kernels at AVX2 and puts MKL on its COMPATIBLE branch (ganlab.pinning; what it costs per family: docs/results.md); false: torch's own choice by CPU, faster on some, numbers differ between CPUs")
-    threads: int = param(2, "torch's CPU threads in every stage (OMP_NUM_THREADS, set before torch loads): the convolutional families' numbers depend on the count, so it is fixed; 0 = torch's default, all cores (the numbers then follow the machine). A section's own cpu_threads overrides it for that work", ge=0, le=1024)
+
+    pinned: bool = param(
+        True,
+        "the same numbers on every x86-64 CPU: before torch loads, each stage caps ATen's and oneDNN's kernels at "
+        "AVX2 and puts MKL on its COMPATIBLE branch (ganlab.pinning; what it costs per family: docs/results.md); "
+        "false: torch's own choice by CPU, faster on some, numbers differ between CPUs",
+    )
+    threads: int = param(
+        2,
+        "torch's CPU threads in every stage (OMP_NUM_THREADS, set before torch loads): the convolutional families' "
+        "numbers depend on the count, so it is fixed; 0 = torch's default, all cores (the numbers then follow the "
+        "machine). A section's own cpu_threads overrides it for that work",
+        ge=0,
+        le=1024,
+    )
 
 
 @dataclass
 class ClassifierConfig:
     """The evaluation classifier trained per image dataset (classifier@<dataset>, ganlab.classifier)."""
+
     epochs: int = param(3, "passes over the training split (stacked: over its 3 x N channel images)", ge=1, le=1000)
-    min_steps: int = param(300, "at least this many Adam steps, so that small sets (digits: 1,500 images) get more passes", ge=0, le=10_000_000)
+    min_steps: int = param(
+        300,
+        "at least this many Adam steps, so that small sets (digits: 1,500 images) get more passes",
+        ge=0,
+        le=10_000_000,
+    )
     batch_size: int = param(128, "images per Adam step", ge=2, le=65_536)
     lr: float = param(0.003, "Adam learning rate at the start; it decays to 0 on a cosine", gt=0)
-    width: int = param(16, "channels of the first conv layer; they double per 2x downsampling, up to 4 x width", ge=4, le=256)
-    feature_dim: int = param(64, "features (penultimate layer, before its ReLU) that the image metrics use; x3 on stacked", ge=8, le=256)
-    augment: float = param(0.0625, "random shift of each training image, per axis, by up to this fraction of its side in whole pixels (1/16: 1 px at 16x16, 2 at 32x32, none at 8x8); 0 = off", ge=0, le=0.25)
-    factors: list[str] = param(["rotation", "thickness"], "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with them)")
-    factor_weight: float = param(1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0)
+    width: int = param(
+        16, "channels of the first conv layer; they double per 2x downsampling, up to 4 x width", ge=4, le=256
+    )
+    feature_dim: int = param(
+        64, "features (penultimate layer, before its ReLU) that the image metrics use; x3 on stacked", ge=8, le=256
+    )
+    augment: float = param(
+        0.0625,
+        "random shift of each training image, per axis, by up to this fraction of its side in whole pixels (1/16: 1 "
+        "px at 16x16, 2 at 32x32, none at 8x8); 0 = off",
+        ge=0,
+        le=0.25,
+    )
+    factors: list[str] = param(
+        ["rotation", "thickness"],
+        "known factors regressed by a second head where the dataset stores them (InfoGAN's codes are correlated with "
+        "them)",
+    )
+    factor_weight: float = param(
+        1.0, "weight of the factor regression MSE (standardised targets) next to the cross-entropy", ge=0
+    )
     seed: int = param(0, "seed for the weights, the batch order and the shifts", ge=0, le=SEED_MAX)
     cpu_threads: int = param(0, "torch CPU threads for training (0 = the stage's, cpu.threads)", ge=0, le=1024)
 
@@ -218,48 +317,113 @@ class ClassifierConfig:
 @dataclass
 class StudyConfig:
     """The latent-space studies of every unconditional run (study@<run>, ganlab.studies)."""
-    n_samples: int = param(1000, "truncation: generated samples per threshold, scored against as many real test samples", ge=100, le=20_000)
-    tau_uniform: list[float] = param([1.0, 0.75, 0.5, 0.25, 0.1], "truncation thresholds for U[-1, 1] latents (dcgan on images) as a fraction of the support's half-width: every |z_i| <= tau (1 = none)", gt=0, le=1)
-    tau_normal: list[float] = param([4.0, 2.0, 1.0, 0.5, 0.25], "truncation thresholds for N(0, I) latents, absolute (in standard deviations): every |z_i| <= tau", gt=0)
-    psi: list[float] = param([1.0, 0.75, 0.5, 0.25], "StyleGAN: truncation in w space, w = w_avg + psi (w - w_avg) (1 = none)", ge=0, le=1)
-    n_pairs: int = param(128, "interpolation: random latent pairs per space, for the path length and for class changes", ge=64, le=10_000)
-    n_steps: int = param(32, "interpolation: images along each path at which the classifier's class is read", ge=32, le=1024)
+
+    n_samples: int = param(
+        1000, "truncation: generated samples per threshold, scored against as many real test samples", ge=100, le=20_000
+    )
+    tau_uniform: list[float] = param(
+        [1.0, 0.75, 0.5, 0.25, 0.1],
+        "truncation thresholds for U[-1, 1] latents (dcgan on images) as a fraction of the support's half-width: "
+        "every |z_i| <= tau (1 = none)",
+        gt=0,
+        le=1,
+    )
+    tau_normal: list[float] = param(
+        [4.0, 2.0, 1.0, 0.5, 0.25],
+        "truncation thresholds for N(0, I) latents, absolute (in standard deviations): every |z_i| <= tau",
+        gt=0,
+    )
+    psi: list[float] = param(
+        [1.0, 0.75, 0.5, 0.25], "StyleGAN: truncation in w space, w = w_avg + psi (w - w_avg) (1 = none)", ge=0, le=1
+    )
+    n_pairs: int = param(
+        128, "interpolation: random latent pairs per space, for the path length and for class changes", ge=64, le=10_000
+    )
+    n_steps: int = param(
+        32, "interpolation: images along each path at which the classifier's class is read", ge=32, le=1024
+    )
     epsilon: float = param(1e-4, "path length: the step in t (Karras et al. 2019 use 1e-4)", gt=0, lt=0.1)
-    n_mix: int = param(500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10, le=100_000)
+    n_mix: int = param(
+        500, "StyleGAN style mixing: random pairs of latents whose mixed image is classified", ge=10, le=100_000
+    )
     crossover: int = param(0, "StyleGAN style mixing: styles before this layer are coarse (0 = half of them)", ge=0)
     seed: int = param(4321, "seed for the studies' latents", ge=0, le=SEED_MAX)
-    cpu_threads: int = param(1, "torch CPU threads (0 = the stage's, cpu.threads); the studies run many small batches, where extra threads on a busy CPU cost more than they gain", ge=0, le=1024)
+    cpu_threads: int = param(
+        1,
+        "torch CPU threads (0 = the stage's, cpu.threads); the studies run many small batches, where extra threads on "
+        "a busy CPU cost more than they gain",
+        ge=0,
+        le=1024,
+    )
 
     def check(self, path: str) -> None:
         for key in ("tau_uniform", "tau_normal", "psi"):
             if len(getattr(self, key)) < 2:
-                raise ConfigError(f"{path}.{key}: expected at least two values (a sweep), got {show(getattr(self, key))}")
+                raise ConfigError(
+                    f"{path}.{key}: expected at least two values (a sweep), got {show(getattr(self, key))}"
+                )
 
 
 @dataclass
 class RunConfig:
     """Settings every family shares; each family's Config adds its own fields."""
+
     family: str = param(help="the GAN family (ganlab info lists them)")
     dataset: str = param(help="a dataset declared under `datasets`")
-    seeds: list[int] = param([0], "seeds trained together as one batched model; metrics report mean and std", ge=0, le=SEED_MAX)
+    seeds: list[int] = param(
+        [0], "seeds trained together as one batched model; metrics report mean and std", ge=0, le=SEED_MAX
+    )
     steps: int = param(2000, "generator updates", ge=1)
     batch_size: int = param(256, "samples per batch", ge=1, le=65_536)
     log_every: int = param(50, "steps between logged points (losses, D outputs, gradient norms)", ge=1)
     w_every: int = param(250, "steps between Wasserstein estimates during training", ge=1)
     checkpoint_every: int = param(500, "steps between checkpoints (resume after a crash or kill)", ge=1)
     snapshots: int = param(4, "evenly spaced steps at which samples are kept for figures (plus step 0)", ge=1, le=1000)
-    lr_end: float = param(1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1)
-    ema_kimg: float = param(0.0, "the generator's weights averaged over training (Yazici et al. 2019; StyleGAN2-ADA's and R3GAN's G_ema): half-life of the exponential moving average in thousands of batch_size samples; snapshots, the saved model and every evaluation use the average (0 = off, the trained weights; StyleGAN2-ADA: 10)", ge=0)
-    ema_rampup: float = param(0.05, "ema_kimg: the half-life is at most this fraction of the samples seen so far, so that the average forgets the random start (StyleGAN2-ADA: 0.05; 0 = no ramp-up)", ge=0, le=1)
+    lr_end: float = param(
+        1.0, "learning rates decay linearly to this fraction of their start (1 = constant)", ge=0, le=1
+    )
+    ema_kimg: float = param(
+        0.0,
+        "the generator's weights averaged over training (Yazici et al. 2019; StyleGAN2-ADA's and R3GAN's G_ema): "
+        "half-life of the exponential moving average in thousands of batch_size samples; snapshots, the saved model "
+        "and every evaluation use the average (0 = off, the trained weights; StyleGAN2-ADA: 10)",
+        ge=0,
+    )
+    ema_rampup: float = param(
+        0.05,
+        "ema_kimg: the half-life is at most this fraction of the samples seen so far, so that the average forgets the "
+        "random start (StyleGAN2-ADA: 0.05; 0 = no ramp-up)",
+        ge=0,
+        le=1,
+    )
     cpu_threads: int = param(0, "torch CPU threads for training (0 = the stage's, cpu.threads)", ge=0, le=1024)
-    processes: int = param(1, "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them", ge=1, le=1024)
-    precision: Literal["fp32", "bf16"] = param("fp32", "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with bf16 matrix units only for some families (docs/timing.md)")
-    compile: bool = param(False, "torch.compile every network for training (passes that a gradient penalty differentiates twice run eagerly); pays on GPUs after a compile of about a minute, rarely on CPU")
+    processes: int = param(
+        1,
+        "data-parallel processes (torchrun: one per GPU, or CPU processes); batch_size is split over them",
+        ge=1,
+        le=1024,
+    )
+    precision: Literal["fp32", "bf16"] = param(
+        "fp32",
+        "training arithmetic: fp32, or bf16 (each step under torch.autocast: bfloat16 matmuls and convolutions, fp32 "
+        "weights, optimiser states, gradients and evaluation); pays on GPUs with bf16 tensor cores, and on CPUs with "
+        "bf16 matrix units only for some families (docs/timing.md)",
+    )
+    compile: bool = param(
+        False,
+        "torch.compile every network for training (passes that a gradient penalty differentiates twice run eagerly); "
+        "pays on GPUs after a compile of about a minute, rarely on CPU",
+    )
     tf32: bool = param(False, "CUDA only: fp32 matmuls and convolutions on TF32 tensor cores (ignored on CPU)")
-    cudnn_benchmark: bool = param(False, "CUDA only: cuDNN times its convolution algorithms on the first batches and keeps the fastest (faster, no longer bitwise reproducible; ignored on CPU)")
+    cudnn_benchmark: bool = param(
+        False,
+        "CUDA only: cuDNN times its convolution algorithms on the first batches and keeps the fastest (faster, no "
+        "longer bitwise reproducible; ignored on CPU)",
+    )
 
 
 # ---------------------------------------------------------------------------- checking
+
 
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
@@ -267,17 +431,22 @@ def _type_name(tp: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (list, tuple):
         inner = _type_name(typing.get_args(tp)[0])
-        return "a list of " + {"an integer": "integers", "a number": "numbers", "a string": "strings"}.get(inner, f"({inner})")
+        return "a list of " + {"an integer": "integers", "a number": "numbers", "a string": "strings"}.get(
+            inner, f"({inner})"
+        )
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-            type(None): "null"}.get(tp, getattr(tp, "__name__", str(tp)))
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "null"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def _check_value(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
-    def bad() -> ConfigError:   # built only when raised: the repr of a huge value costs
+
+    def bad() -> ConfigError:  # built only when raised: the repr of a huge value costs
         return ConfigError(f"{path}: expected {_type_name(tp)}, got {show(value)}")
+
     if origin is Literal:
         if value not in typing.get_args(tp):
             raise bad()
@@ -318,8 +487,12 @@ def _check_limits(meta: dict, value: Any, path: str) -> None:
     for v in values:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             continue
-        for key, ok, word in (("gt", lambda a, b: a > b, ">"), ("ge", lambda a, b: a >= b, ">="),
-                              ("lt", lambda a, b: a < b, "<"), ("le", lambda a, b: a <= b, "<=")):
+        for key, ok, word in (
+            ("gt", lambda a, b: a > b, ">"),
+            ("ge", lambda a, b: a >= b, ">="),
+            ("lt", lambda a, b: a < b, "<"),
+            ("le", lambda a, b: a <= b, "<="),
+        ):
             if key in meta and not ok(v, meta[key]):
                 raise ConfigError(f"{path}: must be {word} {meta[key]}, got {show(v)}")
 
@@ -363,8 +536,11 @@ def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
             default = repr(f.default_factory())
         else:
             default = "required"
-        limits = [f"{word} {f.metadata[key]:,}" for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
-                  if key in f.metadata]
+        limits = [
+            f"{word} {f.metadata[key]:,}"
+            for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+            if key in f.metadata
+        ]
         kind = _type_name(hints[f.name]) + (f" ({', '.join(limits)})" if limits else "")
         rows.append((f.name, kind, default, f.metadata.get("help", "")))
     return rows
@@ -372,15 +548,17 @@ def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
 
 # ---------------------------------------------------------------------------- the whole file
 
+
 @dataclass
 class Params:
     device: str
     evaluation: EvalConfig
-    datasets: dict[str, Any]   # name -> the recipe's Config
-    runs: dict[str, Any]       # name -> the family's Config
+    datasets: dict[str, Any]  # name -> the recipe's Config
+    runs: dict[str, Any]  # name -> the family's Config
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
     cpu: CpuConfig = field(default_factory=CpuConfig)
+    inception: InceptionConfig = field(default_factory=InceptionConfig)
 
 
 DEVICE_HELP = "auto (CUDA if present, else CPU), cpu, cuda or cuda:N"
@@ -391,12 +569,13 @@ def resolve_device(name: str = "auto"):
     lives beside the validation of `device`, not in the training loop, so that the classifier
     (and srgan's content net, which trains through it) need not import the loop."""
     import torch
+
     if check_device(name) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
 
 
-SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study", "cpu")
+SECTIONS = ("device", "evaluation", "datasets", "runs", "classifier", "study", "cpu", "inception")
 
 
 def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | None = None) -> Params:
@@ -419,6 +598,7 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
     classifier = build(ClassifierConfig, raw.get("classifier"), "classifier")
     study = build(StudyConfig, raw.get("study"), "study")
     cpu = build(CpuConfig, raw.get("cpu"), "cpu")
+    inception = build(InceptionConfig, raw.get("inception"), "inception")
     raw_datasets, raw_runs = _mapping(raw.get("datasets"), "datasets"), _mapping(raw.get("runs"), "runs")
     if entry is None:
         want_datasets, want_runs = list(raw_datasets), list(raw_runs)
@@ -432,12 +612,73 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
         want_datasets = [name] if section == "datasets" else [run_dataset] if run_dataset in raw_datasets else []
     datasets = {name: _dataset(raw_datasets[name], f"datasets.{name}") for name in want_datasets}
     runs = {name: _run(raw_runs[name], f"runs.{name}", datasets, raw_datasets) for name in want_runs}
-    return Params(device=device, evaluation=evaluation, datasets=datasets, runs=runs, classifier=classifier, study=study, cpu=cpu)
+    if entry is None:
+        _check_inception(inception, datasets)
+    return Params(
+        device=device,
+        evaluation=evaluation,
+        datasets=datasets,
+        runs=runs,
+        classifier=classifier,
+        study=study,
+        cpu=cpu,
+        inception=inception,
+    )
+
+
+INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_WEIGHTS_URL = f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{INCEPTION_WEIGHTS_FILE}"
+
+
+def inception_weights_path(weights: str | None) -> Path:
+    """The file the Inception weights are read from: `inception.weights`, or torch hub's cache
+    ($TORCH_HOME/hub/checkpoints, ~/.cache/torch/hub/checkpoints by default: where torch-fidelity's own
+    download puts them)."""
+    if weights:
+        return Path(weights).expanduser()
+    torch_home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch"
+    )
+    return Path(torch_home) / "hub" / "checkpoints" / INCEPTION_WEIGHTS_FILE
+
+
+def missing_weights_message(path: Path) -> str:
+    return (
+        f"inception.weights: no Inception weights at {path}; download {INCEPTION_WEIGHTS_URL} to that path "
+        "(or name another file in inception.weights, or set inception.download: true to let torch fetch it "
+        "into its hub cache)"
+    )
+
+
+def _check_inception(inc: InceptionConfig, datasets: dict) -> None:
+    """inception.datasets names declared image datasets."""
+    from ganlab.data import get_recipe
+
+    for i, name in enumerate(inc.datasets):
+        if name not in datasets:
+            raise ConfigError(
+                f"inception.datasets[{i}]: no dataset {show(name)}; declared: {', '.join(datasets) or 'none'}"
+            )
+        kind = get_recipe(datasets[name].recipe).describe(datasets[name])["kind"]
+        if kind != "images":
+            raise ConfigError(f"inception.datasets[{i}]: {name} is {kind} data; Inception metrics score images")
+
+
+def check_inception_weights(params: Params) -> None:
+    """If a run asks for Inception metrics (its dataset is in inception.datasets), the weights file must be
+    there, or downloading allowed: one line naming the file looked at and how to get it. The check stage
+    asks this before any work (a fact of this machine, not of the params' form: validate does not)."""
+    inc = params.inception
+    if not inc.download and {r.dataset for r in params.runs.values()} & set(inc.datasets):
+        path = inception_weights_path(inc.weights)
+        if not path.is_file():
+            raise ConfigError(missing_weights_message(path))
 
 
 def _dataset(entry: Any, path: str):
     """One `datasets.<name>` entry, built with its recipe's Config (imports that recipe's module only)."""
     from ganlab.data import get_recipe, list_recipes
+
     if not isinstance(entry, dict) or "recipe" not in entry:
         raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
     recipe = entry["recipe"]
@@ -451,6 +692,7 @@ def _run(entry: Any, path: str, datasets: dict, declared: dict):
     (imports that family's module and the dataset's recipe module only)."""
     from ganlab.data import get_recipe
     from ganlab.families import get_family, list_families
+
     if not isinstance(entry, dict) or "family" not in entry:
         raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
     family = entry["family"]
@@ -458,22 +700,26 @@ def _run(entry: Any, path: str, datasets: dict, declared: dict):
         raise ConfigError(f"{path}.family: unknown family {show(family)}; allowed: {', '.join(list_families())}")
     cfg = build(get_family(family).Config, entry, path)
     if cfg.dataset not in declared:
-        raise ConfigError(f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
-                          f"declared: {', '.join(sorted(declared)) or 'none'}")
+        raise ConfigError(
+            f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
+            f"declared: {', '.join(sorted(declared)) or 'none'}"
+        )
     ds = datasets[cfg.dataset]
     problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds), cfg)
-    if problem:   # "<field>: why" names a run setting; anything else is about the dataset
-        field_name = problem.partition(": ")[0]
-        where = field_name if field_name in {f.name for f in dataclasses.fields(cfg)} else "dataset"
-        raise ConfigError(f"{path}.{where}: {problem.removeprefix(where + ': ')}")
+    if problem:  # its key: the run setting at fault, or "dataset"
+        raise ConfigError(f"{path}.{problem.key}: {problem.message}")
     if cfg.batch_size % cfg.processes:
-        raise ConfigError(f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
-                          f"(the batch is shared out equally); use a multiple of {cfg.processes}")
+        raise ConfigError(
+            f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
+            f"(the batch is shared out equally); use a multiple of {cfg.processes}"
+        )
     if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
         raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
     if len(cfg.seeds) > MAX_SEEDS:
-        raise ConfigError(f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
-                          f"got {len(cfg.seeds)}; split them over runs")
+        raise ConfigError(
+            f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
+            f"got {len(cfg.seeds)}; split them over runs"
+        )
     return cfg
 
 
@@ -490,11 +736,15 @@ def _mapping(value: Any, path: str) -> dict:
         if name in RESERVED.get(path, {}):
             raise ConfigError(f"{path}.{name}: the name {name!r} is reserved ({RESERVED[path][name]}); choose another")
         if name.lower() in DEVICE_NAMES:
-            raise ConfigError(f"{path}.{name}: the name {name!r} is reserved (a device name on Windows, where it "
-                              f"cannot be a folder); choose another")
+            raise ConfigError(
+                f"{path}.{name}: the name {name!r} is reserved (a device name on Windows, where it "
+                f"cannot be a folder); choose another"
+            )
         if name.lower() in folded:
-            raise ConfigError(f"{path}.{name}: differs from {path}.{folded[name.lower()]} only in case; on macOS and "
-                              f"Windows both would be one folder; names must differ in more than case")
+            raise ConfigError(
+                f"{path}.{name}: differs from {path}.{folded[name.lower()]} only in case; on macOS and "
+                f"Windows both would be one folder; names must differ in more than case"
+            )
         folded[name.lower()] = name
     return value
 
@@ -502,17 +752,21 @@ def _mapping(value: Any, path: str) -> dict:
 def check_device(device: Any) -> str:
     """`device`: its form, and that what it names exists on this machine (a CUDA device asked
     for where there is none is a params error, not a traceback after work)."""
-    if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or
-                                           (device.startswith("cuda:") and device[5:].isdigit())):
+    if not isinstance(device, str) or not (
+        device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
+    ):
         raise ConfigError(f"device: expected {DEVICE_HELP}, got {show(device)}")
     if device.startswith("cuda"):
         import torch
+
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         index = int(device[5:]) if device.startswith("cuda:") else 0
         if index >= n:
-            raise ConfigError(f"device: {show(device)} asked for, but this machine has "
-                              f"{'no CUDA device' if n == 0 else f'{n} CUDA device(s): cuda:0..cuda:{n - 1}'}; "
-                              f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}")
+            raise ConfigError(
+                f"device: {show(device)} asked for, but this machine has "
+                f"{'no CUDA device' if n == 0 else f'{n} CUDA device(s): cuda:0..cuda:{n - 1}'}; "
+                f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}"
+            )
     return device
 
 
@@ -551,14 +805,15 @@ def _file_error_hook(kind, err, tb) -> None:
     file and the `dvc repro` that rebuilds it) is one line on stderr, not a traceback; Python
     then exits with status 1. Everything else keeps its traceback."""
     from ganlab.io import FileError
+
     if issubclass(kind, FileError):
         print(f"ganlab: {err}", file=sys.stderr)
     else:
         sys.__excepthook__(kind, err, tb)
 
 
-_FROZEN: tuple[Path, str, str | None, dict[str, Any]] | None = None    # stage_start -> params_unchanged
-RAW: dict | None = None      # the params file as stage_start read and validated it (check stamps from it)
+_FROZEN: tuple[Path, str, str | None, dict[str, Any]] | None = None  # stage_start -> params_unchanged
+RAW: dict | None = None  # the params file as stage_start read and validated it (check stamps from it)
 
 # The params each stage reads ({name}: its entry). The check stage writes an entry stage's values
 # into that entry's code stamp (reports/code/<stage>/<entry>.json, ganlab.dag), on which the stage
@@ -566,9 +821,14 @@ RAW: dict | None = None      # the params file as stage_start read and validated
 # file params dep), which keeps a no-op `dvc status` from reading the file once per stage. The
 # report, which reads every run, lists its keys in dvc.yaml.
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
-    "check": (), "prepare": ("cpu", "datasets.{name}"), "classifier": ("cpu", "device", "classifier"),
-    "train": ("cpu", "device", "runs.{name}"), "evaluate": ("cpu", "evaluation"),
-    "study": ("cpu", "study", "evaluation"), "report": ("datasets", "runs")}
+    "check": (),
+    "prepare": ("cpu", "datasets.{name}"),
+    "classifier": ("cpu", "device", "classifier", "inception"),
+    "train": ("cpu", "device", "runs.{name}"),
+    "evaluate": ("cpu", "evaluation", "inception"),
+    "study": ("cpu", "study", "evaluation"),
+    "report": ("datasets", "runs"),
+}
 
 
 def pin(raw: Any) -> None:
@@ -576,6 +836,7 @@ def pin(raw: Any) -> None:
     before validation, which may load torch with a family's module. A malformed value pins with the
     defaults, and validation then refuses it."""
     from ganlab import pinning
+
     cpu = raw.get("cpu") if isinstance(raw, dict) else None
     cpu = cpu if isinstance(cpu, dict) else {}
     threads = cpu.get("threads", 2)
@@ -603,8 +864,10 @@ def _name_from_dvc(section: str) -> str:
     stage = Path(sys.argv[0]).stem
     kind, at, name = os.environ.get("DVC_STAGE", "").rpartition(":")[2].partition("@")
     if not at or kind != stage:
-        fail(f"{section}: which entry? give its name (python stages/{stage}.py <name>) or run the stage "
-             f"through dvc (`dvc repro {stage}@<name>`)")
+        fail(
+            f"{section}: which entry? give its name (python stages/{stage}.py <name>) or run the stage "
+            f"through dvc (`dvc repro {stage}@<name>`)"
+        )
     return name
 
 
@@ -612,19 +875,22 @@ def stage_start(doc: str, section: str | None, stage: str):
     """The shared start of every stage script: parse `[<name>] [--params FILE]` (no name: dvc's
     DVC_STAGE names it), validate what the stage uses (validate's `entry`: that entry in full, the
     rest of the file in form; the check stage validates all of it before any other) and look the
-    name up in `section` (exit 2 on a problem); from here on a bad input file ends the stage with one line (_file_error_hook).
+    name up in `section` (exit 2 on a problem); from here on a bad input file ends the stage with one line
+    (_file_error_hook).
     `stage`: the stage's name; its params (STAGE_PARAMS) are frozen: under dvc, an entry stage stops
     if they differ from its code stamp's (params.yaml changed after check ran: dvc would record
     the stamp, not what the stage ran with), and params_unchanged() stops it if they change while
     it runs.
     Returns (params, name, entry); name and entry are None when section is None."""
     import argparse
+
     global _FROZEN, RAW
     sys.excepthook = _file_error_hook
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     if section:
-        ap.add_argument("name", nargs="?", help=f"a key of `{section}` in the params file (default: the one "
-                                                f"dvc's DVC_STAGE names)")
+        ap.add_argument(
+            "name", nargs="?", help=f"a key of `{section}` in the params file (default: the one dvc's DVC_STAGE names)"
+        )
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
     name = (args.name if args.name is not None else _name_from_dvc(section)) if section else None
@@ -662,8 +928,10 @@ def params_unchanged() -> None:
         fail(f"{path} changed while {where} ran and is no longer valid ({err}); dvc records nothing of this run")
     for key, now in stage_params(raw, stage, name).items():
         if now != before[key]:
-            fail(f"{key} changed in {path} while {where} ran (it started with {show(before[key])}, "
-                 f"the file now says {show(now)}); dvc records nothing of this run: `dvc repro` runs it again")
+            fail(
+                f"{key} changed in {path} while {where} ran (it started with {show(before[key])}, "
+                f"the file now says {show(now)}); dvc records nothing of this run: `dvc repro` runs it again"
+            )
 
 
 def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
@@ -672,6 +940,7 @@ def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
     (ganlab.dag.study_plan). A stage may then act on the stamp without validating the file again
     (which loads the run's family and torch); None otherwise, and the stage starts in full."""
     import json
+
     if len(sys.argv) != 1 or not os.environ.get("DVC_STAGE"):
         return None
     kind, at, name = os.environ["DVC_STAGE"].rpartition(":")[2].partition("@")
@@ -683,9 +952,12 @@ def current_stamp(stage: str, section: str) -> tuple[str, dict] | None:
         raw = read_yaml("params.yaml")
     except (OSError, ValueError, ConfigError):
         return None
-    if not isinstance(raw, dict):        # the full start says what is wrong, in one line
+    if not isinstance(raw, dict):  # the full start says what is wrong, in one line
         return None
-    want = {**stage_params(raw, stage, name), **{k: _lookup(raw, k, None) for k in stamp.get("plan", {}).get("inputs", {})}}
+    want = {
+        **stage_params(raw, stage, name),
+        **{k: _lookup(raw, k, None) for k in stamp.get("plan", {}).get("inputs", {})},
+    }
     have = {**stamp.get("params", {}), **stamp.get("plan", {}).get("inputs", {})}
     if want != have or not isinstance(raw.get(section), dict) or name not in raw[section]:
         return None
@@ -705,6 +977,7 @@ def _matches_stamp(stage: str, name: str, values: dict[str, Any], source: str) -
     """Under dvc: exit 2 unless the stage's params equal those check wrote into its code stamp
     (dvc.lock records the stamp; a stage run on other values would be recorded as the stamp's)."""
     import json
+
     path = stamp_path(stage, name)
     try:
         recorded = json.loads(path.read_text())["params"]
@@ -712,8 +985,10 @@ def _matches_stamp(stage: str, name: str, values: dict[str, Any], source: str) -
         fail(f"{path} is missing or unreadable: it is written by the check stage (`dvc repro` runs it first)")
     for key, now in values.items():
         if key not in recorded or recorded[key] != now:
-            fail(f"{key} in {source} ({show(now)}) is not what check recorded in {path} "
-                 f"({show(recorded.get(key))}): {source} changed after check ran; `dvc repro` runs check first")
+            fail(
+                f"{key} in {source} ({show(now)}) is not what check recorded in {path} "
+                f"({show(recorded.get(key))}): {source} changed after check ran; `dvc repro` runs check first"
+            )
 
 
 if __name__ == "__main__":  # python -m ganlab.config --markdown: the params reference (docs/params.md)
@@ -725,11 +1000,15 @@ if __name__ == "__main__":  # python -m ganlab.config --markdown: the params ref
         lines += [f"| `{n}` | {t} | `{d}` | {h} |" for n, t, d, h in help_rows(cls) if n not in skip]
         return "\n".join(lines) + "\n"
 
-    out = [f"**`device`**: {DEVICE_HELP}.\n", table(EvalConfig, "`evaluation`"),
-           table(ClassifierConfig, "`classifier` (optional; the evaluation classifier of every image dataset)"),
-           table(StudyConfig, "`study` (optional; the latent-space studies of study@<run>)"),
-           table(CpuConfig, "`cpu` (optional; how torch computes on the CPU in every stage, ganlab.pinning)"),
-           table(RunConfig, "`runs.<name>` (every family)")]
+    out = [
+        f"**`device`**: {DEVICE_HELP}.\n",
+        table(EvalConfig, "`evaluation`"),
+        table(ClassifierConfig, "`classifier` (optional; the evaluation classifier of every image dataset)"),
+        table(StudyConfig, "`study` (optional; the latent-space studies of study@<run>)"),
+        table(CpuConfig, "`cpu` (optional; how torch computes on the CPU in every stage, ganlab.pinning)"),
+        table(InceptionConfig, "`inception` (optional; Inception FID/KID/IS through torch-fidelity, docs/metrics.md)"),
+        table(RunConfig, "`runs.<name>` (every family)"),
+    ]
     common = {f.name for f in dataclasses.fields(RunConfig)}
     for fam in list_families():
         out.append(table(get_family(fam).Config, f"`runs.<name>` with `family: {fam}`", skip=tuple(common)))

@@ -18,6 +18,7 @@ evaluation modules), or every module of the package when `bind` names none; `plu
 the package. tests/test_dag.py checks that running a stage entry imports nothing outside it.
 Modules outside src/ganlab (torch, numpy, ...) are the environment's business, not the DAG's.
 """
+
 from __future__ import annotations
 
 import ast
@@ -67,7 +68,12 @@ def _reached_package(call: ast.Call, package: str) -> str:
         for v in arg.values:
             if isinstance(v, ast.Constant):
                 prefix += str(v.value)
-            elif isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name) and v.value.id == "__name__" and not prefix:
+            elif (
+                isinstance(v, ast.FormattedValue)
+                and isinstance(v.value, ast.Name)
+                and v.value.id == "__name__"
+                and not prefix
+            ):
                 prefix = package
             else:
                 break
@@ -81,15 +87,19 @@ def _call_name(fn: ast.expr) -> str:
     `pkgutil.iter_modules` / `iter_modules` -> "iter_modules"; anything else -> ""."""
     if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name):
         owner, attr = fn.value.id, fn.attr
-        if (owner, attr) in {("plugins", "load"), ("plugins", "modules"), ("importlib", "import_module"),
-                             ("pkgutil", "iter_modules")}:
+        if (owner, attr) in {
+            ("plugins", "load"),
+            ("plugins", "modules"),
+            ("importlib", "import_module"),
+            ("pkgutil", "iter_modules"),
+        }:
             return attr
     if isinstance(fn, ast.Name) and fn.id in ("import_module", "iter_modules"):
         return fn.id
     return ""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _facts(name: str, path: Path, mtime: int) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     """(the modules one file names in import statements, its registry calls as (call, package))."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -102,13 +112,13 @@ def _facts(name: str, path: Path, mtime: int) -> tuple[frozenset[str], tuple[tup
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
+                base = base[: len(base) - (node.level - 1)]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
             found.add(mod)
-            found |= {f"{mod}.{a.name}" for a in node.names}     # `from pkg import submodule`
-        elif isinstance(node, ast.Call) and name != "ganlab.plugins":   # plugins: its callers say which package
+            found |= {f"{mod}.{a.name}" for a in node.names}  # `from pkg import submodule`
+        elif isinstance(node, ast.Call) and name != "ganlab.plugins":  # plugins: its callers say which package
             call = _call_name(node.func)
             if call == "import_module" and node.args and isinstance(node.args[0], ast.Constant):
                 found.add(str(node.args[0].value))
@@ -151,16 +161,21 @@ def bindings(params, stage: str, name: str) -> dict[str, set[str]]:
     from ganlab.evaluation import registry
     from ganlab.families import get_family
 
-    if STAGES[stage] == "datasets":      # validating a dataset entry loads no family, no kind
-        return {"ganlab.data": {recipe_module(params.datasets[name].recipe)}, "ganlab.families": set(),
-                "ganlab.evaluation": set()}
+    if STAGES[stage] == "datasets":  # validating a dataset entry loads no family, no kind
+        return {
+            "ganlab.data": {recipe_module(params.datasets[name].recipe)},
+            "ganlab.families": set(),
+            "ganlab.evaluation": set(),
+        }
     run = params.runs[name]
     ds = params.datasets[run.dataset]
     family = get_family(run.family)
     kind = family.translation or get_recipe(ds.recipe).describe(ds)["kind"]
-    return {"ganlab.families": {f"ganlab.families.{run.family}"},
-            "ganlab.data": {recipe_module(ds.recipe)},
-            "ganlab.evaluation": {f"ganlab.evaluation.{m}" for m in registry.modules_of(kind)}}
+    return {
+        "ganlab.families": {f"ganlab.families.{run.family}"},
+        "ganlab.data": {recipe_module(ds.recipe)},
+        "ganlab.evaluation": {f"ganlab.evaluation.{m}" for m in registry.modules_of(kind)},
+    }
 
 
 def files(stage: str, bind: dict[str, set[str]], root: Path | None = None) -> list[str]:
@@ -176,10 +191,11 @@ def stamps(params, raw: dict, root: Path | None = None) -> dict[str, dict[str, d
     validated Params (raw: the same file as read, whose values of the stage's params the stamp
     holds, config.STAGE_PARAMS)."""
     from ganlab import config, io
+
     root = root or SRC.parent
     digest: dict[str, str] = {}
     out: dict[str, dict[str, dict]] = {}
-    known: dict[tuple, list[str]] = {}       # runs of one family, recipe and kind share a closure
+    known: dict[tuple, list[str]] = {}  # runs of one family, recipe and kind share a closure
     for stage, section in STAGES.items():
         for name in getattr(params, section):
             bind = bindings(params, stage, name)
@@ -188,8 +204,11 @@ def stamps(params, raw: dict, root: Path | None = None) -> dict[str, dict[str, d
             for p in paths:
                 if p not in digest:
                     digest[p] = io.sha256(root / p)
-            stamp = {"stage": f"{stage}@{name}", "params": config.stage_params(raw, stage, name),
-                     "files": {p: digest[p] for p in paths}}
+            stamp = {
+                "stage": f"{stage}@{name}",
+                "params": config.stage_params(raw, stage, name),
+                "files": {p: digest[p] for p in paths},
+            }
             if stage == "study":
                 stamp["plan"] = study_plan(params, raw, name)
             out.setdefault(stage, {})[name] = stamp
@@ -203,6 +222,7 @@ def study_plan(params, raw: dict, run: str) -> dict:
     from ganlab.data import get_recipe
     from ganlab.families import get_family
     from ganlab.studies import applicable
+
     cfg = params.runs[run]
     ds = params.datasets[cfg.dataset]
     studies, why = applicable(get_family(cfg.family), get_recipe(ds.recipe).describe(ds))
@@ -214,6 +234,7 @@ def write_stamps(params, raw: dict, folder: str | Path) -> None:
     """reports/code/<stage>/<entry>.json for every stage entry, written as one folder (atomically:
     entries no longer in params.yaml disappear with it)."""
     from ganlab import io
+
     with io.atomic_dir(folder) as tmp:
         for stage, entries in stamps(params, raw).items():
             (tmp / stage).mkdir()

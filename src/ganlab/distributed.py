@@ -14,6 +14,7 @@ Backends: nccl on CUDA (one device per process, LOCAL_RANK), gloo on CPU. A proc
 timeout, so a rank that dies or hangs ends the job with an error instead of a hang. Everything
 here is a no-op in a single process: a run with `processes: 1` is bit-for-bit the run it was.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -21,7 +22,7 @@ import os
 
 import torch
 
-TIMEOUT_S = int(os.environ.get("GANLAB_DIST_TIMEOUT", "600"))   # collective timeout, seconds
+TIMEOUT_S = int(os.environ.get("GANLAB_DIST_TIMEOUT", "600"))  # collective timeout, seconds
 
 
 def launched() -> bool:
@@ -44,11 +45,6 @@ def world() -> int:
 
 def rank() -> int:
     return torch.distributed.get_rank() if active() else 0
-
-
-def is_main() -> bool:
-    """Rank 0: the one process that writes outputs, logs, snapshots and checkpoints."""
-    return rank() == 0
 
 
 def under_launcher() -> bool:
@@ -91,7 +87,7 @@ def average_gradients(params) -> None:
     torch.distributed.all_reduce(flat)
     flat /= world()
     for p, g in zip(params, flat.split([p.numel() for p in params])):
-        p.grad.copy_(g.view(p.grad.shape))      # in place: keeps the gradient's memory layout (channels_last)
+        p.grad.copy_(g.view(p.grad.shape))  # in place: keeps the gradient's memory layout (channels_last)
 
 
 def average_(tensor: torch.Tensor) -> torch.Tensor:
@@ -179,6 +175,7 @@ if __name__ == "__main__":
     # torchrun --nproc-per-node=N -m ganlab.distributed [cpu|cuda]: check a machine's (or a SLURM
     # allocation's) process group before training on it.
     import sys
+
     wanted = sys.argv[1] if len(sys.argv) > 1 else ("cuda" if torch.cuda.is_available() else "cpu")
     print(self_test(torch.device(wanted)), flush=True)
     shutdown()

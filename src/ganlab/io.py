@@ -30,6 +30,7 @@ file, so their OSErrors carry the errno) or `atomic_dir`, which also names its f
 error about its temporary folder. `start_outputs`, first thing in every stage, stops at once when
 an output's folder does not take a new file, before any work.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,9 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, TypeVar
+from typing import IO, Any, TypeVar
 
 CHECKSUMS = "checksums.json"
 T = TypeVar("T")
@@ -122,7 +124,7 @@ def _clean(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     if type(obj).__module__.split(".")[0] in ("numpy", "torch") and len(obj.shape) == 0:
-        return _clean(obj.item())       # numpy / torch scalars (neither is imported here)
+        return _clean(obj.item())  # numpy / torch scalars (neither is imported here)
     return obj
 
 
@@ -157,7 +159,7 @@ def atomic_dir(path: str | Path, checksums: bool = False) -> Iterator[Path]:
                 try:
                     os.replace(tmp, path)
                 except OSError:
-                    os.replace(old, path)       # the previous output back in its place
+                    os.replace(old, path)  # the previous output back in its place
                     raise
                 shutil.rmtree(old, ignore_errors=True)
             else:
@@ -177,11 +179,13 @@ def _in_final_place(err: BaseException, tmp: Path, path: Path) -> BaseException:
     WriteError for a file in `tmp`, or an OSError that writes raise (a full disk, a read-only or
     unwritable place: from dvclive's or matplotlib's own writes), become a WriteError naming the
     file's final place. Anything else is returned as is."""
+
     def final(p) -> Path:
         try:
             return path / Path(p).relative_to(tmp)
         except (TypeError, ValueError):
             return path
+
     if isinstance(err, WriteError):
         return WriteError(final(err.path), err.oserror) if err.path.is_relative_to(tmp) else err
     if isinstance(err, OSError) and err.errno in WRITE_ERRNOS | {errno.EACCES, errno.EPERM}:
@@ -190,6 +194,7 @@ def _in_final_place(err: BaseException, tmp: Path, path: Path) -> BaseException:
 
 
 # ---------------------------------------------------------------------------- stale temporaries
+
 
 def _stale_names(name: str) -> re.Pattern:
     """What write_text and atomic_dir leave behind for `name` when killed: tempfile's names are
@@ -241,6 +246,7 @@ def clean_stale(*outputs: str | Path) -> list[Path]:
 
 # ---------------------------------------------------------------------------- checksums
 
+
 def sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -252,8 +258,11 @@ def sha256(path: str | Path) -> str:
 def write_checksums(folder: str | Path) -> None:
     """Write folder/checksums.json: sha256 and size of every top-level file (dotfiles aside)."""
     folder = Path(folder)
-    files = {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size}
-             for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS and not p.name.startswith(".")}
+    files = {
+        p.name: {"sha256": sha256(p), "bytes": p.stat().st_size}
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != CHECKSUMS and not p.name.startswith(".")
+    }
     write_json(folder / CHECKSUMS, {"algorithm": "sha256", "files": files})
 
 
@@ -266,7 +275,9 @@ def _check(path: Path, rebuild: str | None, checksums: Callable[[], Any], size: 
     try:
         entry = checksums()["files"].get(path.name)
     except FileNotFoundError:
-        _bad(path, rebuild, f"no {CHECKSUMS} beside it, so it cannot be checked (written by an older ganlab, or by hand)")
+        _bad(
+            path, rebuild, f"no {CHECKSUMS} beside it, so it cannot be checked (written by an older ganlab, or by hand)"
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         _bad(path, rebuild, f"the {CHECKSUMS} beside it is unreadable")
     if not isinstance(entry, dict):
@@ -294,7 +305,7 @@ def read_verified(path: str | Path, rebuild: str | None, read: Callable[[Path], 
         return read(path)
     except FileError:
         raise
-    except Exception as err:   # e.g. a file written by another version that no longer parses
+    except Exception as err:  # e.g. a file written by another version that no longer parses
         raise _unreadable(path, err, rebuild) from err
 
 
@@ -317,11 +328,17 @@ def _still(folder_fd: int, folder: Path) -> bool:
     return (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino)
 
 
-def read_folder_verified(folder: str | Path, readers: dict[str, Callable[[IO[bytes]], Any]], rebuild: str | None,
-                         attempts: int = 20, wait: float = 0.01) -> tuple[dict[str, Any], int] | None:
+def read_folder_verified(
+    folder: str | Path,
+    readers: dict[str, Callable[[IO[bytes]], Any]],
+    rebuild: str | None,
+    attempts: int = 20,
+    wait: float = 0.01,
+) -> tuple[dict[str, Any], int] | None:
     """Read files of a folder that a writer may replace whole (atomic_dir) while we read, each
     verified against the checksums.json of the same version of the folder: ({name: readers[name](its
-    bytes as a file)}, the folder's mtime in ns), or None if there is no such folder. read_verified opens the folder's path once per file,
+    bytes as a file)}, the folder's mtime in ns), or None if there is no such folder. read_verified opens the folder's
+    path once per file,
     so a replacement between its reads pairs one version's checksums.json with the next one's file
     ("truncated or overwritten"); here every file is read through one opened directory, and when one
     is gone and the path no longer names that directory (the writer replaced it and removed the old
@@ -336,7 +353,7 @@ def read_folder_verified(folder: str | Path, readers: dict[str, Callable[[IO[byt
             folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
             if not folder.with_name(f".{folder.name}.old").exists():
-                return None              # not there (atomic_dir keeps .<name>.old between its two renames)
+                return None  # not there (atomic_dir keeps .<name>.old between its two renames)
             continue
         try:
             mtime = os.fstat(folder_fd).st_mtime_ns
@@ -345,8 +362,10 @@ def read_folder_verified(folder: str | Path, readers: dict[str, Callable[[IO[byt
                 continue
         finally:
             os.close(folder_fd)
-        return {name: _parse(folder / name, rebuild, sums, raw, read) for (name, raw), read
-                in zip(data.items(), readers.values())}, mtime
+        return {
+            name: _parse(folder / name, rebuild, sums, raw, read)
+            for (name, raw), read in zip(data.items(), readers.values())
+        }, mtime
     _bad(folder, rebuild, f"missing (or replaced under each of {attempts} reads)", MissingFileError)
 
 
@@ -359,6 +378,7 @@ def _parse(path: Path, rebuild: str | None, sums: bytes | None, raw: bytes | Non
         if sums is None:
             raise FileNotFoundError(CHECKSUMS)
         return json.loads(sums)
+
     _check(path, rebuild, checksums, len(raw), lambda: hashlib.sha256(raw).hexdigest())
     try:
         return read(pyio.BytesIO(raw))
@@ -367,12 +387,15 @@ def _parse(path: Path, rebuild: str | None, sums: bytes | None, raw: bytes | Non
 
 
 def _unreadable(path: Path, err: Exception, rebuild: str | None) -> FileError:
-    return FileError(f"{path}: unreadable ({type(err).__name__}: {err})".replace("\n", " ")
-                     + (f"; rebuild it with `{rebuild}`" if rebuild else ""))
+    return FileError(
+        f"{path}: unreadable ({type(err).__name__}: {err})".replace("\n", " ")
+        + (f"; rebuild it with `{rebuild}`" if rebuild else "")
+    )
 
 
 def read_npz(path: str | Path) -> dict:
     """All arrays of an .npz, read into memory; plain arrays only (no pickle)."""
     import numpy as np
+
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}

@@ -13,6 +13,7 @@ the course notebook's summed losses.
   (Gulrajani et al., 2017);
 - hinge (Lim & Ye, 2017) and least-squares (Mao et al., 2017) losses.
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,7 +29,9 @@ def d_bce(real: torch.Tensor, fake: torch.Tensor, reduction: str = "mean", real_
     """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit); softplus keeps it stable.
     `real_label` < 1 is one-sided label smoothing (Salimans et al. 2016, sec. 3.4): real samples
     get the target a instead of 1, -a log D(x) - (1 - a) log(1 - D(x)); generated ones keep 0."""
-    loss_real = F.softplus(-real) if real_label == 1.0 else real_label * F.softplus(-real) + (1 - real_label) * F.softplus(real)
+    loss_real = (
+        F.softplus(-real) if real_label == 1.0 else real_label * F.softplus(-real) + (1 - real_label) * F.softplus(real)
+    )
     return _reduce(loss_real, reduction) + _reduce(F.softplus(fake), reduction)
 
 
@@ -76,7 +79,7 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, eps: torch.
     with twice_differentiated():
         out = critic(x_hat)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    norms = grad.reshape(grad.shape[0], grad.shape[1], -1).norm(dim=-1)   # (S, N)
+    norms = grad.reshape(grad.shape[0], grad.shape[1], -1).norm(dim=-1)  # (S, N)
     return ((norms - 1) ** 2).mean(1)
 
 
@@ -107,15 +110,17 @@ def class_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def d_hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The hinge loss of D (Lim & Ye 2017; SNGAN, BigGAN): E max(0, 1 - D(x)) + E max(0, 1 + D(G(z))), per seed."""
     return _reduce(F.relu(1 - real)) + _reduce(F.relu(1 + fake))
 
 
 def g_hinge(fake: torch.Tensor) -> torch.Tensor:
+    """G's side of the hinge game: -E D(G(z)), per seed."""
     return -_reduce(fake)
 
 
 def d_least_squares(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (_reduce((real - 1) ** 2) + _reduce(fake ** 2))
+    return 0.5 * (_reduce((real - 1) ** 2) + _reduce(fake**2))
 
 
 def g_least_squares(fake: torch.Tensor) -> torch.Tensor:

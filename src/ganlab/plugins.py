@@ -8,6 +8,7 @@ not every family: ganlab.dag computes that closure the same way (its walker bind
 `load(__name__, ...)` to the module of the entry at hand), and each stage depends on it alone.
 `modules` imports them all (whole-file validation, the report, the docs).
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,7 +41,7 @@ def _files(path, skip: tuple[str, ...]) -> dict[str, Path]:
     out = {}
     for name in names(path, skip):
         file = next((Path(p) / f"{name}.py" for p in path if (Path(p) / f"{name}.py").is_file()), None)
-        if file is not None:       # sub-packages hold no registered entries
+        if file is not None:  # sub-packages hold no registered entries
             out[name] = file
     return out
 
@@ -49,7 +50,7 @@ def _parse(file: Path) -> ast.Module:
     return _parsed(str(file), file.stat().st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(file: str, mtime_ns: int) -> ast.Module:
     """One parse per file version (a registry is asked once per entry: the check stage asks ~100 times)."""
     return ast.parse(Path(file).read_text(encoding="utf-8"), file)
@@ -62,8 +63,13 @@ def decorated(path, decorator: str, skip: tuple[str, ...] = ()) -> dict[str, set
     for name, file in _files(path, skip).items():
         for node in ast.walk(_parse(file)):
             for deco in getattr(node, "decorator_list", ()):
-                if (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name) and deco.func.id == decorator
-                        and deco.args and isinstance(deco.args[0], ast.Constant)):
+                if (
+                    isinstance(deco, ast.Call)
+                    and isinstance(deco.func, ast.Name)
+                    and deco.func.id == decorator
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                ):
                     out.setdefault(name, set()).add(deco.args[0].value)
     return out
 
@@ -75,17 +81,32 @@ def index(package: str, path, attribute: str, skip: tuple[str, ...] = ()) -> dic
     out: dict[str, str] = {}
     for name, file in _files(path, skip).items():
         for node in _parse(file).body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
-                node.target if isinstance(node, ast.AnnAssign) else None
+            target = (
+                node.targets[0]
+                if isinstance(node, ast.Assign) and len(node.targets) == 1
+                else node.target
+                if isinstance(node, ast.AnnAssign)
+                else None
+            )
             if not (isinstance(target, ast.Name) and target.id == attribute and node.value is not None):
                 continue
             value = node.value
-            items = value.keys if isinstance(value, ast.Dict) else value.elts if isinstance(value, (ast.Tuple, ast.List)) else []
+            items = (
+                value.keys
+                if isinstance(value, ast.Dict)
+                else value.elts
+                if isinstance(value, (ast.Tuple, ast.List))
+                else []
+            )
             for key in items:
                 if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                    raise RuntimeError(f"{package}.{name}.{attribute}: keys must be string literals (read without importing)")
+                    raise RuntimeError(
+                        f"{package}.{name}.{attribute}: keys must be string literals (read without importing)"
+                    )
                 if key.value in out:
-                    raise RuntimeError(f"{key.value!r} is defined twice: in {attribute} of {package}.{out[key.value]} "
-                                       f"and of {package}.{name}")
+                    raise RuntimeError(
+                        f"{key.value!r} is defined twice: in {attribute} of {package}.{out[key.value]} "
+                        f"and of {package}.{name}"
+                    )
                 out[key.value] = name
     return out

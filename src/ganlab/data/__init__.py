@@ -18,6 +18,7 @@ constant for a generated recipe. prepare@<name> depends on that file (dvc's fore
 name an image folder for datasets that have none), so adding, removing or changing an image
 reruns prepare@<name> and only it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,10 +26,12 @@ import hashlib
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ganlab import io, plugins
+
 
 def _index() -> dict[str, str]:
     """Recipe name -> the name of its module: the keys of each public module's CONFIGS, read
@@ -38,6 +41,19 @@ def _index() -> dict[str, str]:
 
 def _no_sources(cfg) -> list[Path]:
     return []
+
+
+@runtime_checkable
+class RecipeModule(Protocol):
+    """A recipe module: CONFIGS {recipe name: Config dataclass}, and two functions of a Config."""
+
+    CONFIGS: dict[str, type]
+
+    def describe(self, cfg) -> dict:
+        """Kind, shape and what validation needs, known before anything is generated."""
+
+    def make(self, cfg) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays: train, test, ..., meta): the data and what data/<name>/meta.json says of it."""
 
 
 class Recipe:
@@ -71,8 +87,11 @@ def get_recipe(name: str) -> Recipe:
 def prepare(cfg, out_dir: str | Path) -> dict:
     """Generate one dataset and write it atomically to out_dir; return its meta."""
     arrays, meta = get_recipe(cfg.recipe).make(cfg)
-    meta = {**meta, "recipe": dataclasses.asdict(cfg),
-            "splits": {k: int(v.shape[0]) for k, v in arrays.items() if k in ("train", "test")}}
+    meta = {
+        **meta,
+        "recipe": dataclasses.asdict(cfg),
+        "splits": {k: int(v.shape[0]) for k, v in arrays.items() if k in ("train", "test")},
+    }
     with io.atomic_dir(out_dir, checksums=True) as tmp:
         io.write_with(tmp / "data.npz", lambda f: np.savez(f, **arrays))
         io.write_json(tmp / "meta.json", meta)
@@ -91,7 +110,7 @@ def fingerprint(cfg, known: dict | None = None) -> tuple[dict, dict]:
     for source in get_recipe(cfg.recipe).sources(cfg):
         h, n, size = hashlib.sha256(), 0, 0
         files = [source] if source.is_file() else []
-        for top, dirs, names in (os.walk(source, followlinks=True) if source.is_dir() else ()):
+        for top, dirs, names in os.walk(source, followlinks=True) if source.is_dir() else ():
             dirs.sort()
             h.update(f"d {Path(top).relative_to(source).as_posix()}\n".encode())
             files += [Path(top) / name for name in sorted(names)]
@@ -103,8 +122,9 @@ def fingerprint(cfg, known: dict | None = None) -> tuple[dict, dict]:
             stats[str(path)] = stat + [digest]
             h.update(f"f {path.relative_to(source).as_posix()} {st.st_size} {digest}\n".encode())
             n, size = n + 1, size + st.st_size
-        record.append({"path": str(source), "exists": source.exists(), "files": n, "bytes": size,
-                       "sha256": h.hexdigest()})
+        record.append(
+            {"path": str(source), "exists": source.exists(), "files": n, "bytes": size, "sha256": h.hexdigest()}
+        )
     return {"recipe": cfg.recipe, "sources": record}, stats
 
 
@@ -127,15 +147,10 @@ def write_sources(datasets: dict, folder: str | Path) -> None:
 def to_model(x):
     """Stored images (uint8 in [0, 255], numpy or torch) -> what models see: float32 in [-1, 1].
     Point data is returned unchanged (as float32)."""
-    if not isinstance(x, np.ndarray) and type(x).__module__.startswith("torch"):    # a tensor (no torch import here)
+    if not isinstance(x, np.ndarray) and type(x).__module__.startswith("torch"):  # a tensor (no torch import here)
         return x.float() / 127.5 - 1.0 if str(x.dtype) == "torch.uint8" else x.float()
     x = np.asarray(x)
     return x.astype(np.float32) / 127.5 - 1.0 if x.dtype == np.uint8 else x.astype(np.float32)
-
-
-def to_uint8(x):
-    """Model-space images in [-1, 1] (numpy) -> uint8 in [0, 255], for figures and files."""
-    return np.clip(np.round((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def load(data_dir: str | Path) -> tuple[dict[str, np.ndarray], dict]:

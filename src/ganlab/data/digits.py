@@ -13,6 +13,7 @@ shrink) stays off here. The split is stratified: each class gives its share of `
 (largest remainder), drawn by `seed`, so train and test have the class proportions of the
 whole set. All 1,797 images take well under a second.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ N_IMAGES = 1797
 class DigitsConfig:
     recipe: Literal["digits"] = param("digits", "scikit-learn's 1,797 real 8x8 handwritten digits (offline), resized")
     image_size: int = param(16, "side of the square grayscale images, in pixels (bilinear from 8x8)", ge=8, le=128)
-    n_test: int = param(297, "test images, stratified by class; the other 1,797 - n_test are the training set", ge=10, le=1700)
+    n_test: int = param(
+        297, "test images, stratified by class; the other 1,797 - n_test are the training set", ge=10, le=1700
+    )
     seed: int = param(0, "seed of the stratified train/test split and of the image order", ge=0)
 
 
@@ -38,7 +41,7 @@ CONFIGS = {"digits": DigitsConfig}
 
 
 def describe(cfg) -> dict:
-    return {"kind": "images", "shape": [1, cfg.image_size, cfg.image_size], "dim": cfg.image_size ** 2, "classes": 10}
+    return {"kind": "images", "shape": [1, cfg.image_size, cfg.image_size], "dim": cfg.image_size**2, "classes": 10}
 
 
 def resize_to_uint8(x: np.ndarray, size: int, peak: float = 255.0, chunk: int = 4096) -> np.ndarray:
@@ -55,10 +58,10 @@ def resize_to_uint8(x: np.ndarray, size: int, peak: float = 255.0, chunk: int = 
 
     out = np.empty((n, c, size, size), np.uint8)
     for a in range(0, n, chunk):
-        t = torch.from_numpy(np.asarray(x[a:a + chunk], np.float32)) / peak
+        t = torch.from_numpy(np.asarray(x[a : a + chunk], np.float32)) / peak
         if (h, w) != (size, size):
             t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=size < max(h, w))
-        out[a:a + chunk] = (t.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        out[a : a + chunk] = (t.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     return out
 
 
@@ -69,7 +72,7 @@ def stratified_split(labels: np.ndarray, n_test: int, rng: np.random.Generator) 
     classes, counts = np.unique(labels, return_counts=True)
     quota = counts * n_test / len(labels)
     take = np.floor(quota).astype(int)
-    take[np.argsort(-(quota - take), kind="stable")[:n_test - take.sum()]] += 1
+    take[np.argsort(-(quota - take), kind="stable")[: n_test - take.sum()]] += 1
     train, test = [], []
     for c, k in zip(classes, take):
         idx = rng.permutation(np.flatnonzero(labels == c))
@@ -85,9 +88,15 @@ def make(cfg) -> tuple[dict[str, np.ndarray], dict]:
     images = resize_to_uint8(digits.images[:, None], cfg.image_size, peak=16.0)
     labels = digits.target.astype(np.int64)
     train, test = stratified_split(labels, cfg.n_test, np.random.default_rng(cfg.seed))
-    arrays = {"train": images[train], "train_labels": labels[train],
-              "test": images[test], "test_labels": labels[test]}
-    meta = {"kind": "images", "shape": [1, cfg.image_size, cfg.image_size], "dim": cfg.image_size ** 2,
-            "classes": 10, "class_names": [str(d) for d in range(10)], "source": SOURCE, "native_size": 8,
-            "storage": "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"}
+    arrays = {"train": images[train], "train_labels": labels[train], "test": images[test], "test_labels": labels[test]}
+    meta = {
+        "kind": "images",
+        "shape": [1, cfg.image_size, cfg.image_size],
+        "dim": cfg.image_size**2,
+        "classes": 10,
+        "class_names": [str(d) for d in range(10)],
+        "source": SOURCE,
+        "native_size": 8,
+        "storage": "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]",
+    }
     return arrays, meta

@@ -13,6 +13,7 @@ Sizes are bounded (COORD_MAX): every centre coordinate, mean, radius, grid half-
 most 1,000,000 in absolute value, so the float32 points and the squared distances the metrics take stay
 finite (centres of 1e39 overflow float32 to inf); validation names the key path otherwise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ import numpy as np
 
 from ganlab.config import ConfigError, param, show
 
-COORD_MAX = 1_000_000   # |coordinate|, std, radius: float32 points, and their squared distances, stay finite
+COORD_MAX = 1_000_000  # |coordinate|, std, radius: float32 points, and their squared distances, stay finite
+
 
 @dataclass
 class _Common:
@@ -50,34 +52,51 @@ class RingConfig(_Common):
 class GridConfig(_Common):
     recipe: Literal["grid"] = param("grid", "Gaussians on a square grid centred at the origin")
     side: int = param(5, "centres per side (side^2 modes)", ge=1, le=100)
-    spacing: float = param(2.0, "distance between neighbouring centres (the outermost at most 1,000,000 from the origin)", gt=0, le=COORD_MAX)
+    spacing: float = param(
+        2.0,
+        "distance between neighbouring centres (the outermost at most 1,000,000 from the origin)",
+        gt=0,
+        le=COORD_MAX,
+    )
     std: float = param(0.05, "standard deviation of each Gaussian", gt=0, le=COORD_MAX)
 
     def check(self, path: str) -> None:
         if (self.side - 1) / 2 * self.spacing > COORD_MAX:
-            raise ConfigError(f"{path}.spacing: the outermost centres lie at (side - 1) / 2 x spacing = "
-                              f"{(self.side - 1) / 2 * self.spacing:,g} from the origin; at most {COORD_MAX:,} allowed")
+            raise ConfigError(
+                f"{path}.spacing: the outermost centres lie at (side - 1) / 2 x spacing = "
+                f"{(self.side - 1) / 2 * self.spacing:,g} from the origin; at most {COORD_MAX:,} allowed"
+            )
 
 
 @dataclass
 class MixtureConfig(_Common):
     recipe: Literal["mixture"] = param("mixture", "a user-defined isotropic Gaussian mixture")
-    centres: list[list[float]] = param([], "mode centres, one list of coordinates each (all the same length, any dimension, each within ±1,000,000); required")
+    centres: list[list[float]] = param(
+        [],
+        "mode centres, one list of coordinates each (all the same length, any dimension, each within ±1,000,000); "
+        "required",
+    )
     std: float = param(0.05, "standard deviation of every component", gt=0, le=COORD_MAX)
     weights: list[float] = param([], "mixing weights (normalised); empty means equal weights", ge=0)
 
     def check(self, path: str) -> None:
         dims = {len(c) for c in self.centres}
         if not self.centres or len(dims) != 1 or 0 in dims:
-            raise ConfigError(f"{path}.centres: expected a non-empty list of equal-length coordinate lists, got {show(self.centres)}")
+            raise ConfigError(
+                f"{path}.centres: expected a non-empty list of equal-length coordinate lists, got {show(self.centres)}"
+            )
         for i, centre in enumerate(self.centres):
             for j, v in enumerate(centre):
                 if abs(v) > COORD_MAX:
-                    raise ConfigError(f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:,} "
-                                      f"(float32 points), got {show(v)}")
+                    raise ConfigError(
+                        f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:,} "
+                        f"(float32 points), got {show(v)}"
+                    )
         if self.weights and (len(self.weights) != len(self.centres) or sum(self.weights) <= 0):
-            raise ConfigError(f"{path}.weights: expected {len(self.centres)} non-negative weights with a positive sum "
-                              f"(one per centre) or [], got {self.weights!r}")
+            raise ConfigError(
+                f"{path}.weights: expected {len(self.centres)} non-negative weights with a positive sum "
+                f"(one per centre) or [], got {self.weights!r}"
+            )
 
 
 CONFIGS = {"toy1d": Toy1dConfig, "ring": RingConfig, "grid": GridConfig, "mixture": MixtureConfig}
@@ -105,8 +124,9 @@ def describe(cfg) -> dict:
     return {"kind": "points", "dim": int(centres_of(cfg).shape[1])}
 
 
-def sample_mixture(centres: np.ndarray, std: float, weights: np.ndarray, n: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def sample_mixture(
+    centres: np.ndarray, std: float, weights: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
     idx = rng.choice(len(centres), size=n, p=weights)
     return centres[idx] + std * rng.standard_normal((n, centres.shape[1]))
 
@@ -117,7 +137,12 @@ def make(cfg) -> tuple[dict[str, np.ndarray], dict]:
     train = sample_mixture(centres, cfg.std, weights, cfg.n_train, rng).astype(np.float32)
     test = sample_mixture(centres, cfg.std, weights, cfg.n_test, rng).astype(np.float32)
     lo, hi = centres.min(0) - 4 * cfg.std, centres.max(0) + 4 * cfg.std
-    meta = {"kind": "points", "dim": int(centres.shape[1]), "centres": centres.tolist(),
-            "std": float(cfg.std), "weights": weights.tolist(),
-            "range": [lo.tolist(), hi.tolist()]}  # where the density lives: plot limits
+    meta = {
+        "kind": "points",
+        "dim": int(centres.shape[1]),
+        "centres": centres.tolist(),
+        "std": float(cfg.std),
+        "weights": weights.tolist(),
+        "range": [lo.tolist(), hi.tolist()],
+    }  # where the density lives: plot limits
     return {"train": train, "test": test}, meta

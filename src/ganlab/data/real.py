@@ -27,6 +27,7 @@ a corrupt IDX file (wrong magic number, wrong length, a broken gzip stream) is r
 the path and what is wrong, never read as garbage images. These are ganlab.io.SourceError and
 MissingFileError (also ValueError and FileNotFoundError): a stage prints one line, no traceback.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -40,26 +41,40 @@ from typing import Literal
 import numpy as np
 
 from ganlab.config import ConfigError, param, show
-from ganlab.io import MissingFileError, SourceError
 from ganlab.data.digits import resize_to_uint8, stratified_split
+from ganlab.io import MissingFileError, SourceError
 
 STORAGE = "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"
-IDX_MAGIC = {"images": 2051, "labels": 2049}        # 0x00000803 and 0x00000801
+IDX_MAGIC = {"images": 2051, "labels": 2049}  # 0x00000803 and 0x00000801
 NATIVE = {"mnist": (1, 28), "fashion_mnist": (1, 28), "cifar10": (3, 32)}
 SPLITS = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
 TV_CLASS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 TV_FOLDER = {"mnist": "MNIST/raw", "fashion_mnist": "FashionMNIST/raw", "cifar10": "cifar-10-batches-py"}
 CLASS_NAMES = {
     "mnist": [str(d) for d in range(10)],
-    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                      "Ankle boot"],
+    "fashion_mnist": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
 }
-SOURCES = {"mnist": "MNIST (LeCun et al. 1998)", "fashion_mnist": "Fashion-MNIST (Xiao et al. 2017)",
-           "cifar10": "CIFAR-10 (Krizhevsky 2009)"}
+SOURCES = {
+    "mnist": "MNIST (LeCun et al. 1998)",
+    "fashion_mnist": "Fashion-MNIST (Xiao et al. 2017)",
+    "cifar10": "CIFAR-10 (Krizhevsky 2009)",
+}
 
 
 # ---------------------------------------------------------------------------- configs
+
 
 def inside_repository(root: str) -> bool:
     """Whether `root` (relative to where stages run: the repository's root) names a folder inside
@@ -71,18 +86,29 @@ def inside_repository(root: str) -> bool:
 
 @dataclass
 class _Download:
-    root: str = param("downloads", "folder that holds (or receives) the files, relative to where the stage runs (the repo root); "
-                                   "inside the repository when download is true")
-    download: bool = param(True, "fetch missing files into root with torchvision (needs the network); false: fail naming the missing path")
+    root: str = param(
+        "downloads",
+        "folder that holds (or receives) the files, relative to where the stage runs (the repo root); "
+        "inside the repository when download is true",
+    )
+    download: bool = param(
+        True, "fetch missing files into root with torchvision (needs the network); false: fail naming the missing path"
+    )
     n_train: int = param(0, "training images, a stratified subset drawn by seed (0 = all)", ge=0)
     n_test: int = param(0, "test images, a stratified subset drawn by seed (0 = all)", ge=0)
     seed: int = param(0, "seed of the subsets (and of the train_from_test split)", ge=0)
 
     def check(self, path: str) -> None:
-        if self.download and getattr(self, "files", "torchvision") == "torchvision" and not inside_repository(self.root):
-            raise ConfigError(f"{path}.root: {show(self.root)} is outside the repository ({os.getcwd()}), and download "
-                              f"is true: downloads stay inside the repository; set root to a folder in it (the default "
-                              f"is downloads), or download: false to read files already in {show(self.root)}")
+        if (
+            self.download
+            and getattr(self, "files", "torchvision") == "torchvision"
+            and not inside_repository(self.root)
+        ):
+            raise ConfigError(
+                f"{path}.root: {show(self.root)} is outside the repository ({os.getcwd()}), and download "
+                f"is true: downloads stay inside the repository; set root to a folder in it (the default "
+                f"is downloads), or download: false to read files already in {show(self.root)}"
+            )
         if 0 < self.image_size < 8:
             raise ConfigError(f"{path}.image_size: must be 0 (the native size) or >= 8, got {self.image_size}")
         for key, (limit, what) in zip(("n_train", "n_test"), self.available()):
@@ -97,23 +123,38 @@ class _Download:
 @dataclass
 class MnistConfig(_Download):
     recipe: Literal["mnist"] = param("mnist", "MNIST handwritten digits, 28x28 grayscale (torchvision or IDX files)")
-    image_size: int = param(0, "side of the square images; 0 keeps the native 28 (e.g. 32 for DCGAN's 4x4 -> 32x32)", ge=0, le=256)
+    image_size: int = param(
+        0, "side of the square images; 0 keeps the native 28 (e.g. 32 for DCGAN's 4x4 -> 32x32)", ge=0, le=256
+    )
     files: Literal["torchvision", "idx"] = param(
-        "torchvision", "torchvision: torchvision.datasets under root; idx: the IDX files (.gz or not) directly in root, never downloaded")
-    train_from_test: bool = param(False, "use only the 10,000 test images (t10k-*) and split them into holdout test images and a training pool")
-    holdout: int = param(2000, "with train_from_test: test images kept out of the 10,000 (stratified by seed); the rest is the training pool",
-                         ge=1, le=9990)
+        "torchvision",
+        "torchvision: torchvision.datasets under root; idx: the IDX files (.gz or not) directly in root, never "
+        "downloaded",
+    )
+    train_from_test: bool = param(
+        False, "use only the 10,000 test images (t10k-*) and split them into holdout test images and a training pool"
+    )
+    holdout: int = param(
+        2000,
+        "with train_from_test: test images kept out of the 10,000 (stratified by seed); the rest is the training pool",
+        ge=1,
+        le=9990,
+    )
 
     def available(self):
         if self.train_from_test:
-            return ((10_000 - self.holdout, "the training pool of 10,000 - holdout test images"),
-                    (self.holdout, "holdout"))
+            return (
+                (10_000 - self.holdout, "the training pool of 10,000 - holdout test images"),
+                (self.holdout, "holdout"),
+            )
         return super().available()
 
 
 @dataclass
 class FashionMnistConfig(MnistConfig):
-    recipe: Literal["fashion_mnist"] = param("fashion_mnist", "Fashion-MNIST clothes, 28x28 grayscale (torchvision or IDX files)")
+    recipe: Literal["fashion_mnist"] = param(
+        "fashion_mnist", "Fashion-MNIST clothes, 28x28 grayscale (torchvision or IDX files)"
+    )
 
 
 @dataclass
@@ -126,15 +167,23 @@ class Cifar10Config(_Download):
 @dataclass
 class ImageFolderConfig:
     path: str = param(help="folder with one sub-folder of images per class, relative to the repo root; required")
-    recipe: Literal["image_folder"] = param("image_folder", "your images, one sub-folder per class (torchvision ImageFolder)")
+    recipe: Literal["image_folder"] = param(
+        "image_folder", "your images, one sub-folder per class (torchvision ImageFolder)"
+    )
     image_size: int = param(32, "side of the square images: shorter side resized, then centre-cropped", ge=8, le=256)
     channels: Literal[1, 3] = param(3, "1 (grayscale) or 3 (RGB)")
-    test_fraction: float = param(0.1, "share of each class held out as the test split (at least one image in all)", gt=0, lt=1)
+    test_fraction: float = param(
+        0.1, "share of each class held out as the test split (at least one image in all)", gt=0, lt=1
+    )
     seed: int = param(0, "seed of the train/test split", ge=0)
 
 
-CONFIGS = {"mnist": MnistConfig, "fashion_mnist": FashionMnistConfig, "cifar10": Cifar10Config,
-           "image_folder": ImageFolderConfig}
+CONFIGS = {
+    "mnist": MnistConfig,
+    "fashion_mnist": FashionMnistConfig,
+    "cifar10": Cifar10Config,
+    "image_folder": ImageFolderConfig,
+}
 
 
 def _shape(cfg) -> list[int]:
@@ -164,12 +213,17 @@ def sources(cfg) -> list[Path]:
         return [Path(cfg.path)]
     if cfg.recipe != "cifar10" and cfg.files == "idx":
         prefixes = ("t10k",) if cfg.train_from_test else ("train", "t10k")
-        return [Path(cfg.root) / f"{prefix}-{kind}-ubyte{gz}" for prefix in prefixes
-                for kind in ("images-idx3", "labels-idx1") for gz in (".gz", "")]
+        return [
+            Path(cfg.root) / f"{prefix}-{kind}-ubyte{gz}"
+            for prefix in prefixes
+            for kind in ("images-idx3", "labels-idx1")
+            for gz in (".gz", "")
+        ]
     return [Path(cfg.root) / TV_FOLDER[cfg.recipe]]
 
 
 # ---------------------------------------------------------------------------- IDX files
+
 
 def read_idx(path: str | Path, kind: Literal["images", "labels"]) -> np.ndarray:
     """One IDX file (gzipped or not): images (n, rows, cols) or labels (n,), uint8.
@@ -177,22 +231,25 @@ def read_idx(path: str | Path, kind: Literal["images", "labels"]) -> np.ndarray:
     path = Path(path)
     fix = "delete it and fetch the file again"
     try:
-        with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
+        with gzip.open(path) if path.suffix == ".gz" else open(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as err:      # gzip.BadGzipFile is an OSError; a cut gzip stream is EOFError
+    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError; a cut gzip stream is EOFError
         raise SourceError(f"{path}: not a readable IDX file ({type(err).__name__}: {err}); {fix}") from None
     head = 16 if kind == "images" else 8
     if len(raw) < head:
         raise SourceError(f"{path}: {len(raw)} bytes, shorter than the {head}-byte IDX {kind} header; {fix}")
     magic, n, *dims = (int(v) for v in np.frombuffer(raw[:head], ">i4"))
     if magic != IDX_MAGIC[kind]:
-        raise SourceError(f"{path}: magic number {magic}, expected {IDX_MAGIC[kind]} for IDX {kind}; "
-                         f"wrong file or corrupt, {fix}")
+        raise SourceError(
+            f"{path}: magic number {magic}, expected {IDX_MAGIC[kind]} for IDX {kind}; wrong file or corrupt, {fix}"
+        )
     expected = n * int(np.prod(dims, dtype=np.int64))
     if n < 0 or len(raw) - head != expected:
-        raise SourceError(f"{path}: the header promises {n} {kind} ({expected} bytes of data) but "
-                         f"{len(raw) - head} bytes follow; truncated or corrupt, {fix}")
-    return np.frombuffer(raw, np.uint8, offset=head).reshape(n, *dims).copy()   # writable, owns its memory
+        raise SourceError(
+            f"{path}: the header promises {n} {kind} ({expected} bytes of data) but "
+            f"{len(raw) - head} bytes follow; truncated or corrupt, {fix}"
+        )
+    return np.frombuffer(raw, np.uint8, offset=head).reshape(n, *dims).copy()  # writable, owns its memory
 
 
 def _md5(path: Path) -> str:
@@ -204,9 +261,11 @@ def _find_idx(root: Path, prefix: str, kind: str) -> Path:
     for candidate in (root / f"{name}.gz", root / name):
         if candidate.exists():
             return candidate
-    raise MissingFileError(f"{root / name}.gz not found (nor {name} uncompressed); put the IDX files in "
-                            f"{root}, or use files: torchvision with download: true"
-                            + ("" if prefix == "t10k" else ", or train_from_test: true to use only the t10k files"))
+    raise MissingFileError(
+        f"{root / name}.gz not found (nor {name} uncompressed); put the IDX files in "
+        f"{root}, or use files: torchvision with download: true"
+        + ("" if prefix == "t10k" else ", or train_from_test: true to use only the t10k files")
+    )
 
 
 def _load_idx(cfg, prefix: str) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
@@ -214,8 +273,10 @@ def _load_idx(cfg, prefix: str) -> tuple[np.ndarray, np.ndarray, dict[str, str]]
     img_path, lab_path = _find_idx(root, prefix, "images"), _find_idx(root, prefix, "labels")
     images, labels = read_idx(img_path, "images"), read_idx(lab_path, "labels")
     if len(images) != len(labels):
-        raise SourceError(f"{img_path} holds {len(images)} images but {lab_path} {len(labels)} labels; "
-                         f"the pair does not match, fetch both again")
+        raise SourceError(
+            f"{img_path} holds {len(images)} images but {lab_path} {len(labels)} labels; "
+            f"the pair does not match, fetch both again"
+        )
     if labels.size and labels.max() > 9:
         raise SourceError(f"{lab_path}: label {int(labels.max())} outside 0..9; corrupt, fetch it again")
     return images, labels, {p.name: _md5(p) for p in (img_path, lab_path)}
@@ -223,24 +284,31 @@ def _load_idx(cfg, prefix: str) -> tuple[np.ndarray, np.ndarray, dict[str, str]]
 
 # ---------------------------------------------------------------------------- torchvision
 
+
 def _torchvision_split(cfg, train: bool) -> tuple[np.ndarray, np.ndarray]:
     """(images (n, C, h, w) uint8, labels (n,)) of one split through torchvision.datasets."""
     try:
         import torchvision.datasets as tvd
     except ImportError:
-        raise ImportError(f"recipe {cfg.recipe} with torchvision needs torchvision: pip install torchvision "
-                          f"(ganlab's `vision` extra)" + (", or use files: idx" if cfg.recipe != "cifar10" else "")) from None
+        raise ImportError(
+            f"recipe {cfg.recipe} with torchvision needs torchvision: pip install torchvision "
+            f"(ganlab's `vision` extra)" + (", or use files: idx" if cfg.recipe != "cifar10" else "")
+        ) from None
     folder = Path(cfg.root) / TV_FOLDER[cfg.recipe]
     try:
         ds = getattr(tvd, TV_CLASS[cfg.recipe])(cfg.root, train=train, download=cfg.download)
-    except (RuntimeError, OSError) as err:      # torchvision's "not found", or a failed download
+    except (RuntimeError, OSError) as err:  # torchvision's "not found", or a failed download
         if cfg.download:
-            raise RuntimeError(f"{cfg.recipe}: could not download into {folder} ({err}); without network, copy the "
-                               f"files there yourself and set download: false") from None
-        raise MissingFileError(f"{cfg.recipe}: dataset files not found (or failing their checksum) in {folder}; "
-                                f"set download: true to fetch them, or copy torchvision's files there") from None
+            raise RuntimeError(
+                f"{cfg.recipe}: could not download into {folder} ({err}); without network, copy the "
+                f"files there yourself and set download: false"
+            ) from None
+        raise MissingFileError(
+            f"{cfg.recipe}: dataset files not found (or failing their checksum) in {folder}; "
+            f"set download: true to fetch them, or copy torchvision's files there"
+        ) from None
     data = np.asarray(ds.data)
-    data = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)       # (n, C, h, w)
+    data = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)  # (n, C, h, w)
     return np.ascontiguousarray(data), np.asarray(ds.targets, np.int64)
 
 
@@ -261,9 +329,9 @@ def _make_download(cfg) -> tuple[dict[str, np.ndarray], dict]:
     rng = np.random.default_rng(cfg.seed)
     meta = {"source": SOURCES[cfg.recipe]}
     if cfg.recipe != "cifar10" and cfg.files == "idx":
-        load = lambda train: _load_idx(cfg, "train" if train else "t10k")     # noqa: E731
+        load = lambda train: _load_idx(cfg, "train" if train else "t10k")
     else:
-        load = lambda train: (*_torchvision_split(cfg, train), None)          # noqa: E731
+        load = lambda train: (*_torchvision_split(cfg, train), None)
     if getattr(cfg, "train_from_test", False):
         x, y, files = load(False)
         tr, te = stratified_split(y, cfg.holdout, rng)
@@ -292,17 +360,21 @@ def _make_download(cfg) -> tuple[dict[str, np.ndarray], dict]:
 
 # ---------------------------------------------------------------------------- image folders
 
+
 def _rgb(img, path: Path):
     """A decoded image as PIL RGB, what torchvision's own loader gives (img.convert("RGB")), except
     that 16 bits per sample are scaled to 8 (convert would clip them: 99.75 % of a 16-bit image's
     values are above 255, so it turned white)."""
     from PIL import Image
-    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):    # 16-bit grayscale
+
+    if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):  # 16-bit grayscale
         x = np.asarray(img).astype(np.uint32)
-        img = Image.fromarray(((x * 255 + 32767) // 65535).astype(np.uint8), "L")     # rounded to nearest
+        img = Image.fromarray(((x * 255 + 32767) // 65535).astype(np.uint8), "L")  # rounded to nearest
     elif img.mode in ("I", "F") or img.mode.startswith(("I;", "F;")):
-        raise SourceError(f"image_folder: {path}: {img.mode} pixels ({'floating point' if 'F' in img.mode else '32-bit integers'}), "
-                          f"which have no agreed 0..255 range; save it with 8 or 16 bits per sample, or delete it")
+        raise SourceError(
+            f"image_folder: {path}: {img.mode} pixels ({'floating point' if 'F' in img.mode else '32-bit integers'}), "
+            f"which have no agreed 0..255 range; save it with 8 or 16 bits per sample, or delete it"
+        )
     return img.convert("RGB")
 
 
@@ -311,6 +383,7 @@ def _read_image(path: str):
     for a decompression bomb (its warning too, between 1x and 2x the limit), is a SourceError
     naming the file. Decoding goes through Image.load, so a truncated file fails here."""
     from PIL import Image
+
     path = Path(path)
     if path.stat().st_size == 0:
         raise SourceError(f"image_folder: {path}: empty file (0 bytes); replace it with the image or delete it")
@@ -323,23 +396,30 @@ def _read_image(path: str):
     except SourceError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise SourceError(f"image_folder: {path}: {str(err).rstrip('.')} (Pillow's decompression-bomb guard); shrink the image "
-                          f"(prepare resizes it to image_size anyway) or delete it") from None
-    except Exception as err:       # any decoder's failure on this one file: truncated, corrupt, not an image
-        raise SourceError(f"image_folder: {path}: not a readable image ({type(err).__name__}: {err}); "
-                          f"replace it or delete it".replace("\n", " ")) from None
+        raise SourceError(
+            f"image_folder: {path}: {str(err).rstrip('.')} (Pillow's decompression-bomb guard); shrink the image "
+            f"(prepare resizes it to image_size anyway) or delete it"
+        ) from None
+    except Exception as err:  # any decoder's failure on this one file: truncated, corrupt, not an image
+        raise SourceError(
+            f"image_folder: {path}: not a readable image ({type(err).__name__}: {err}); "
+            f"replace it or delete it".replace("\n", " ")
+        ) from None
 
 
 def _make_folder(cfg) -> tuple[dict[str, np.ndarray], dict]:
     folder = Path(cfg.path)
     if not folder.is_dir():
-        raise MissingFileError(f"image_folder: {folder} is not a folder; set path to a folder holding one "
-                               f"sub-folder of images per class")
+        raise MissingFileError(
+            f"image_folder: {folder} is not a folder; set path to a folder holding one sub-folder of images per class"
+        )
     try:
         import torchvision.transforms as T
         from torchvision.datasets import ImageFolder
     except ImportError:
-        raise ImportError("recipe image_folder needs torchvision: pip install torchvision (ganlab's `vision` extra)") from None
+        raise ImportError(
+            "recipe image_folder needs torchvision: pip install torchvision (ganlab's `vision` extra)"
+        ) from None
     steps = [T.Grayscale(1)] if cfg.channels == 1 else []
     tf = T.Compose(steps + [T.Resize(cfg.image_size, antialias=True), T.CenterCrop(cfg.image_size), T.PILToTensor()])
     try:
@@ -348,7 +428,7 @@ def _make_folder(cfg) -> tuple[dict[str, np.ndarray], dict]:
         raise MissingFileError(f"image_folder: {folder}: {err}") from None
     if len(ds) < 2:
         raise SourceError(f"image_folder: {folder} holds {len(ds)} image(s); need at least 2 (train and test)")
-    images = np.stack([ds[i][0].numpy() for i in range(len(ds))])      # once, in prepare only
+    images = np.stack([ds[i][0].numpy() for i in range(len(ds))])  # once, in prepare only
     labels = np.asarray(ds.targets, np.int64)
     n_test = min(max(1, round(cfg.test_fraction * len(labels))), len(labels) - 1)
     tr, te = stratified_split(labels, n_test, np.random.default_rng(cfg.seed))

@@ -11,6 +11,7 @@ image is its class triple and there are 10^3 = 1,000 of them, equally likely. La
 The channels are rendered by `glyphs.render` in one batch of 3N masks, about as fast as
 glyphs itself: 22,000 images of 3x16x16 take about 2 s on a 2-core CPU.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ MODES = 1000
 @dataclass
 class StackedConfig(GlyphsConfig):
     # Same pose settings (and the same check) as glyphs, applied to each channel on its own.
-    recipe: Literal["stacked"] = param("stacked", "three independent glyph digits in the R, G, B channels (1,000 modes)")
+    recipe: Literal["stacked"] = param(
+        "stacked", "three independent glyph digits in the R, G, B channels (1,000 modes)"
+    )
     image_size: int = param(16, "side of the square 3-channel images, in pixels", ge=8, le=256)
 
 
@@ -35,8 +38,13 @@ CONFIGS = {"stacked": StackedConfig}
 
 
 def describe(cfg) -> dict:
-    return {"kind": "images", "shape": [3, cfg.image_size, cfg.image_size], "dim": 3 * cfg.image_size ** 2,
-            "classes": 10, "per_channel_labels": True}
+    return {
+        "kind": "images",
+        "shape": [3, cfg.image_size, cfg.image_size],
+        "dim": 3 * cfg.image_size**2,
+        "classes": 10,
+        "per_channel_labels": True,
+    }
 
 
 def make(cfg) -> tuple[dict[str, np.ndarray], dict]:
@@ -51,8 +59,16 @@ def make(cfg) -> tuple[dict[str, np.ndarray], dict]:
         factors = factors.reshape(n, 3, len(FACTORS))
         arrays[f"{split}_labels"] = factors[:, :, 0].astype(np.int64)
         arrays[f"{split}_factors"] = factors
-    meta = {"kind": "images", "shape": [3, s, s], "dim": 3 * s * s, "classes": 10,
-            "class_names": [str(d) for d in range(10)], "per_channel_labels": True, "modes": MODES,
-            "factors": FACTORS, "factor_axes": ["image", "channel", "factor"],
-            "storage": "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"}
+    meta = {
+        "kind": "images",
+        "shape": [3, s, s],
+        "dim": 3 * s * s,
+        "classes": 10,
+        "class_names": [str(d) for d in range(10)],
+        "per_channel_labels": True,
+        "modes": MODES,
+        "factors": FACTORS,
+        "factor_axes": ["image", "channel", "factor"],
+        "storage": "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]",
+    }
     return arrays, meta

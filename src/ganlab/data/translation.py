@@ -23,6 +23,7 @@ Storage (uint8, models see x / 127.5 - 1): paired sets keep the target in `train
 domain A in `a_train`/`a_test` (with `a_*_labels`, `a_*_factors`). `meta["pairing"]` says
 which, `meta["input_shape"]` / `meta["a_shape"]` give the other side's shape.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,18 +39,30 @@ STORAGE = "uint8 in [0, 255]; models see x / 127.5 - 1 in [-1, 1]"
 
 @dataclass
 class Edges2GlyphsConfig(GlyphsConfig):
-    recipe: Literal["edges2glyphs"] = param("edges2glyphs", "paired: an edge map of each glyph (input) and the glyph (target)")
+    recipe: Literal["edges2glyphs"] = param(
+        "edges2glyphs", "paired: an edge map of each glyph (input) and the glyph (target)"
+    )
     image_size: int = param(32, "side of input and target images, in pixels", ge=8, le=256)
     n_train: int = param(6000, "training pairs", ge=10, le=1_000_000)
     n_test: int = param(1000, "held-out test pairs", ge=10, le=1_000_000)
     edges_from: Literal["thin", "target"] = param(
-        "thin", "edges of the glyph drawn at the thinnest stroke (the target's width is then not in the input) or of the target itself")
-    edge_threshold: float = param(2.0, "an input pixel is an edge where the Sobel magnitude of the [0, 1] glyph exceeds this (a sharp unit step gives 4)", gt=0)
+        "thin",
+        "edges of the glyph drawn at the thinnest stroke (the target's width is then not in the input) or of the "
+        "target itself",
+    )
+    edge_threshold: float = param(
+        2.0,
+        "an input pixel is an edge where the Sobel magnitude of the [0, 1] glyph exceeds this (a sharp unit step "
+        "gives 4)",
+        gt=0,
+    )
 
 
 @dataclass
 class SRGlyphsConfig(GlyphsConfig):
-    recipe: Literal["sr_glyphs"] = param("sr_glyphs", "paired: glyphs downsampled by area averaging (input) and at full size (target)")
+    recipe: Literal["sr_glyphs"] = param(
+        "sr_glyphs", "paired: glyphs downsampled by area averaging (input) and at full size (target)"
+    )
     image_size: int = param(32, "side of the full-size target images, in pixels", ge=8, le=256)
     n_train: int = param(6000, "training pairs", ge=10, le=1_000_000)
     n_test: int = param(1000, "held-out test pairs", ge=10, le=1_000_000)
@@ -63,11 +76,15 @@ class SRGlyphsConfig(GlyphsConfig):
 
 @dataclass
 class Glyphs2StyledConfig(GlyphsConfig):
-    recipe: Literal["glyphs2styled"] = param("glyphs2styled", "unpaired: plain glyphs (domain A) and independently drawn styled glyphs (domain B)")
+    recipe: Literal["glyphs2styled"] = param(
+        "glyphs2styled", "unpaired: plain glyphs (domain A) and independently drawn styled glyphs (domain B)"
+    )
     image_size: int = param(16, "side of the square 3-channel images of both domains, in pixels", ge=8, le=256)
     n_train: int = param(6000, "training images per domain", ge=10, le=1_000_000)
     n_test: int = param(1000, "test images per domain", ge=10, le=1_000_000)
-    thickness_levels: int = param(2, "stroke widths of domain A (0..levels-1); domain B uses levels..2*levels-1 (thicker)", ge=1, le=4)
+    thickness_levels: int = param(
+        2, "stroke widths of domain A (0..levels-1); domain B uses levels..2*levels-1 (thicker)", ge=1, le=4
+    )
     stripe_period: float = param(4.0, "domain B background: period of the stripes, in pixels", gt=1)
 
 
@@ -77,9 +94,23 @@ CONFIGS = {"edges2glyphs": Edges2GlyphsConfig, "sr_glyphs": SRGlyphsConfig, "gly
 def describe(cfg) -> dict:
     s = cfg.image_size
     if cfg.recipe == "glyphs2styled":
-        return {"kind": "images", "shape": [3, s, s], "dim": 3 * s * s, "classes": 10, "pairing": "unpaired", "a_shape": [3, s, s]}
+        return {
+            "kind": "images",
+            "shape": [3, s, s],
+            "dim": 3 * s * s,
+            "classes": 10,
+            "pairing": "unpaired",
+            "a_shape": [3, s, s],
+        }
     inp = s // cfg.factor if cfg.recipe == "sr_glyphs" else s
-    return {"kind": "images", "shape": [1, s, s], "dim": s * s, "classes": 10, "pairing": "paired", "input_shape": [1, inp, inp]}
+    return {
+        "kind": "images",
+        "shape": [1, s, s],
+        "dim": s * s,
+        "classes": 10,
+        "pairing": "paired",
+        "input_shape": [1, inp, inp],
+    }
 
 
 def sobel_edges(images: np.ndarray, threshold: float) -> np.ndarray:
@@ -87,8 +118,9 @@ def sobel_edges(images: np.ndarray, threshold: float) -> np.ndarray:
     [0, 1] image above `threshold` (zero padding outside the image). The 3x3 Sobel kernels are
     applied per image (scipy.ndimage.sobel on the stack would also smooth across images)."""
     from scipy import ndimage
+
     x = images[:, 0].astype(np.float32) / 255.0
-    kx = np.outer([1.0, 2.0, 1.0], [-1.0, 0.0, 1.0])[None]          # (1, 3, 3): d/dx, smoothed in y
+    kx = np.outer([1.0, 2.0, 1.0], [-1.0, 0.0, 1.0])[None]  # (1, 3, 3): d/dx, smoothed in y
     gx = ndimage.correlate(x, kx, mode="constant")
     gy = ndimage.correlate(x, kx.transpose(0, 2, 1), mode="constant")
     return ((np.hypot(gx, gy) > threshold) * 255).astype(np.uint8)[:, None]
@@ -108,7 +140,7 @@ def style(masks01: np.ndarray, rng: np.random.Generator, period: float) -> np.nd
     angle = rng.uniform(0, np.pi, n)[:, None, None]
     phase = rng.uniform(0, 2 * np.pi, n)[:, None, None]
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
-    stripes = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period + phase)   # (n, s, s)
+    stripes = 0.5 + 0.5 * np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period + phase)  # (n, s, s)
     bg = np.array([0.10, 0.25, 0.55], np.float32)[None, :, None, None] * (0.55 + 0.45 * stripes[:, None])
     stroke = np.array([1.00, 0.65, 0.15], np.float32)[None, :, None, None] * rng.uniform(0.85, 1.0, (n, 1, 1, 1))
     img = bg * (1 - masks01) + stroke * masks01
@@ -126,17 +158,25 @@ def _paired(cfg) -> tuple[dict[str, np.ndarray], dict]:
             inp = area_downsample(target, cfg.factor)
         elif cfg.edges_from == "thin":
             thin = factors.copy()
-            thin[:, 2] = 0                                   # same pose, thinnest stroke
+            thin[:, 2] = 0  # same pose, thinnest stroke
             inp = sobel_edges(render(masks, thin, cfg.image_size), cfg.edge_threshold)
         else:
             inp = sobel_edges(target, cfg.edge_threshold)
-        arrays.update({split: target, f"{split}_input": inp, f"{split}_labels": factors[:, 0].astype(np.int64),
-                       f"{split}_factors": factors})
-    return arrays, {"input_role": "area-averaged downsample" if cfg.recipe == "sr_glyphs" else f"edge map ({cfg.edges_from})"}
+        arrays.update(
+            {
+                split: target,
+                f"{split}_input": inp,
+                f"{split}_labels": factors[:, 0].astype(np.int64),
+                f"{split}_factors": factors,
+            }
+        )
+    return arrays, {
+        "input_role": "area-averaged downsample" if cfg.recipe == "sr_glyphs" else f"edge map ({cfg.edges_from})"
+    }
 
 
 def _unpaired(cfg) -> tuple[dict[str, np.ndarray], dict]:
-    rng_a, rng_b = np.random.default_rng(cfg.seed).spawn(2)     # independent streams: no pairs
+    rng_a, rng_b = np.random.default_rng(cfg.seed).spawn(2)  # independent streams: no pairs
     levels = cfg.thickness_levels
     masks = glyph_masks(2 * levels)
     arrays = {}
@@ -144,15 +184,30 @@ def _unpaired(cfg) -> tuple[dict[str, np.ndarray], dict]:
         fa = draw_factors(cfg, n, rng_a)
         a = render(masks, fa, cfg.image_size)
         fb = draw_factors(cfg, n, rng_b)
-        fb[:, 2] += levels                                   # thicker strokes in domain B
+        fb[:, 2] += levels  # thicker strokes in domain B
         b = style(render(masks, fb, cfg.image_size).astype(np.float32) / 255.0, rng_b, cfg.stripe_period)
-        arrays.update({split: b, f"{split}_labels": fb[:, 0].astype(np.int64), f"{split}_factors": fb,
-                       f"a_{split}": np.repeat(a, 3, axis=1), f"a_{split}_labels": fa[:, 0].astype(np.int64),
-                       f"a_{split}_factors": fa})
-    return arrays, {"domains": {"a": "plain glyphs (grey, 3 channels)", "b": "styled glyphs: thicker, coloured, striped background"}}
+        arrays.update(
+            {
+                split: b,
+                f"{split}_labels": fb[:, 0].astype(np.int64),
+                f"{split}_factors": fb,
+                f"a_{split}": np.repeat(a, 3, axis=1),
+                f"a_{split}_labels": fa[:, 0].astype(np.int64),
+                f"a_{split}_factors": fa,
+            }
+        )
+    return arrays, {
+        "domains": {"a": "plain glyphs (grey, 3 channels)", "b": "styled glyphs: thicker, coloured, striped background"}
+    }
 
 
 def make(cfg) -> tuple[dict[str, np.ndarray], dict]:
     arrays, extra = _unpaired(cfg) if cfg.recipe == "glyphs2styled" else _paired(cfg)
-    meta = {**describe(cfg), "class_names": [str(d) for d in range(10)], "factors": FACTORS, "storage": STORAGE, **extra}
+    meta = {
+        **describe(cfg),
+        "class_names": [str(d) for d in range(10)],
+        "factors": FACTORS,
+        "storage": STORAGE,
+        **extra,
+    }
     return arrays, meta

@@ -5,7 +5,8 @@
    dataset's kind) draws the samples: one per scorable seed, FLOOR_DRAWS other real samples
    for the noise floors, baselines (e.g. bicubic upsampling), and facts about the evaluation (`info`);
 3. every registered metric of that kind scores every seed; metrics with a floor also score
-   each of the floors' real samples (averaged, with their std), and every metric scores the baselines (`<baseline>_<key>`);
+   each of the floors' real samples (averaged, with their std), and every metric scores the baselines
+   (`<baseline>_<key>`);
    a key the data does not allow (registry.NotComputed: e.g. the binned LP above 2-D, PRDC on k or
    fewer images) goes to `not_computed` with its reason instead of a number, and the kind's notes on
    how it sampled (a split smaller than n_samples) to `evaluation_notes`: evaluate@ never stops there;
@@ -14,6 +15,7 @@
    leaderboard layout (what the report reads, so it never imports this package);
 5. figures that need the model, then reports/runs/<run>/metrics.json.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,7 @@ from ganlab import data as datasets
 from ganlab import io, pinning
 from ganlab.evaluation import registry
 
-EARLY = 0.1   # "early" and "late" in training: the first and last 10 % of logged points
+EARLY = 0.1  # "early" and "late" in training: the first and last 10 % of logged points
 
 
 def _agg(values: list[float]) -> tuple[float, float]:
@@ -37,7 +39,9 @@ def _agg(values: list[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
 
 
-def training_summary(history: list[dict], keep: list[int] | None = None) -> tuple[dict[str, float], dict[str, list[float]]]:
+def training_summary(
+    history: list[dict], keep: list[int] | None = None
+) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Early/late means of logged curves: the evidence for claims about training dynamics. Returns
     the means over seeds, and per seed (of the seeds in `keep`; where the log has `<key>_seeds`)
     for the claims' intervals over seeds."""
@@ -84,7 +88,7 @@ def score_all(kind: str, batch, ev) -> dict:
     metrics = registry.metrics_of(kind)
     keep = sorted(batch.seeds)
     floor_samples = batch.floor if isinstance(batch.floor, list) else [batch.floor]
-    if batch.workers > 1:      # independent per seed: a thread pool where the work releases the GIL
+    if batch.workers > 1:  # independent per seed: a thread pool where the work releases the GIL
         with ThreadPoolExecutor(max_workers=batch.workers) as pool:
             floor_jobs = [pool.submit(score, metrics, f, ev, None, True) for f in floor_samples]
             jobs = [pool.submit(score, metrics, batch.seeds[i], ev) for i in keep]
@@ -92,7 +96,7 @@ def score_all(kind: str, batch, ev) -> dict:
     else:
         floors = [score(metrics, f, ev, floor=True) for f in floor_samples]
         results = [score(metrics, batch.seeds[i], ev) for i in keep]
-    not_computed: dict[str, str] = {}       # key -> why (registry.NotComputed), from any sample
+    not_computed: dict[str, str] = {}  # key -> why (registry.NotComputed), from any sample
     floors, results = [_numbers(f, not_computed) for f in floors], [_numbers(m, not_computed) for m in results]
     floor = {k: float(np.mean([f[k] for f in floors])) for k in floors[0]}
     floor_std = {k: float(np.std([f[k] for f in floors], ddof=1)) for k in floors[0]} if len(floors) > 1 else {}
@@ -100,15 +104,24 @@ def score_all(kind: str, batch, ev) -> dict:
     for m in results:
         for k, v in m.items():
             per_seed.setdefault(k, []).append(v)
-    if not keep:               # no seed could be scored: the keys exist, as null
+    if not keep:  # no seed could be scored: the keys exist, as null
         for m in metrics:
             for k in m.headline:
                 if k not in m.optional:
                     per_seed.setdefault(k, [])
-    baselines = {f"{name}_{k}": v for name, (sample, only) in batch.baselines.items()
-                 for k, v in _numbers(score(metrics, sample, ev, only), {}).items()}
-    return {"per_seed": per_seed, "keep": keep, "floor": floor, "floor_std": floor_std, "baselines": baselines,
-            "not_computed": not_computed}
+    baselines = {
+        f"{name}_{k}": v
+        for name, (sample, only) in batch.baselines.items()
+        for k, v in _numbers(score(metrics, sample, ev, only), {}).items()
+    }
+    return {
+        "per_seed": per_seed,
+        "keep": keep,
+        "floor": floor,
+        "floor_std": floor_std,
+        "baselines": baselines,
+        "not_computed": not_computed,
+    }
 
 
 def _numbers(scores: dict, not_computed: dict[str, str]) -> dict[str, float]:
@@ -125,8 +138,13 @@ def measure(model, cfg, meta: dict, arrays: dict, ev, classifier_dir: Path | Non
     what the kind module says about how it sampled (e.g. a split smaller than n_samples)."""
     kind = kind_of(model, meta)
     batch = registry.kind(kind).prepare(model, cfg, meta, arrays, ev, classifier_dir)
-    return {"kind": kind, **score_all(kind, batch, ev), "info": batch.info, "not_scored": batch.not_scored,
-            "notes": list(getattr(batch, "notes", []))}
+    return {
+        "kind": kind,
+        **score_all(kind, batch, ev),
+        "info": batch.info,
+        "not_scored": batch.not_scored,
+        "notes": list(batch.notes),
+    }
 
 
 def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = None) -> dict:
@@ -138,10 +156,13 @@ def describe(kind: str, meta: dict, ev, out: dict, final_units: dict | None = No
     final_units = final_units or {}
     units = {**{k: u for m in metrics for k, u in m.units.items()}, **final_units}
     board = module.board(meta, ev)
-    return {"units": {k: u for k, u in units.items() if k in out.get("per_seed", {})},
-            "headline": [k for m in metrics for k in m.headline if k in out] + [k for k in final_units if k in out]
-                        + [k for k in module.HEADLINE_INFO if k in out],
-            "board": {**board, "columns": [asdict(c) for c in board["columns"]]}}
+    return {
+        "units": {k: u for k, u in units.items() if k in out.get("per_seed", {})},
+        "headline": [k for m in metrics for k in m.headline if k in out]
+        + [k for k in final_units if k in out]
+        + [k for k in module.HEADLINE_INFO if k in out],
+        "board": {**board, "columns": [asdict(c) for c in board["columns"]]},
+    }
 
 
 def sampling_speed(model, seeds: list[int], n: int = 256, min_seconds: float = 0.25, max_reps: int = 50) -> dict:
@@ -156,6 +177,7 @@ def sampling_speed(model, seeds: list[int], n: int = 256, min_seconds: float = 0
     import torch
 
     from ganlab.nn.seeded import SeedRNG
+
     with torch.no_grad():
         z = model.latent(n, SeedRNG(seeds, offset=987))
         model.generate(z)
@@ -167,11 +189,19 @@ def sampling_speed(model, seeds: list[int], n: int = 256, min_seconds: float = 0
             reps += 1
         sync()
         seconds = time.perf_counter() - start
-    return {"samples_per_second": len(seeds) * n * reps / seconds, "samples_per_pass": len(seeds) * n,
-            "passes": reps, "seconds": seconds, "device": str(model.device), "threads": torch.get_num_threads()}
+    return {
+        "samples_per_second": len(seeds) * n * reps / seconds,
+        "samples_per_pass": len(seeds) * n,
+        "passes": reps,
+        "seconds": seconds,
+        "device": str(model.device),
+        "threads": torch.get_num_threads(),
+    }
 
 
-def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None) -> dict:
+def evaluate_run(
+    run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, classifier_dir: Path | None = None
+) -> dict:
     from ganlab.report import figures
     from ganlab.training.loop import load_model
 
@@ -188,17 +218,27 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         if isinstance(v, list):
             per_seed[k] = [v[i] for i in keep]
 
-    out = {"run": run, "family": cfg.family, "variant": model.variant(cfg), "dataset": cfg.dataset, "kind": meta["kind"],
-           "status": status["status"], "diverged_at_step": status["diverged_at_step"], "steps_done": status["steps_done"],
-           "seeds": cfg.seeds, "seeds_evaluated": [cfg.seeds[i] for i in keep],
-           # seeds left out, and why (e.g. ganlab.metrics.unscorable: non-finite or absurd samples)
-           "seeds_not_scored": {str(cfg.seeds[i]): why for i, why in sorted(res["not_scored"].items())},
-           **res["info"], **res["baselines"]}
+    out = {
+        "run": run,
+        "family": cfg.family,
+        "variant": model.variant(cfg),
+        "dataset": cfg.dataset,
+        "kind": meta["kind"],
+        "status": status["status"],
+        "diverged_at_step": status["diverged_at_step"],
+        "steps_done": status["steps_done"],
+        "seeds": cfg.seeds,
+        "seeds_evaluated": [cfg.seeds[i] for i in keep],
+        # seeds left out, and why (e.g. ganlab.metrics.unscorable: non-finite or absurd samples)
+        "seeds_not_scored": {str(cfg.seeds[i]): why for i, why in sorted(res["not_scored"].items())},
+        **res["info"],
+        **res["baselines"],
+    }
     # only where there is something to say, so that other runs' metrics.json stay as they were
     if res["not_computed"]:
-        out["not_computed"] = res["not_computed"]       # {key: why}: metrics not defined for this data
+        out["not_computed"] = res["not_computed"]  # {key: why}: metrics not defined for this data
     if res["notes"]:
-        out["evaluation_notes"] = res["notes"]          # how the samples were drawn, where it differs
+        out["evaluation_notes"] = res["notes"]  # how the samples were drawn, where it differs
     for k, vals in per_seed.items():
         out[k], out[f"{k}_std"] = _agg(vals)
     out.update({k: v for k, v in final.items() if not isinstance(v, list)})
@@ -208,7 +248,7 @@ def evaluate_run(run: str, ev, model_dir: Path, data_dir: Path, out_dir: Path, c
         out[f"{k}_floor_std"] = v
     summary, summary_seeds = training_summary(io.read_verified(model_dir / "history.json", rebuild, io.read_json), keep)
     out.update(summary)
-    per_seed.update(summary_seeds)       # the early/late curves per seed: the claims' intervals, not the board's means
+    per_seed.update(summary_seeds)  # the early/late curves per seed: the claims' intervals, not the board's means
     out["per_seed"] = per_seed
     out.update(describe(kind, meta, ev, out, model.final_units))
 

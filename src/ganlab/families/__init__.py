@@ -5,10 +5,10 @@ of `ganlab.families.base.Family`: its networks, losses and update step, plus a t
 Adding a family is adding a file; the registry finds it, and the tests parametrised over
 `list_families()` test it the moment it exists.
 """
+
 from __future__ import annotations
 
 from ganlab import plugins
-
 
 
 def list_families() -> list[str]:

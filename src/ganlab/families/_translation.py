@@ -13,6 +13,7 @@ inputs (ganlab.evaluation.translation).
 Networks are one per seed (SeedStack, DCGAN's N(0, 0.02) initialisation, which pix2pix and
 CycleGAN also use); losses are per seed, shape (S,).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from torch import nn
 
 from ganlab.config import RunConfig, param
 from ganlab.data import to_model
-from ganlab.families.base import Family, RealBatches, step
+from ganlab.families.base import Family, Problem, RealBatches
 from ganlab.nn.seeded import SeedRNG
 
 
@@ -39,16 +40,22 @@ class TranslationConfig(RunConfig):
 
 class Translation(Family):
     Config = TranslationConfig
-    translation = "paired"   # the dataset's meta["pairing"] this family trains on
+    translation = "paired"  # the dataset's meta["pairing"] this family trains on
     directions = ("a2b",)
     d_is_probability = True
 
     @classmethod
-    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
         if desc.get("pairing") != cls.translation:
-            names = {"paired": "paired translation datasets (edges2glyphs, sr_glyphs)",
-                     "unpaired": "unpaired translation datasets (glyphs2styled)"}
-            return f"family {cls.name} trains on {names[cls.translation]}, not on {desc.get('pairing') or desc['kind']} data"
+            names = {
+                "paired": "paired translation datasets (edges2glyphs, sr_glyphs)",
+                "unpaired": "unpaired translation datasets (glyphs2styled)",
+            }
+            return Problem(
+                "dataset",
+                f"family {cls.name} trains on {names[cls.translation]}, not on {desc.get('pairing') or desc['kind']} "
+                "data",
+            )
         return None
 
     def __init__(self, cfg, meta: dict, device: torch.device):
@@ -57,7 +64,6 @@ class Translation(Family):
         self.in_shape = list(meta["input_shape"] if self.translation == "paired" else meta["a_shape"])
         self.build_networks(cfg, meta)
         self.to(device)
-        self._opts: tuple | None = None      # built on first use: evaluation never needs them
 
     def build_networks(self, cfg, meta: dict) -> None:
         raise NotImplementedError
@@ -91,16 +97,12 @@ class Translation(Family):
     def d_params(self) -> list[nn.Parameter]:
         return list(self.D.parameters())
 
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        if self._opts is None:
-            c = self.cfg
-            self._opts = (torch.optim.Adam(self.g_params(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
-                          torch.optim.Adam(self.d_params(), lr=c.lr_d, betas=(c.beta1, c.beta2)))
-        return {"g": self._opts[0], "d": self._opts[1]}
-
-    def update(self, which: str, modules: tuple[nn.Module, ...], loss: torch.Tensor) -> torch.Tensor:
-        """Backward the per-seed losses, step optimiser `which`, return the per-seed gradient norm (`step`)."""
-        return step(self.optimizers()[which], modules, loss)
+    def make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.cfg
+        return {
+            "g": torch.optim.Adam(self.g_params(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
+            "d": torch.optim.Adam(self.d_params(), lr=c.lr_d, betas=(c.beta1, c.beta2)),
+        }
 
 
 def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

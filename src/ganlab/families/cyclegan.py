@@ -15,6 +15,7 @@ Scaled down (ganlab.nn.translation): width 16 instead of 64, one downsampling in
 carry it), and draws its coin flips and slots from the run's per-seed generators, so training
 stays deterministic and a seed's run does not depend on the other seeds.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from torch import nn
 from ganlab import losses
 from ganlab.config import param
 from ganlab.families._translation import Translation, TranslationConfig, l1
+from ganlab.families.base import Problem
 from ganlab.nn.seeded import SeedRNG, SeedStack
 from ganlab.nn.translation import PatchGAN, ResnetGenerator, patchgan_problem
 
@@ -50,7 +52,7 @@ class ImagePool(nn.Module):
         if self.size == 0:
             return x
         S, B = x.shape[:2]
-        coin, slot = rng.rand(B), rng.randint(self.size, B)      # (S, B) each
+        coin, slot = rng.rand(B), rng.randint(self.size, B)  # (S, B) each
         seeds = torch.arange(S, device=x.device)
         out = x.detach().clone()
         n = int(self.count)
@@ -59,7 +61,7 @@ class ImagePool(nn.Module):
                 self.images[:, n] = x[:, i]
                 n += 1
                 continue
-            old = self.images[seeds, slot[:, i]]                  # (S, ...)
+            old = self.images[seeds, slot[:, i]]  # (S, ...)
             swap = (coin[:, i] > 0.5).view(S, *[1] * (x.dim() - 2))
             out[:, i] = torch.where(swap, old, x[:, i])
             self.images[seeds, slot[:, i]] = torch.where(swap, x[:, i], old)
@@ -71,11 +73,18 @@ class ImagePool(nn.Module):
 class CycleGANConfig(TranslationConfig):
     batch_size: int = param(16, "images per domain per step (Zhu et al.: 1)", ge=1, le=4096)
     n_blocks: int = param(3, "residual blocks per generator (Zhu et al.: 6 at 128x128, 9 at 256x256)", ge=0, le=64)
-    n_down: int = param(1, "stride-2 downsamplings in each generator (Zhu et al.: 2, a 32x32 bottleneck at 128x128; 1 keeps 8x8 at 16x16)", ge=0, le=4)
+    n_down: int = param(
+        1,
+        "stride-2 downsamplings in each generator (Zhu et al.: 2, a 32x32 bottleneck at 128x128; 1 keeps 8x8 at 16x16)",
+        ge=0,
+        le=4,
+    )
     d_layers: int = param(1, "PatchGAN: stride-2 layers before the stride-1 ones (1: 16x16 patches)", ge=1, le=4)
     cycle_weight: float = param(10.0, "lambda: weight of the cycle-consistency L1 losses (Zhu et al.: 10)", ge=0)
     identity_weight: float = param(0.5, "identity loss weight as a fraction of lambda (Zhu et al.: 0.5)", ge=0)
-    pool_size: int = param(50, "generated images kept per seed for the discriminators' updates (Zhu et al.: 50; 0 = off)", ge=0, le=10_000)
+    pool_size: int = param(
+        50, "generated images kept per seed for the discriminators' updates (Zhu et al.: 50; 0 = off)", ge=0, le=10_000
+    )
 
 
 class CycleGAN(Translation):
@@ -83,7 +92,7 @@ class CycleGAN(Translation):
     Config = CycleGANConfig
     translation = "unpaired"
     directions = ("a2b", "b2a")
-    d_is_probability = False     # least-squares D: targets 1 (real) and 0 (generated), not a probability
+    d_is_probability = False  # least-squares D: targets 1 (real) and 0 (generated), not a probability
 
     def translate(self, x: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
         """a2b: G (domain A to B); b2a: F (B to A)."""
@@ -92,26 +101,33 @@ class CycleGAN(Translation):
         return super().translate(x, direction)
 
     @classmethod
-    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
         problem = super().check_dataset(desc, cfg)
         if problem is None and desc["a_shape"] != desc["shape"]:
-            return f"family cyclegan needs domains of one shape (for the identity loss), got {desc['a_shape']} and {desc['shape']}"
+            return Problem(
+                "dataset",
+                f"family cyclegan needs domains of one shape (for the identity loss), got {desc['a_shape']} and "
+                f"{desc['shape']}",
+            )
         if problem is None and cfg is not None:
             h, w = desc["shape"][1:]
-            k = 2 ** cfg.n_down
+            k = 2**cfg.n_down
             if h % k or w % k or min(h, w) // k < 2:
-                return (f"family cyclegan with n_down {cfg.n_down} needs image sides divisible by {k} and at least "
-                        f"{2 * k} (its generator halves them n_down times and doubles them back), got {h}x{w}")
+                return Problem(
+                    "dataset",
+                    f"family cyclegan with n_down {cfg.n_down} needs image sides divisible by {k} and at least "
+                    f"{2 * k} (its generator halves them n_down times and doubles them back), got {h}x{w}",
+                )
             if why := patchgan_problem(h, cfg.d_layers, "instance"):
-                return f"family cyclegan: {why}"
+                return Problem("dataset", f"family cyclegan: {why}")
         return problem
 
     def build_networks(self, cfg, meta):
         c = self.shape[0]
-        gen = lambda: ResnetGenerator(c, c, cfg.width, cfg.n_blocks, cfg.n_down)  # noqa: E731
-        dis = lambda: PatchGAN(c, cfg.width, cfg.d_layers, "instance")  # noqa: E731
-        self.G = SeedStack(gen, cfg.seeds, channels_last=cfg.channels_last)                        # A -> B
-        self.F = SeedStack(gen, cfg.seeds, offset=7_500_003, channels_last=cfg.channels_last)      # B -> A
+        gen = lambda: ResnetGenerator(c, c, cfg.width, cfg.n_blocks, cfg.n_down)
+        dis = lambda: PatchGAN(c, cfg.width, cfg.d_layers, "instance")
+        self.G = SeedStack(gen, cfg.seeds, channels_last=cfg.channels_last)  # A -> B
+        self.F = SeedStack(gen, cfg.seeds, offset=7_500_003, channels_last=cfg.channels_last)  # B -> A
         self.D_B = SeedStack(dis, cfg.seeds, offset=8_000_003, channels_last=cfg.channels_last)
         self.D_A = SeedStack(dis, cfg.seeds, offset=8_500_003, channels_last=cfg.channels_last)
         self.pool_a = ImagePool(cfg.pool_size, len(cfg.seeds), self.shape)
@@ -123,7 +139,7 @@ class CycleGAN(Translation):
     def d_params(self):
         return list(self.D_A.parameters()) + list(self.D_B.parameters())
 
-    def d_display(self, x: torch.Tensor) -> torch.Tensor:
+    def d_display(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """D_B's mean patch output on images of B (1 = judged real)."""
         return self.D_B(x).mean(-1)
 
@@ -146,10 +162,16 @@ class CycleGAN(Translation):
         d_real_a, d_fake_a = self.D_A(a), self.D_A(pa)
         loss_d = losses.d_least_squares(d_real_b, d_fake_b) + losses.d_least_squares(d_real_a, d_fake_a)
         grad_d = self.update("d", (self.D_A, self.D_B), loss_d)
-        out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "loss_g_adv": adv.detach(), "cycle_l1": cycle.detach(),
-               "d_real": 0.5 * (d_real_b.mean((1, 2)) + d_real_a.mean((1, 2))).detach(),
-               "d_fake": 0.5 * (d_fake_b.mean((1, 2)) + d_fake_a.mean((1, 2))).detach(),
-               "grad_g": grad_g, "grad_d": grad_d}
+        out = {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "loss_g_adv": adv.detach(),
+            "cycle_l1": cycle.detach(),
+            "d_real": 0.5 * (d_real_b.mean((1, 2)) + d_real_a.mean((1, 2))).detach(),
+            "d_fake": 0.5 * (d_fake_b.mean((1, 2)) + d_fake_a.mean((1, 2))).detach(),
+            "grad_g": grad_g,
+            "grad_d": grad_d,
+        }
         if c.identity_weight > 0:
             out["identity_l1"] = identity.detach()
         return out

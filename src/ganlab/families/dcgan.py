@@ -7,21 +7,18 @@ layer) ending in one logit; Adam with lr 2e-4 and beta1 0.5; weights from N(0, 0
 the non-saturating generator loss. Scaled down: width 32 instead of 128 (G 64-32 channels and
 D 32-64 at 16x16), batch 64 instead of 128. Networks: ganlab.nn.dcgan.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from ganlab.config import param
+from ganlab.families._adversarial import DCGANSettings
 from ganlab.families.gan import GAN, GANConfig
 
 
 @dataclass
-class DCGANConfig(GANConfig):
-    z_dist: Literal["normal", "uniform"] = param("uniform", "latent distribution: N(0, I) or U[-1, 1] per component (DCGAN)")
-    batch_size: int = param(64, "samples per batch", ge=1, le=65_536)
-    lr_g: float = param(2e-4, "generator learning rate", gt=0)
-    lr_d: float = param(2e-4, "discriminator learning rate", gt=0)
+class DCGANConfig(DCGANSettings, GANConfig):
+    """gan's options on DCGAN's settings (field order: AdversarialConfig's, then gan's)."""
 
 
 class DCGAN(GAN):

@@ -35,6 +35,7 @@ Loss (`loss`): `ns_r1`, the non-saturating loss with the R1 penalty (gamma / 2) 
 on real images (Mescheder et al. 2018), or `wgan_gp`, the paper's WGAN-GP (lambda 10) with the
 drift term eps * E D(x)^2, eps = 0.001.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ import torch
 
 from ganlab import losses
 from ganlab.config import ConfigError, param
-from ganlab.families.base import Adversarial, AdversarialConfig
+from ganlab.families._adversarial import Adversarial, AdversarialConfig
+from ganlab.families.base import Problem
 from ganlab.nn.progan import ProDiscriminator, ProGenerator, real_at_phase, schedule, to_full
 from ganlab.nn.seeded import SeedStack
 from ganlab.nn.sizes import n_doublings
@@ -52,18 +54,39 @@ from ganlab.nn.sizes import n_doublings
 
 @dataclass
 class ProGANConfig(AdversarialConfig):
-    width: int = param(12, "channels at the target resolution, doubling per halving of the resolution (the paper: 512 up to 32x32)", ge=1, le=1024)
+    width: int = param(
+        12,
+        "channels at the target resolution, doubling per halving of the resolution (the paper: 512 up to 32x32)",
+        ge=1,
+        le=1024,
+    )
     max_width: int = param(48, "cap on the channels of the low-resolution levels", ge=1, le=1024)
-    phase_steps: int = param(100, "steps per stabilise phase (alpha = 1) at each resolution below the target; the target keeps the rest", ge=1)
+    phase_steps: int = param(
+        100,
+        "steps per stabilise phase (alpha = 1) at each resolution below the target; the target keeps the rest",
+        ge=1,
+    )
     fade_steps: int = param(100, "steps per fade-in of a new resolution (alpha from 0 to 1)", ge=1)
-    grow: bool = param(True, "grow from 4x4 (the paper); false: the same networks trained at the target resolution from the first step, the baseline growing is measured against")
-    tanh_output: bool = param(True, "tanh on the generator's output (the paper's is linear: FD 374 against 157 with tanh on glyphs16, see the module docstring)")
+    grow: bool = param(
+        True,
+        "grow from 4x4 (the paper); false: the same networks trained at the target resolution from the first step, "
+        "the baseline growing is measured against",
+    )
+    tanh_output: bool = param(
+        True,
+        "tanh on the generator's output (the paper's is linear: FD 374 against 157 with tanh on glyphs16, see the "
+        "module docstring)",
+    )
     mbstd_group: int = param(4, "minibatch std layer: samples per group (min with the batch size)", ge=1, le=1024)
-    loss: Literal["wgan_gp", "ns_r1"] = param("ns_r1", "non-saturating + R1 on reals, or WGAN-GP with drift (the paper; FD 1123 against 209 on glyphs16)")
+    loss: Literal["wgan_gp", "ns_r1"] = param(
+        "ns_r1", "non-saturating + R1 on reals, or WGAN-GP with drift (the paper; FD 1123 against 209 on glyphs16)"
+    )
     gp_weight: float = param(10.0, "wgan_gp: gradient penalty weight lambda", ge=0)
     drift: float = param(0.001, "wgan_gp: drift penalty eps * E D(x)^2 keeping the critic near 0", ge=0)
     r1_weight: float = param(1.0, "ns_r1: R1 penalty weight gamma ((gamma / 2) E ||grad D(x)||^2)", ge=0)
-    r1_every: int = param(4, "ns_r1: apply R1 every k-th step with weight k * gamma (lazy regularisation, Karras et al. 2020)", ge=1)
+    r1_every: int = param(
+        4, "ns_r1: apply R1 every k-th step with weight k * gamma (lazy regularisation, Karras et al. 2020)", ge=1
+    )
     batch_size: int = param(32, "samples per batch", ge=1, le=65_536)
     lr_g: float = param(2e-3, "generator learning rate (the paper: 1e-3)", gt=0)
     lr_d: float = param(2e-3, "discriminator learning rate (the paper: 1e-3)", gt=0)
@@ -73,57 +96,71 @@ class ProGANConfig(AdversarialConfig):
 
     def check(self, path: str) -> None:
         if self.minibatch != "none":
-            raise ConfigError(f"{path}.minibatch: progan has its own minibatch std layer (mbstd_group); allowed: none, got {self.minibatch!r}")
+            raise ConfigError(
+                f"{path}.minibatch: progan has its own minibatch std layer (mbstd_group); allowed: none, got "
+                f"{self.minibatch!r}"
+            )
 
 
 class ProGAN(Adversarial):
-    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
+    packable = False  # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "progan"
     Config = ProGANConfig
     variant_options = ("grow", "ema_kimg")
     kinds = ("images",)
 
     @classmethod
-    def check_image_side(cls, h: int, w: int) -> str | None:
+    def check_image_side(cls, h: int, w: int) -> Problem | None:
         ok = h == w
         try:
             n_doublings(h, smallest=4)
         except ValueError:
             ok = False
-        return None if ok else f"family progan needs square images of side 4 * 2^k (4, 8, 16, 32, ...), got {h}x{w}"
+        if ok:
+            return None
+        return Problem("dataset", f"family progan needs square images of side 4 * 2^k (4, 8, 16, 32, ...), got {h}x{w}")
 
     @classmethod
-    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
         why = super().check_dataset(desc, cfg)
         if why is None and cfg is not None and cfg.grow and "shape" in desc:
             side = int(desc["shape"][1])
             need = n_doublings(side, smallest=4) * (cfg.phase_steps + cfg.fade_steps)
             if cfg.steps <= need:
-                return (f"steps: progan reaches {side}x{side} with alpha 1 after {n_doublings(side, smallest=4)} x (phase_steps + fade_steps) "
-                        f"= {need} steps; steps must be larger, got {cfg.steps} (lower phase_steps {cfg.phase_steps} "
-                        f"or fade_steps {cfg.fade_steps}, or raise steps)")
+                return Problem(
+                    "steps",
+                    f"progan reaches {side}x{side} with alpha 1 after {n_doublings(side, smallest=4)} x "
+                    "(phase_steps + fade_steps) "
+                    f"= {need} steps; steps must be larger, got {cfg.steps} (lower phase_steps {cfg.phase_steps} "
+                    f"or fade_steps {cfg.fade_steps}, or raise steps)",
+                )
         return why
 
     def __init__(self, cfg, meta: dict, device: torch.device):
         why = self.check_dataset(meta, cfg)
         if why:
-            raise ConfigError(why if why.startswith("steps:") else f"dataset {cfg.dataset!r}: {why}")
+            raise ConfigError(str(why) if why.key != "dataset" else f"dataset {cfg.dataset!r}: {why.message}")
         self.side = int(meta["shape"][1])
-        self.n_step = 0     # training steps taken: the phase (saved with the weights)
+        self.n_step = 0  # training steps taken: the phase (saved with the weights)
         super().__init__(cfg, meta, device)
 
     def build_networks(self, cfg, meta: dict):
         zin, shape, seeds = self.z_dim + self.n_cat + self.n_cont, meta["shape"], cfg.seeds
-        no_init = lambda net: None     # equalised lr: the layers draw N(0, 1) weights themselves
-        G = SeedStack(lambda: ProGenerator(zin, shape, cfg.width, cfg.max_width, cfg.tanh_output), seeds, init=no_init, channels_last=cfg.channels_last)
-        D = SeedStack(lambda: ProDiscriminator(shape, cfg.width, cfg.max_width, cfg.mbstd_group), seeds, init=no_init,
-                      offset=8_000_003, channels_last=cfg.channels_last)
+        no_init = lambda net: None  # equalised lr: the layers draw N(0, 1) weights themselves
+        G = SeedStack(
+            lambda: ProGenerator(zin, shape, cfg.width, cfg.max_width, cfg.tanh_output),
+            seeds,
+            init=no_init,
+            channels_last=cfg.channels_last,
+        )
+        D = SeedStack(
+            lambda: ProDiscriminator(shape, cfg.width, cfg.max_width, cfg.mbstd_group),
+            seeds,
+            init=no_init,
+            offset=8_000_003,
+            channels_last=cfg.channels_last,
+        )
         return G, D
-
-    def make_optimizers(self):
-        c = self.cfg
-        return (torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2), eps=1e-8),
-                torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2), eps=1e-8))
 
     # ------------------------------------------------------------------ phase
     def get_extra_state(self):
@@ -157,11 +194,11 @@ class ProGAN(Adversarial):
         rgb_used -= {level} if alpha == 0 else set()
         idle = []
         for name, _ in self.named_parameters():
-            parts = name.split(".")          # G.nets.<s>.<layer>.<index>...
+            parts = name.split(".")  # G.nets.<s>.<layer>.<index>...
             if len(parts) < 5 or parts[3] not in ("blocks", "to_rgb", "from_rgb"):
                 continue
             i = int(parts[4])
-            if parts[3] == "blocks":          # blocks[i] makes resolution 4 * 2^(i + 1)
+            if parts[3] == "blocks":  # blocks[i] makes resolution 4 * 2^(i + 1)
                 if i + 1 > level or (alpha == 0 and i + 1 == level):
                     idle.append(name)
             elif i not in rgb_used:
@@ -173,9 +210,9 @@ class ProGAN(Adversarial):
         self.set_phase()
         return to_full(self.G(z), self.side).clamp(-1, 1)
 
-    def d_display(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def d_display(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         res, alpha = self.set_phase()
-        return super().d_display(real_at_phase(x, res, alpha), labels)
+        return super().d_display(real_at_phase(x, res, alpha), condition)
 
     def penalty(self, x: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor, rng) -> torch.Tensor:
         c = self.cfg
@@ -198,17 +235,23 @@ class ProGAN(Adversarial):
             adv = losses.d_wasserstein(d_real, d_fake) if wgan else losses.d_bce(d_real, d_fake)
             pen = self.penalty(x, fake, d_real, rng)
             loss_d = adv + pen
-            grad_d = self.update(self.opt_d, self.D, loss_d)
+            grad_d = self.update("d", self.D, loss_d)
         d_gen = self.g_out(rng)
         loss_g = losses.g_wasserstein(d_gen) if wgan else losses.g_non_saturating(d_gen)
-        grad_g = self.update(self.opt_g, self.G, loss_g)
+        grad_g = self.update("g", self.G, loss_g)
         self.n_step += 1
         S = self.n_seeds
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "d_real": d_real.mean(1).detach(), "d_fake": d_fake.mean(1).detach(),
-                "penalty": pen.detach(), "grad_d": grad_d, "grad_g": grad_g,
-                "resolution": torch.full((S,), float(res), device=d_real.device),
-                "alpha": torch.full((S,), float(alpha), device=d_real.device)}
+        return {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "d_real": d_real.mean(1).detach(),
+            "d_fake": d_fake.mean(1).detach(),
+            "penalty": pen.detach(),
+            "grad_d": grad_d,
+            "grad_g": grad_g,
+            "resolution": torch.full((S,), float(res), device=d_real.device),
+            "alpha": torch.full((S,), float(alpha), device=d_real.device),
+        }
 
 
 FAMILY = ProGAN

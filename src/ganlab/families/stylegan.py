@@ -31,6 +31,7 @@ features, lr decaying to 0; scratch runs of ganlab.training.loop.Trainer + image
   the residual D 1.9 steps/s, the same with `fused: true` 1.2 steps/s, width 32 with the DCGAN
   D 5.4 steps/s; DCGAN 18.6 steps/s.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,12 +42,12 @@ import torch
 
 from ganlab import losses
 from ganlab.config import ConfigError, param
-from ganlab.families.base import Adversarial, AdversarialConfig
+from ganlab.families._adversarial import Adversarial, AdversarialConfig
 from ganlab.nn.dcgan import DCGANDiscriminator
 from ganlab.nn.seeded import SeedRNG, SeedStack, dcgan_init_
 from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
 
-NOISE_SEED = 0      # the per-pixel noise of generate(): fixed, so evaluation is deterministic
+NOISE_SEED = 0  # the per-pixel noise of generate(): fixed, so evaluation is deterministic
 
 
 def _no_init(module) -> None:
@@ -59,18 +60,44 @@ class StyleGANConfig(AdversarialConfig):
     w_dim: int = param(64, "dimension of w, the mapping network's output (the paper: 512)", ge=1, le=4096)
     mapping_layers: int = param(4, "layers of the mapping network (the paper: 8)", ge=1, le=64)
     mapping_lr_mul: float = param(0.01, "learning-rate multiplier of the mapping network (the paper: 0.01)", gt=0)
-    mixing_prob: float = param(0.9, "style mixing regularisation: probability that a batch mixes two latents at a random crossover layer (the paper: 0.9)", ge=0, le=1)
-    w_avg_beta: float = param(0.995, "decay of the running average of w tracked for truncation (the authors: 0.995)", ge=0, lt=1)
+    mixing_prob: float = param(
+        0.9,
+        "style mixing regularisation: probability that a batch mixes two latents at a random crossover layer (the "
+        "paper: 0.9)",
+        ge=0,
+        le=1,
+    )
+    w_avg_beta: float = param(
+        0.995, "decay of the running average of w tracked for truncation (the authors: 0.995)", ge=0, lt=1
+    )
     r1_gamma: float = param(0.1, "R1 penalty weight gamma: gamma/2 E||grad D(x)||^2 on real images (0 = off)", ge=0)
-    r1_every: int = param(16, "lazy regularisation: R1 every this many steps, scaled by it (StyleGAN2: 16; 1 = every step)", ge=1)
-    width: int = param(16, "images: G's channels at the finest resolution, doubling per halving of the side (16x16: 64, 32, 16)", ge=1, le=1024)
+    r1_every: int = param(
+        16, "lazy regularisation: R1 every this many steps, scaled by it (StyleGAN2: 16; 1 = every step)", ge=1
+    )
+    width: int = param(
+        16,
+        "images: G's channels at the finest resolution, doubling per halving of the side (16x16: 64, 32, 16)",
+        ge=1,
+        le=1024,
+    )
     d_width: int = param(32, "images: channels of D's first layer, doubling per halving of the side", ge=1, le=1024)
-    d_arch: Literal["dcgan", "resnet"] = param("dcgan", "discriminator: DCGAN's conv D without batch norm (with the `minibatch` option), or StyleGAN2's residual D with minibatch std (about 3x slower on CPU)")
-    fused: bool = param(False, "modulated convs as one grouped convolution of per-sample weights (the authors' GPU default) instead of scaling the activations; same numbers")
+    d_arch: Literal["dcgan", "resnet"] = param(
+        "dcgan",
+        "discriminator: DCGAN's conv D without batch norm (with the `minibatch` option), or StyleGAN2's residual D "
+        "with minibatch std (about 3x slower on CPU)",
+    )
+    fused: bool = param(
+        False,
+        "modulated convs as one grouped convolution of per-sample weights (the authors' GPU default) instead of "
+        "scaling the activations; same numbers",
+    )
     channels_last: bool = param(True, "images: channels_last memory format (1.2x faster steps on CPU)")
     batch_size: int = param(64, "samples per batch", ge=2, le=65_536)
     minibatch: Literal["none", "mbd", "mbstd"] = param(
-        "none", "d_arch dcgan: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018) before the logit; d_arch resnet: always mbstd")
+        "none",
+        "d_arch dcgan: minibatch discrimination (Salimans et al. 2016) or minibatch std (Karras et al. 2018) before "
+        "the logit; d_arch resnet: always mbstd",
+    )
     lr_g: float = param(1e-2, "generator learning rate (StyleGAN2: 0.002; higher here, see the module docstring)", gt=0)
     lr_d: float = param(2e-3, "discriminator learning rate (StyleGAN2: 0.002)", gt=0)
     beta1: float = param(0.0, "Adam beta1 (StyleGAN2: 0)", ge=0, lt=1)
@@ -78,33 +105,55 @@ class StyleGANConfig(AdversarialConfig):
 
     def check(self, path: str) -> None:
         if self.z_dist != "normal":
-            raise ConfigError(f"{path}.z_dist: stylegan draws z from a normal distribution (the mapping pixel-normalises it); got {self.z_dist!r}")
+            raise ConfigError(
+                f"{path}.z_dist: stylegan draws z from a normal distribution (the mapping pixel-normalises it); got "
+                f"{self.z_dist!r}"
+            )
         if self.d_arch == "resnet" and self.minibatch not in ("none", "mbstd"):
-            raise ConfigError(f"{path}.minibatch: the resnet discriminator always has minibatch std "
-                              f"(allowed with d_arch resnet: 'none' or 'mbstd'), got {self.minibatch!r}")
+            raise ConfigError(
+                f"{path}.minibatch: the resnet discriminator always has minibatch std "
+                f"(allowed with d_arch resnet: 'none' or 'mbstd'), got {self.minibatch!r}"
+            )
         if self.d_steps != 1:
-            raise ConfigError(f"{path}.d_steps: stylegan alternates one D and one G step (allowed: 1), got {self.d_steps}")
+            raise ConfigError(
+                f"{path}.d_steps: stylegan alternates one D and one G step (allowed: 1), got {self.d_steps}"
+            )
 
 
 class StyleGAN(Adversarial):
-    packable = False         # D sees labels, feeds a Q head or has its own architecture: no pack
+    packable = False  # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "stylegan"
     Config = StyleGANConfig
     kinds = ("images",)
 
     def build_networks(self, cfg, meta: dict):
         shape, d_width = meta["shape"], cfg.d_width
-        G = SeedStack(lambda: StyleGenerator(cfg.z_dim, shape, cfg.w_dim, cfg.width, cfg.mapping_layers,
-                                             cfg.mapping_lr_mul, cfg.fused),
-                      cfg.seeds, init=_no_init, channels_last=cfg.channels_last)
+        G = SeedStack(
+            lambda: StyleGenerator(
+                cfg.z_dim, shape, cfg.w_dim, cfg.width, cfg.mapping_layers, cfg.mapping_lr_mul, cfg.fused
+            ),
+            cfg.seeds,
+            init=_no_init,
+            channels_last=cfg.channels_last,
+        )
         if cfg.d_arch == "resnet":
-            D = SeedStack(lambda: ResidualDiscriminator(shape, d_width), cfg.seeds, init=_no_init,
-                          offset=8_000_003, channels_last=cfg.channels_last)
+            D = SeedStack(
+                lambda: ResidualDiscriminator(shape, d_width),
+                cfg.seeds,
+                init=_no_init,
+                offset=8_000_003,
+                channels_last=cfg.channels_last,
+            )
         else:
-            D = SeedStack(lambda: DCGANDiscriminator(shape, d_width, batch_norm=False, minibatch=cfg.minibatch),
-                          cfg.seeds, init=dcgan_init_, offset=8_000_003, channels_last=cfg.channels_last)
+            D = SeedStack(
+                lambda: DCGANDiscriminator(shape, d_width, batch_norm=False, minibatch=cfg.minibatch),
+                cfg.seeds,
+                init=dcgan_init_,
+                offset=8_000_003,
+                channels_last=cfg.channels_last,
+            )
         self.n_styles = G.nets[0].n_styles
-        self.steps_done = 0     # for lazy R1; saved with the weights (get_extra_state)
+        self.steps_done = 0  # for lazy R1; saved with the weights (get_extra_state)
         return G, D
 
     def get_extra_state(self):
@@ -113,11 +162,6 @@ class StyleGAN(Adversarial):
     def set_extra_state(self, state) -> None:
         self.steps_done = int(state["steps_done"])
 
-    def make_optimizers(self):
-        c = self.cfg
-        return (torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
-                torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)))
-
     # ------------------------------------------------------------------ the studies' interface
     latent_spaces = ("z", "w")
     style_mixing = True
@@ -125,8 +169,9 @@ class StyleGAN(Adversarial):
     def to_space(self, z: torch.Tensor, space: str) -> torch.Tensor:
         return self.mapping(z) if space == "w" else super().to_space(z, space)
 
-    def render(self, v: torch.Tensor, space: str = "z", codes: torch.Tensor | None = None,
-               noise_seed: int | None = None) -> torch.Tensor:
+    def render(
+        self, v: torch.Tensor, space: str = "z", codes: torch.Tensor | None = None, noise_seed: int | None = None
+    ) -> torch.Tensor:
         """Images from z (through the mapping) or from w, with per-pixel noise from `noise_seed`."""
         if space not in self.latent_spaces:
             raise ValueError(f"family {self.name} has latent spaces {list(self.latent_spaces)}, not {space!r}")
@@ -149,7 +194,9 @@ class StyleGAN(Adversarial):
         if w.dim() == 3:
             return w[:, :, None].expand(-1, -1, self.n_styles, -1)
         if w.dim() != 4 or w.shape[2] != self.n_styles:
-            raise ValueError(f"styles must have shape (S, n, w_dim) or (S, n, {self.n_styles}, w_dim), got {tuple(w.shape)}")
+            raise ValueError(
+                f"styles must have shape (S, n, w_dim) or (S, n, {self.n_styles}, w_dim), got {tuple(w.shape)}"
+            )
         return w
 
     def _synthesize(self, w: torch.Tensor, noise_seed: int | None = None, rng: SeedRNG | None = None) -> torch.Tensor:
@@ -175,14 +222,14 @@ class StyleGAN(Adversarial):
     def mix(self, w1: torch.Tensor, w2: torch.Tensor, crossover) -> torch.Tensor:
         ws1, ws2 = self._ws(w1), self._ws(w2)
         cut = torch.as_tensor(crossover, device=ws1.device)
-        cut = cut.view(*cut.shape, *[1] * (2 - cut.dim()))              # (S|1, n|1)
+        cut = cut.view(*cut.shape, *[1] * (2 - cut.dim()))  # (S|1, n|1)
         layer = torch.arange(self.n_styles, device=ws1.device)
         return torch.where((layer < cut[..., None])[..., None], ws1, ws2)
 
     @torch.no_grad()
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg <- beta w_avg + (1 - beta) mean of the batch's w (S, n, w_dim), per seed."""
-        for net, w_mean in zip(self.G.nets, w.float().mean(1)):     # fp32 also under bf16 autocast
+        for net, w_mean in zip(self.G.nets, w.float().mean(1)):  # fp32 also under bf16 autocast
             net.w_avg.lerp_(w_mean, 1 - self.cfg.w_avg_beta)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -193,8 +240,8 @@ class StyleGAN(Adversarial):
         """A generated batch with style mixing, and the unmixed w (for w_avg)."""
         B, L = self.cfg.batch_size, self.n_styles
         w1, w2 = self.mapping(self.latent(B, rng)), self.mapping(self.latent(B, rng))
-        mixing = rng.rand(1)[:, 0] < self.cfg.mixing_prob                  # one draw per seed
-        cut = torch.where(mixing, rng.randint(L - 1, 1)[:, 0] + 1, L)     # crossover in [1, L-1]
+        mixing = rng.rand(1)[:, 0] < self.cfg.mixing_prob  # one draw per seed
+        cut = torch.where(mixing, rng.randint(L - 1, 1)[:, 0] + 1, L)  # crossover in [1, L-1]
         return self._synthesize(self.mix(w1, w2, cut), rng=rng), w1
 
     def train_step(self, real, rng):
@@ -207,18 +254,23 @@ class StyleGAN(Adversarial):
         with losses.twice_differentiated() if lazy_r1 else contextlib.nullcontext():
             d_real = self.critic(x)
         d_fake = self.critic(fake)
-        loss_d = losses.d_bce(d_real, d_fake)          # logged without the R1 term
+        loss_d = losses.d_bce(d_real, d_fake)  # logged without the R1 term
         penalty = cfg.r1_gamma / 2 * cfg.r1_every * losses.zero_centred_penalty(d_real, x) if lazy_r1 else 0
-        grad_d = self.update(self.opt_d, self.D, loss_d + penalty)
+        grad_d = self.update("d", self.D, loss_d + penalty)
 
         fake, w = self._train_fake(rng)
         loss_g = losses.g_non_saturating(self.critic(fake))
-        grad_g = self.update(self.opt_g, self.G, loss_g)
+        grad_g = self.update("g", self.G, loss_g)
         self.update_w_avg(w)
         self.steps_done += 1
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "d_real": torch.sigmoid(d_real).mean(1).detach(), "d_fake": torch.sigmoid(d_fake).mean(1).detach(),
-                "grad_d": grad_d, "grad_g": grad_g}
+        return {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "d_real": torch.sigmoid(d_real).mean(1).detach(),
+            "d_fake": torch.sigmoid(d_fake).mean(1).detach(),
+            "grad_d": grad_d,
+            "grad_g": grad_g,
+        }
 
 
 FAMILY = StyleGAN

@@ -17,6 +17,7 @@ accuracy (chance = 0.5) beside its mean outputs; `lr_end` < 0.7 damps the cycle.
 sample (numpy seeds 0 and 1), so anyone can compare them with the notebook. Losses after each
 round are reported on one fresh batch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from torch import nn
 
 from ganlab import distributed, losses
 from ganlab.config import RunConfig, param
-from ganlab.families.base import Family
+from ganlab.families.base import Family, Problem
 
 
 @dataclass
@@ -69,9 +70,13 @@ class Toy1d(Family):
     final_units = {"theta": "the generator's offset (G(z) = z + theta)"}
 
     @classmethod
-    def check_dataset(cls, desc: dict, cfg=None) -> str | None:
+    def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
         if desc["kind"] != "points" or desc["dim"] != 1:
-            return f"family toy1d needs 1-D point data (recipe toy1d or a 1-D mixture), not {desc['kind']} of dim {desc.get('dim')}"
+            return Problem(
+                "dataset",
+                f"family toy1d needs 1-D point data (recipe toy1d or a 1-D mixture), not {desc['kind']} of dim "
+                f"{desc.get('dim')}",
+            )
         return None
 
     def __init__(self, cfg, meta, device):
@@ -79,13 +84,14 @@ class Toy1d(Family):
         S = self.n_seeds
         self.theta = nn.Parameter(torch.full((S,), cfg.theta, device=device))
         self.phi = nn.Parameter(torch.tensor([[cfg.phi0, cfg.phi1]] * S, device=device))
+
+    def make_optimizers(self):
         # Plain gradient descent, as in the notebook; the SGD objects hold the step sizes (so the
         # loop's lr schedule applies) and make checkpoints uniform across families.
-        self.opt_d = torch.optim.SGD([self.phi], lr=cfg.lr_d)
-        self.opt_g = torch.optim.SGD([self.theta], lr=cfg.lr_g)
-
-    def optimizers(self):
-        return {"g": self.opt_g, "d": self.opt_d}
+        return {
+            "g": torch.optim.SGD([self.theta], lr=self.cfg.lr_g),
+            "d": torch.optim.SGD([self.phi], lr=self.cfg.lr_d),
+        }
 
     def generator_params(self):
         return [self.theta]
@@ -97,9 +103,9 @@ class Toy1d(Family):
         return z + self.theta.view(-1, 1, 1)
 
     def logit(self, x):
-        return self.phi[:, :1, None] + self.phi[:, 1:, None] * x   # (S, N, 1)
+        return self.phi[:, :1, None] + self.phi[:, 1:, None] * x  # (S, N, 1)
 
-    def d_display(self, x):
+    def d_display(self, x, condition=None):
         return torch.sigmoid(self.logit(x)).squeeze(-1)
 
     # The course derives these gradients by hand; so do we (autograd on 10-sample tensors costs
@@ -109,8 +115,9 @@ class Toy1d(Family):
         """Gradient of the summed BCE w.r.t. (phi0, phi1); x_* of shape (S, B). Returns (S, 2)."""
         p_real = torch.sigmoid(self.phi[:, :1] + self.phi[:, 1:] * x_real)
         p_syn = torch.sigmoid(self.phi[:, :1] + self.phi[:, 1:] * x_syn)
-        return torch.stack([(p_syn.sum(1) - (1 - p_real).sum(1)),
-                            ((p_syn * x_syn).sum(1) - ((1 - p_real) * x_real).sum(1))], dim=1)
+        return torch.stack(
+            [(p_syn.sum(1) - (1 - p_real).sum(1)), ((p_syn * x_syn).sum(1) - ((1 - p_real) * x_real).sum(1))], dim=1
+        )
 
     def g_grad(self, z: torch.Tensor) -> torch.Tensor:
         """Gradient of sum log(1 - D(z + theta)) w.r.t. theta: -phi1 * sum D(x_syn). Shape (S,)."""
@@ -120,12 +127,15 @@ class Toy1d(Family):
     @torch.no_grad()
     def train_step(self, real, rng):
         B, c = self.cfg.batch_size, self.cfg
-        lr_d, lr_g = self.opt_d.param_groups[0]["lr"], self.opt_g.param_groups[0]["lr"]
+        opts = self.optimizers()
+        lr_d, lr_g = opts["d"].param_groups[0]["lr"], opts["g"].param_groups[0]["lr"]
         # One round's randomness drawn at once: (S, steps, B).
         x_real = real(c.d_steps * B).view(self.n_seeds, c.d_steps, B)
         z_d = rng.randn(c.d_steps, B)
         for i in range(c.d_steps):
-            grad_d = distributed.sum_(self.d_grad(x_real[:, i], z_d[:, i] + self.theta[:, None]))  # summed loss: sum over ranks
+            grad_d = distributed.sum_(
+                self.d_grad(x_real[:, i], z_d[:, i] + self.theta[:, None])
+            )  # summed loss: sum over ranks
             self.phi.sub_(lr_d * grad_d)
         z_g = rng.randn(c.g_steps, B)
         for i in range(c.g_steps):
@@ -133,16 +143,26 @@ class Toy1d(Family):
             self.theta.sub_(lr_g * grad_g)
         x = real(B)[..., 0]
         xs = z_g[:, -1] + self.theta[:, None]
-        logits = lambda v: self.phi[:, :1] + self.phi[:, 1:] * v  # noqa: E731
+        logits = lambda v: self.phi[:, :1] + self.phi[:, 1:] * v
         loss_d = losses.d_bce(logits(x), logits(xs), reduction="sum")
         loss_g = losses.g_saturating(logits(xs), reduction="sum")
-        return {"loss_d": loss_d, "loss_g": loss_g, "d_real": torch.sigmoid(logits(x)).mean(1),
-                "d_fake": torch.sigmoid(logits(xs)).mean(1), "theta": self.theta.clone(),
-                "grad_d": grad_d.norm(dim=1), "grad_g": grad_g.abs()}
+        return {
+            "loss_d": loss_d,
+            "loss_g": loss_g,
+            "d_real": torch.sigmoid(logits(x)).mean(1),
+            "d_fake": torch.sigmoid(logits(xs)).mean(1),
+            "theta": self.theta.clone(),
+            "grad_d": grad_d.norm(dim=1),
+            "grad_g": grad_g.abs(),
+        }
 
     def final_metrics(self):
-        return {"theta": self.theta.tolist(), "phi0": self.phi[:, 0].tolist(), "phi1": self.phi[:, 1].tolist(),
-                **notebook_initial_losses(self.cfg.theta, self.cfg.phi0, self.cfg.phi1)}
+        return {
+            "theta": self.theta.tolist(),
+            "phi0": self.phi[:, 0].tolist(),
+            "phi1": self.phi[:, 1].tolist(),
+            **notebook_initial_losses(self.cfg.theta, self.cfg.phi0, self.cfg.phi1),
+        }
 
 
 FAMILY = Toy1d

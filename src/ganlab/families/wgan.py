@@ -3,6 +3,7 @@
 n_critic = 5, c = 0.01, lr = 5e-5). The negative critic loss estimates W1 up to the
 Lipschitz constant; it is logged as `w_critic`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import torch
 
 from ganlab import losses
 from ganlab.config import param
-from ganlab.families.base import AdversarialConfig, Adversarial
+from ganlab.families._adversarial import Adversarial, AdversarialConfig
 
 
 @dataclass
@@ -28,22 +29,30 @@ class WGAN(Adversarial):
     d_is_probability = False
 
     def make_optimizers(self):
-        return (torch.optim.RMSprop(self.G.parameters(), lr=self.cfg.lr_g),
-                torch.optim.RMSprop(self.D.parameters(), lr=self.cfg.lr_d))
+        return {
+            "g": torch.optim.RMSprop(self.G.parameters(), lr=self.cfg.lr_g),
+            "d": torch.optim.RMSprop(self.D.parameters(), lr=self.cfg.lr_d),
+        }
 
     def train_step(self, real, rng):
         for _ in range(self.cfg.d_steps):
             _, _, d_real, d_fake = self.d_batch(real, rng)
             loss_d = losses.d_wasserstein(d_real, d_fake)
-            grad_d = self.update(self.opt_d, self.D, loss_d)
+            grad_d = self.update("d", self.D, loss_d)
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-self.cfg.clip, self.cfg.clip)
         loss_g = losses.g_wasserstein(self.g_out(rng))
-        grad_g = self.update(self.opt_g, self.G, loss_g)
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "d_real": d_real.mean(1).detach(), "d_fake": d_fake.mean(1).detach(),
-                "w_critic": -loss_d.detach(), "grad_d": grad_d, "grad_g": grad_g}
+        grad_g = self.update("g", self.G, loss_g)
+        return {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "d_real": d_real.mean(1).detach(),
+            "d_fake": d_fake.mean(1).detach(),
+            "w_critic": -loss_d.detach(),
+            "grad_d": grad_d,
+            "grad_g": grad_g,
+        }
 
 
 FAMILY = WGAN

@@ -11,7 +11,7 @@ import time matters. Tensors are still accepted, via `as_numpy`.
 
 import numpy as np
 
-ABSURD = 1e3   # samples farther than this many data extents from the data's box are not scored
+ABSURD = 1e3  # samples farther than this many data extents from the data's box are not scored
 
 
 def unscorable(x, lo, hi):

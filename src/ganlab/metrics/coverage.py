@@ -13,8 +13,7 @@ from scipy.spatial.distance import cdist
 
 from . import as_numpy
 
-
-MIN_SPREAD_COUNT = 5   # high-quality samples a mode needs before its spread is measured
+MIN_SPREAD_COUNT = 5  # high-quality samples a mode needs before its spread is measured
 
 
 def perfect_high_quality_frac(dim: int, n_sigma: float = 3.0) -> float:
@@ -24,7 +23,8 @@ def perfect_high_quality_frac(dim: int, n_sigma: float = 3.0) -> float:
     1-D). Samples assigned to a neighbouring mode's centre count too, so on well-separated modes
     this is the expected value of high_quality_frac for real samples."""
     from scipy import stats
-    return float(stats.chi2.cdf(n_sigma ** 2, dim))
+
+    return float(stats.chi2.cdf(n_sigma**2, dim))
 
 
 def mode_coverage(samples, centres, std, n_sigma=3.0, weights=None):

@@ -25,7 +25,7 @@ from scipy.spatial.distance import cdist
 
 from . import as_numpy
 
-CHUNK_ELEMENTS = 2 ** 23  # distance-matrix entries held at once in prdc (64 MiB of float64)
+CHUNK_ELEMENTS = 2**23  # distance-matrix entries held at once in prdc (64 MiB of float64)
 
 
 def _features(x, name, min_rows=1):
@@ -45,15 +45,15 @@ def _labels(labels, n_classes, name="labels"):
     y = np.asarray(as_numpy(labels))
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {y.shape}")
-    if not (np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating)
-                                                   and np.all(y == np.round(y)))):
+    if not (np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)))):
         raise ValueError(f"{name} must hold integer class indices, got dtype {y.dtype}")
     if int(n_classes) < 1:
         raise ValueError(f"n_classes must be >= 1, got {n_classes}")
     y = y.astype(np.int64)
     if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"{name} out of range: values must be in [0, {n_classes - 1}], "
-                         f"got min {y.min()} and max {y.max()}")
+        raise ValueError(
+            f"{name} out of range: values must be in [0, {n_classes - 1}], got min {y.min()} and max {y.max()}"
+        )
     return y
 
 
@@ -64,6 +64,7 @@ def _kl(p, q):
 
 
 # --- Fréchet distance -------------------------------------------------------------------
+
 
 def _sqrtm(a):
     # disp=False: return the error estimate instead of printing; newer scipy deprecates
@@ -115,11 +116,11 @@ def frechet_distance(x, y):
     x, y = _features(x, "x", min_rows=2), _features(y, "y", min_rows=2)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got d={x.shape[1]} and d={y.shape[1]}")
-    return frechet_from_stats(x.mean(0), np.cov(x, rowvar=False),
-                              y.mean(0), np.cov(y, rowvar=False))
+    return frechet_from_stats(x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False))
 
 
 # --- precision, recall, density, coverage ----------------------------------------------
+
 
 def _kth_neighbour_radii(x, k):
     """Distance from each row of x to its k-th nearest other row (self, at 0, excluded).
@@ -130,7 +131,7 @@ def _kth_neighbour_radii(x, k):
     radii = np.empty(len(x))
     step = max(1, CHUNK_ELEMENTS // len(x))
     for i in range(0, len(x), step):
-        radii[i:i + step] = np.partition(cdist(x[i:i + step], x), k, axis=1)[:, k]
+        radii[i : i + step] = np.partition(cdist(x[i : i + step], x), k, axis=1)[:, k]
     return radii
 
 
@@ -164,11 +165,11 @@ def prdc(real, fake, k=5):
     covered = np.zeros(len(real), dtype=bool)
     step = max(1, CHUNK_ELEMENTS // len(fake))
     for i in range(0, len(real), step):
-        dist = cdist(real[i:i + step], fake)  # (chunk of real, M)
-        r = r_real[i:i + step, None]
+        dist = cdist(real[i : i + step], fake)  # (chunk of real, M)
+        r = r_real[i : i + step, None]
         inside += (dist < r).sum(0)
-        recalled[i:i + step] = (dist < r_fake[None]).any(1)
-        covered[i:i + step] = dist.min(1) < r[:, 0]
+        recalled[i : i + step] = (dist < r_fake[None]).any(1)
+        covered[i : i + step] = dist.min(1) < r[:, 0]
 
     return {
         "precision": float((inside > 0).mean()),
@@ -179,6 +180,7 @@ def prdc(real, fake, k=5):
 
 
 # --- labels from the evaluation classifier ----------------------------------------------
+
 
 def label_histogram(labels, n_classes):
     """Fraction of labels in each class 0..n_classes-1, as a list of floats."""
@@ -226,6 +228,7 @@ def stacked_modes(labels):
 
 
 # --- InfoGAN codes ------------------------------------------------------------------------
+
 
 def best_mapping_accuracy(codes, labels, n_codes, n_classes):
     """Accuracy of the best one-to-one map from categorical codes to classes.

@@ -156,4 +156,3 @@ def w1_1d(x, y):
     """Closed-form W1 in 1-D: the area between the two empirical CDFs."""
     x, y = _pair(x, y, dims={1})
     return float(stats.wasserstein_distance(x[:, 0], y[:, 0]))
-

@@ -14,6 +14,7 @@ feature map.
 All layers act on one network's tensors, (N, C, H, W) or (N, F); ganlab.nn.seeded.SeedStack
 runs one network per seed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,15 @@ from torch.nn import functional as F
 class EqualLinear(nn.Module):
     """y = x @ (c * W).T + lr_mul * b with W ~ N(0, 1 / lr_mul^2) and c = lr_mul * gain / sqrt(fan_in)."""
 
-    def __init__(self, n_in: int, n_out: int, bias: bool = True, lr_mul: float = 1.0,
-                 gain: float = math.sqrt(2), bias_init: float = 0.0):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        bias: bool = True,
+        lr_mul: float = 1.0,
+        gain: float = math.sqrt(2),
+        bias_init: float = 0.0,
+    ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(n_out, n_in) / lr_mul)
         self.bias = nn.Parameter(torch.full((n_out,), float(bias_init) / lr_mul)) if bias else None
@@ -62,7 +70,7 @@ class PixelNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.float().pow(2).mean(dim=1, keepdim=True) + self.eps).to(x.dtype)   # fp32 sums
+        return x * torch.rsqrt(x.float().pow(2).mean(dim=1, keepdim=True) + self.eps).to(x.dtype)  # fp32 sums
 
 
 @contextlib.contextmanager
@@ -94,8 +102,8 @@ class MinibatchStd(nn.Module):
         G = min(self.group_size, N)
         if N % G:
             G = N
-        y = x.float().reshape(G, N // G, C, H, W)    # fp32 under bf16 autocast too: var cancels
-        std = (y.var(dim=0, unbiased=False) + self.eps).sqrt()       # (N/G, C, H, W)
-        std = std.mean(dim=(1, 2, 3))                                 # (N/G,)
+        y = x.float().reshape(G, N // G, C, H, W)  # fp32 under bf16 autocast too: var cancels
+        std = (y.var(dim=0, unbiased=False) + self.eps).sqrt()  # (N/G, C, H, W)
+        std = std.mean(dim=(1, 2, 3))  # (N/G,)
         std = std.view(1, -1, 1, 1, 1).expand(G, -1, 1, H, W).reshape(N, 1, H, W)
         return torch.cat([x, std.to(x.dtype)], dim=1)

@@ -23,6 +23,7 @@ resolution up to `max_width`, as in DCGAN (the paper has 512 up to 32x32, then h
 The current phase (resolution, alpha) is an attribute, set by the family before a forward
 pass (`set_phase`), so the networks also run under SeedStack's per-seed loop.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,7 @@ def schedule(step: int, phase_steps: int, fade_steps: int, target: int) -> tuple
         if step < fade_start:
             return 4 * 2 ** (j - 1), 1.0
         if step < fade_start + F_:
-            return 4 * 2 ** j, (step - fade_start) / F_
+            return 4 * 2**j, (step - fade_start) / F_
     return target, 1.0
 
 
@@ -62,20 +63,22 @@ def lerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 class ProGenerator(nn.Module):
-    memory_format = torch.contiguous_format   # SeedStack sets the run's choice
+    memory_format = torch.contiguous_format  # SeedStack sets the run's choice
+
     def __init__(self, z_dim: int, shape: list[int], width: int, max_width: int, tanh: bool = False):
         super().__init__()
         self.tanh = tanh
         c_img, side, _ = shape
         ch = level_channels(side, width, max_width)
         self.C, self.side = ch[0], side
-        self.res, self.alpha = side, 1.0      # the phase; the family sets it before every call
+        self.res, self.alpha = side, 1.0  # the phase; the family sets it before every call
         self.norm = PixelNorm()
         # He's constant / 4 on the projection to 4x4, as in the authors' code (gain sqrt(2)/4)
         self.project = EqualLinear(z_dim, ch[0] * 16, gain=math.sqrt(2) / 4)
         self.base = EqualConv2d(ch[0], ch[0], 3)
-        self.blocks = nn.ModuleList(nn.ModuleList([EqualConv2d(ch[j - 1], ch[j], 3), EqualConv2d(ch[j], ch[j], 3)])
-                                    for j in range(1, len(ch)))
+        self.blocks = nn.ModuleList(
+            nn.ModuleList([EqualConv2d(ch[j - 1], ch[j], 3), EqualConv2d(ch[j], ch[j], 3)]) for j in range(1, len(ch))
+        )
         self.to_rgb = nn.ModuleList(EqualConv2d(c, c_img, 1, gain=1.0) for c in ch)
 
     def act(self, h: torch.Tensor) -> torch.Tensor:
@@ -100,6 +103,7 @@ class ProGenerator(nn.Module):
 
 class ProDiscriminator(nn.Module):
     """Returns (logit of shape (N, 1), features before the last two linear layers (N, 16 C_0))."""
+
     memory_format = torch.contiguous_format
 
     def __init__(self, shape: list[int], width: int, max_width: int, group_size: int = 4):
@@ -109,8 +113,9 @@ class ProDiscriminator(nn.Module):
         C = ch[0]
         self.res, self.alpha = side, 1.0
         self.from_rgb = nn.ModuleList(EqualConv2d(c_img, c, 1) for c in ch)
-        self.blocks = nn.ModuleList(nn.ModuleList([EqualConv2d(ch[j], ch[j], 3), EqualConv2d(ch[j], ch[j - 1], 3)])
-                                    for j in range(1, len(ch)))
+        self.blocks = nn.ModuleList(
+            nn.ModuleList([EqualConv2d(ch[j], ch[j], 3), EqualConv2d(ch[j], ch[j - 1], 3)]) for j in range(1, len(ch))
+        )
         self.mbstd = MinibatchStd(group_size)
         self.final_conv = EqualConv2d(C + 1, C, 3)
         self.dense = EqualLinear(C * 16, C)
@@ -127,7 +132,7 @@ class ProDiscriminator(nn.Module):
             if j == level and self.alpha < 1.0:
                 skip = F.leaky_relu(self.from_rgb[level - 1](F.avg_pool2d(x, 2)), 0.2)
                 h = lerp(skip, h, self.alpha)
-        with fp32_epilogue(h) as h:      # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
+        with fp32_epilogue(h) as h:  # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
             h = F.leaky_relu(self.final_conv(self.mbstd(h)), 0.2)
             f = h.contiguous().flatten(1)
             return self.out(F.leaky_relu(self.dense(f), 0.2)), f

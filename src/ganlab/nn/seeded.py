@@ -17,6 +17,7 @@ network is initialised from its own generator, so seed s's weights do not depend
 seeds; by default with DCGAN's initialisation (`dcgan_init_`), which the image-to-image papers
 use too.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,26 +35,33 @@ class SeedRNG:
     would draw for the whole batch, so N processes x batch b see the data and latents of one
     process x batch N * b. With world 1 the draws are the plain ones."""
 
-    def __init__(self, seeds: list[int], device: torch.device | str = "cpu", offset: int = 0,
-                 shard: tuple[int, int] = (0, 1)):
+    def __init__(
+        self, seeds: list[int], device: torch.device | str = "cpu", offset: int = 0, shard: tuple[int, int] = (0, 1)
+    ):
         self.gens = [torch.Generator(device=device).manual_seed(int(s) + offset) for s in seeds]
         self.device = device
         self.rank, self.world = shard
 
     def _share(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        return x if self.world == 1 else x[:, self.rank * n:(self.rank + 1) * n]
+        return x if self.world == 1 else x[:, self.rank * n : (self.rank + 1) * n]
 
     def randn(self, n: int, *shape: int) -> torch.Tensor:
-        return self._share(torch.stack([torch.randn(n * self.world, *shape, generator=g, device=self.device)
-                                        for g in self.gens]), n)
+        return self._share(
+            torch.stack([torch.randn(n * self.world, *shape, generator=g, device=self.device) for g in self.gens]), n
+        )
 
     def rand(self, n: int, *shape: int) -> torch.Tensor:
-        return self._share(torch.stack([torch.rand(n * self.world, *shape, generator=g, device=self.device)
-                                        for g in self.gens]), n)
+        return self._share(
+            torch.stack([torch.rand(n * self.world, *shape, generator=g, device=self.device) for g in self.gens]), n
+        )
 
     def randint(self, high: int, n: int, *shape: int) -> torch.Tensor:
-        return self._share(torch.stack([torch.randint(high, (n * self.world, *shape), generator=g, device=self.device)
-                                        for g in self.gens]), n)
+        return self._share(
+            torch.stack(
+                [torch.randint(high, (n * self.world, *shape), generator=g, device=self.device) for g in self.gens]
+            ),
+            n,
+        )
 
     def get_state(self) -> list[torch.Tensor]:
         return [g.get_state() for g in self.gens]
@@ -98,8 +106,8 @@ class MinibatchDiscrimination(nn.Module):
         m = torch.bmm(f, self.T).view(S, N, B, C).permute(0, 2, 1, 3).reshape(S * B, N, C)
         # cdist(p=1) gives the L1 distances without an (S, N, N, B, C) intermediate: 2.4x faster
         # forward+backward on CPU than broadcasting, same numbers.
-        dist = torch.cdist(m, m, p=1)                                  # (S*B, N, N)
-        o = (torch.exp(-dist).sum(2) - 1.0).view(S, B, N).transpose(1, 2)   # drop c_b(i, i) = 1
+        dist = torch.cdist(m, m, p=1)  # (S*B, N, N)
+        o = (torch.exp(-dist).sum(2) - 1.0).view(S, B, N).transpose(1, 2)  # drop c_b(i, i) = 1
         return torch.cat([f, o], dim=-1)
 
 
@@ -121,7 +129,7 @@ class SeedMinibatchStd(nn.Module):
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         # sqrt(var + 1e-8) as Karras et al.: a plain std has a NaN gradient where a feature is constant
-        std = (f.float().var(dim=1, unbiased=False) + 1e-8).sqrt().mean(-1, keepdim=True)    # (S, 1), fp32 (bf16 cancels)
+        std = (f.float().var(dim=1, unbiased=False) + 1e-8).sqrt().mean(-1, keepdim=True)  # (S, 1), fp32 (bf16 cancels)
         return torch.cat([f, std.to(f.dtype).unsqueeze(1).expand(-1, f.shape[1], 1)], dim=-1)
 
 
@@ -144,15 +152,23 @@ class SeedBatchNorm(nn.Module):
     def __init__(self, n_seeds: int, features: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
         self.momentum, self.eps = momentum, eps
-        self.weight = nn.Parameter(torch.ones(n_seeds, features))       # (S, F): the seed dimension first
+        self.weight = nn.Parameter(torch.ones(n_seeds, features))  # (S, F): the seed dimension first
         self.bias = nn.Parameter(torch.zeros(n_seeds, features))
         self.register_buffer("running_mean", torch.zeros(n_seeds * features))
         self.register_buffer("running_var", torch.ones(n_seeds * features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         S, N, F = x.shape
-        y = nn.functional.batch_norm(x.transpose(0, 1).reshape(N, S * F), self.running_mean, self.running_var,
-                                     self.weight.flatten(), self.bias.flatten(), self.training, self.momentum, self.eps)
+        y = nn.functional.batch_norm(
+            x.transpose(0, 1).reshape(N, S * F),
+            self.running_mean,
+            self.running_var,
+            self.weight.flatten(),
+            self.bias.flatten(),
+            self.training,
+            self.momentum,
+            self.eps,
+        )
         return y.view(N, S, F).transpose(0, 1)
 
 
@@ -161,9 +177,19 @@ class SeedMLP(nn.Module):
     act "maxout" makes each hidden layer `maxout_pieces` times wider before its maximum; norm
     "batch" puts batch norm between each hidden Linear and its activation (PacGAN's generator)."""
 
-    def __init__(self, n_in: int, hidden: list[int], n_out: int, init: SeedRNG,
-                 act: str = "relu", minibatch: str = "none", mbd_kernels: int = 16, mbd_dim: int = 8,
-                 maxout_pieces: int = 5, norm: str = "none"):
+    def __init__(
+        self,
+        n_in: int,
+        hidden: list[int],
+        n_out: int,
+        init: SeedRNG,
+        act: str = "relu",
+        minibatch: str = "none",
+        mbd_kernels: int = 16,
+        mbd_dim: int = 8,
+        maxout_pieces: int = 5,
+        norm: str = "none",
+    ):
         super().__init__()
         acts = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
         layers: list[nn.Module] = []
@@ -177,7 +203,7 @@ class SeedMLP(nn.Module):
                     layers.append(SeedBatchNorm(len(init.gens), h))
                 layers.append(acts[act]())
             width = h
-        self.n_trunk = len(layers)     # the hidden layers: `features` (feature matching)
+        self.n_trunk = len(layers)  # the hidden layers: `features` (feature matching)
         if minibatch == "mbd":
             layers.append(MinibatchDiscrimination(width, mbd_kernels, mbd_dim, init))
             width = layers[-1].n_out
@@ -192,7 +218,7 @@ class SeedMLP(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations (S, N, width), before any minibatch layer."""
-        return self.net[:self.n_trunk](x)
+        return self.net[: self.n_trunk](x)
 
 
 def dcgan_init_(module: nn.Module) -> None:
@@ -213,8 +239,7 @@ class SeedStack(nn.Module):
     Extra positional inputs are split by seed too; tuple outputs are stacked element-wise.
     """
 
-    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003,
-                 channels_last: bool = True):
+    def __init__(self, make, seeds: list[int], init=dcgan_init_, offset: int = 7_000_003, channels_last: bool = True):
         super().__init__()
         nets = []
         for s in seeds:

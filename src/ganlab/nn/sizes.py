@@ -3,6 +3,7 @@
 `n_doublings` is the one check and count every image network uses (DCGAN and StyleGAN: k >= 1;
 ProGAN grows from 4x4 itself, k >= 0; the U-Net's log2(side) levels are k + 2).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,6 +16,6 @@ def n_doublings(side: int, smallest: int = 8, networks: str = "these networks") 
     side is 4 * 2^k >= `smallest`.
     """
     k = int(round(math.log2(side / 4))) if side >= 4 else -1
-    if side < smallest or k < 0 or 4 * 2 ** k != side:
+    if side < smallest or k < 0 or 4 * 2**k != side:
         raise ValueError(f"{networks} need a square image side of 4 * 2^k >= {smallest}, got {side}")
     return k

@@ -30,6 +30,7 @@ ganlab.nn.dcgan.DCGANDiscriminator.
 Channels: `width` at the finest resolution, doubling per halving of the side (16x16 and
 width 16: 64 at 4x4, 32 at 8x8, 16 at 16x16); the papers use 512 at every coarse level.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,22 +71,23 @@ class ModulatedConv2d(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(c_out, c_in, kernel, kernel))
         self.scale = 1 / math.sqrt(c_in * kernel * kernel)
-        self.affine = EqualLinear(w_dim, c_in, gain=1.0, bias_init=1.0)   # A: styles start at 1
+        self.affine = EqualLinear(w_dim, c_in, gain=1.0, bias_init=1.0)  # A: styles start at 1
         self.demodulate, self.fused, self.padding = demodulate, fused, kernel // 2
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        s = self.affine(w)                                         # (N, C_in)
-        weight = self.weight * self.scale                          # (C_out, C_in, k, k)
+        s = self.affine(w)  # (N, C_in)
+        weight = self.weight * self.scale  # (C_out, C_in, k, k)
         d = None
-        if self.demodulate:   # 1 / sqrt(sum_{i,k} (W_oik s_i)^2), per sample and output channel
-            d = torch.rsqrt(s.pow(2) @ weight.pow(2).sum((2, 3)).t() + 1e-8)   # (N, C_out)
-        if self.fused:        # one grouped convolution with a weight per sample
+        if self.demodulate:  # 1 / sqrt(sum_{i,k} (W_oik s_i)^2), per sample and output channel
+            d = torch.rsqrt(s.pow(2) @ weight.pow(2).sum((2, 3)).t() + 1e-8)  # (N, C_out)
+        if self.fused:  # one grouped convolution with a weight per sample
             N, C, H, W = x.shape
             wn = weight[None] * s[:, None, :, None, None]
             if d is not None:
                 wn = wn * d[:, :, None, None, None]
-            out = F.conv2d(x.reshape(1, N * C, H, W), wn.reshape(-1, C, *weight.shape[2:]),
-                           padding=self.padding, groups=N)
+            out = F.conv2d(
+                x.reshape(1, N * C, H, W), wn.reshape(-1, C, *weight.shape[2:]), padding=self.padding, groups=N
+            )
             return out.reshape(N, -1, H, W)
         out = F.conv2d(x * s[:, :, None, None], weight, padding=self.padding)
         return out if d is None else out * d[:, :, None, None]
@@ -126,39 +128,54 @@ class ToRGB(nn.Module):
 
 class SynthesisNetwork(nn.Module):
     """(ws (N, L, w_dim), noise generator) -> images (N, C, H, W), not clamped."""
+
     memory_format = torch.contiguous_format
 
     def __init__(self, shape: list[int], w_dim: int, width: int, fused: bool = False):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h, networks="StyleGAN networks")
-        ch = [width * 2 ** (n - i) for i in range(n + 1)]          # channels at 4x4, 8x8, ...
+        ch = [width * 2 ** (n - i) for i in range(n + 1)]  # channels at 4x4, 8x8, ...
         self.const = nn.Parameter(torch.randn(1, ch[0], 4, 4))
         self.convs = nn.ModuleList([StyledConv(ch[0], ch[0], w_dim, fused=fused)])
         self.to_rgb = nn.ModuleList([ToRGB(ch[0], c, w_dim, fused)])
         for i in range(1, n + 1):
-            self.convs.extend([StyledConv(ch[i - 1], ch[i], w_dim, up=True, fused=fused),
-                               StyledConv(ch[i], ch[i], w_dim, fused=fused)])
+            self.convs.extend(
+                [
+                    StyledConv(ch[i - 1], ch[i], w_dim, up=True, fused=fused),
+                    StyledConv(ch[i], ch[i], w_dim, fused=fused),
+                ]
+            )
             self.to_rgb.append(ToRGB(ch[i], c, w_dim, fused))
-        self.n_styles = len(self.convs) + 1                        # 2n + 2
+        self.n_styles = len(self.convs) + 1  # 2n + 2
 
     def forward(self, ws: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
         x = self.const.expand(len(ws), -1, -1, -1).contiguous(memory_format=self.memory_format)
         x = self.convs[0](x, ws[:, 0], gen)
         rgb = self.to_rgb[0](x, ws[:, 1])
         for i in range(1, len(self.to_rgb)):
-            k = 2 * i - 1                                          # conv index = style index
+            k = 2 * i - 1  # conv index = style index
             x = self.convs[k](x, ws[:, k], gen)
             x = self.convs[k + 1](x, ws[:, k + 1], gen)
-            rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + self.to_rgb[i](x, ws[:, k + 2])
+            rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + self.to_rgb[i](
+                x, ws[:, k + 2]
+            )
         return rgb
 
 
 class StyleGenerator(nn.Module):
     """One seed's mapping and synthesis networks, and the running average of w."""
 
-    def __init__(self, z_dim: int, shape: list[int], w_dim: int, width: int, mapping_layers: int,
-                 mapping_lr_mul: float, fused: bool = False):
+    def __init__(
+        self,
+        z_dim: int,
+        shape: list[int],
+        w_dim: int,
+        width: int,
+        mapping_layers: int,
+        mapping_lr_mul: float,
+        fused: bool = False,
+    ):
         super().__init__()
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, mapping_lr_mul)
         self.synthesis = SynthesisNetwork(shape, w_dim, width, fused)
@@ -170,7 +187,7 @@ class StyleGenerator(nn.Module):
         return self.synthesis.memory_format
 
     @memory_format.setter
-    def memory_format(self, fmt) -> None:   # set by ganlab.nn.seeded.SeedStack
+    def memory_format(self, fmt) -> None:  # set by ganlab.nn.seeded.SeedStack
         self.synthesis.memory_format = fmt
 
     def forward(self, z: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -180,18 +197,25 @@ class StyleGenerator(nn.Module):
 
 class ResidualDiscriminator(nn.Module):
     """Returns (logits (N, 1), features (N, F)) like ganlab.nn.dcgan.DCGANDiscriminator."""
+
     memory_format = torch.contiguous_format
 
     def __init__(self, shape: list[int], width: int, mbstd_group: int = 4):
         super().__init__()
         c, h, _ = shape
         n = n_doublings(h, networks="StyleGAN networks")
-        ch = [width * 2 ** i for i in range(n + 1)]                # channels at full res, /2, ... 4x4
+        ch = [width * 2**i for i in range(n + 1)]  # channels at full res, /2, ... 4x4
         self.from_rgb = EqualConv2d(c, ch[0], 1)
-        self.blocks = nn.ModuleList(nn.ModuleDict({"conv0": EqualConv2d(ch[i], ch[i], 3),
-                                                   "conv1": EqualConv2d(ch[i], ch[i + 1], 3),
-                                                   "skip": EqualConv2d(ch[i], ch[i + 1], 1, bias=False, gain=1.0)})
-                                    for i in range(n))
+        self.blocks = nn.ModuleList(
+            nn.ModuleDict(
+                {
+                    "conv0": EqualConv2d(ch[i], ch[i], 3),
+                    "conv1": EqualConv2d(ch[i], ch[i + 1], 3),
+                    "skip": EqualConv2d(ch[i], ch[i + 1], 1, bias=False, gain=1.0),
+                }
+            )
+            for i in range(n)
+        )
         self.mbstd_group = mbstd_group
         self.conv = EqualConv2d(ch[n] + 1, ch[n], 3)
         self.fc = EqualLinear(ch[n] * 16, ch[n])
@@ -205,7 +229,7 @@ class ResidualDiscriminator(nn.Module):
             x = F.avg_pool2d(lrelu(b["conv1"](lrelu(b["conv0"](x)))), 2)
             x = (x + skip) / SQRT2
         # groups of gcd(group, N) samples, so any batch size works (d_display's last chunk)
-        with fp32_epilogue(x) as x:      # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
+        with fp32_epilogue(x) as x:  # the 4x4 block in fp32 under bf16 autocast, as stylegan2-ada's
             x = lrelu(self.conv(MinibatchStd(math.gcd(self.mbstd_group, len(x)))(x)))
             f = lrelu(self.fc(x.flatten(1)))
             return self.out(f), f

@@ -27,6 +27,7 @@
   layer and one logit. The paper: 64..512 channels and a 1,024-unit dense layer; here width
   16..64 and 256 units.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,7 +45,9 @@ def _norm(kind: str, ch: int) -> nn.Module:
 class _UNetLevel(nn.Module):
     """One encoder/decoder level around an inner module (the reference's UnetSkipConnectionBlock)."""
 
-    def __init__(self, outer: int, inner: int, in_ch: int, sub: nn.Module | None, outermost=False, innermost=False, out_ch=None):
+    def __init__(
+        self, outer: int, inner: int, in_ch: int, sub: nn.Module | None, outermost=False, innermost=False, out_ch=None
+    ):
         super().__init__()
         down = [nn.Conv2d(in_ch, inner, 4, 2, 1, bias=False)]
         if not outermost:
@@ -75,7 +78,7 @@ class UNet(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, size: int, width: int = 16):
         super().__init__()
         levels = unet_levels(size)
-        chans = [min(width * 2 ** i, 8 * width) for i in range(levels)]     # encoder outputs, level 0 = outermost
+        chans = [min(width * 2**i, 8 * width) for i in range(levels)]  # encoder outputs, level 0 = outermost
         block = _UNetLevel(chans[-2], chans[-1], chans[-2], None, innermost=True)
         for i in range(levels - 2, 0, -1):
             block = _UNetLevel(chans[i - 1], chans[i], chans[i - 1], block)
@@ -89,18 +92,21 @@ def patchgan_problem(side: int, n_layers: int, norm: str) -> str | None:
     """None if a PatchGAN with `n_layers` takes side x side images, else why not: its 4x4
     convolutions (padding 1) shrink the map, and it must keep at least one patch (two values
     per map where instance norm normalises it)."""
-    s = (side - 2) // 2 + 1                                  # the first conv, stride 2
+    s = (side - 2) // 2 + 1  # the first conv, stride 2
     for i in range(1, n_layers + 1):
         s = (s - 2) // (2 if i < n_layers else 1) + 1
         if s < (2 if norm == "instance" else 1):
-            return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2 ** n_layers * 3})"
+            return (
+                f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2**n_layers * 3})"
+            )
     if s - 1 < 1:
-        return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2 ** n_layers * 3})"
+        return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2**n_layers * 3})"
     return None
 
 
 class PatchGAN(nn.Module):
     """(N, C, H, W) -> patch logits (N, h * w)."""
+
     memory_format = torch.channels_last
 
     def __init__(self, in_ch: int, width: int = 16, n_layers: int = 1, norm: str = "batch"):
@@ -108,8 +114,12 @@ class PatchGAN(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(in_ch, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         ch = width
         for i in range(1, n_layers + 1):
-            out = width * min(2 ** i, 8)
-            layers += [nn.Conv2d(ch, out, 4, 2 if i < n_layers else 1, 1, bias=False), _norm(norm, out), nn.LeakyReLU(0.2, True)]
+            out = width * min(2**i, 8)
+            layers += [
+                nn.Conv2d(ch, out, 4, 2 if i < n_layers else 1, 1, bias=False),
+                _norm(norm, out),
+                nn.LeakyReLU(0.2, True),
+            ]
             ch = out
         layers.append(nn.Conv2d(ch, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
@@ -121,8 +131,15 @@ class PatchGAN(nn.Module):
 class _ResBlock(nn.Module):
     def __init__(self, ch: int, norm: str = "instance"):
         super().__init__()
-        self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3, bias=False), _norm(norm, ch), nn.ReLU(True),
-                                  nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3, bias=False), _norm(norm, ch))
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(ch, ch, 3, bias=False),
+            _norm(norm, ch),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(ch, ch, 3, bias=False),
+            _norm(norm, ch),
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -134,15 +151,23 @@ class ResnetGenerator(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, width: int = 16, n_blocks: int = 3, n_down: int = 2):
         super().__init__()
         w = width
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_ch, w, 7, bias=False), nn.InstanceNorm2d(w), nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_ch, w, 7, bias=False),
+            nn.InstanceNorm2d(w),
+            nn.ReLU(True),
+        ]
         for i in range(n_down):
-            m = 2 ** i
+            m = 2**i
             layers += [nn.Conv2d(w * m, w * m * 2, 3, 2, 1, bias=False), nn.InstanceNorm2d(w * m * 2), nn.ReLU(True)]
-        layers += [_ResBlock(w * 2 ** n_down) for _ in range(n_blocks)]
+        layers += [_ResBlock(w * 2**n_down) for _ in range(n_blocks)]
         for i in range(n_down, 0, -1):
-            m = 2 ** i
-            layers += [nn.ConvTranspose2d(w * m, w * m // 2, 3, 2, 1, output_padding=1, bias=False),
-                       nn.InstanceNorm2d(w * m // 2), nn.ReLU(True)]
+            m = 2**i
+            layers += [
+                nn.ConvTranspose2d(w * m, w * m // 2, 3, 2, 1, output_padding=1, bias=False),
+                nn.InstanceNorm2d(w * m // 2),
+                nn.ReLU(True),
+            ]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, out_ch, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
@@ -153,8 +178,13 @@ class ResnetGenerator(nn.Module):
 class _SRBlock(nn.Module):
     def __init__(self, ch: int):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch), nn.PReLU(ch),
-                                  nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch))
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(ch),
+            nn.PReLU(ch),
+            nn.Conv2d(ch, ch, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(ch),
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -166,11 +196,14 @@ class SRResNet(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, factor: int = 4, width: int = 32, n_blocks: int = 4):
         super().__init__()
         ups = int(round(math.log2(factor)))
-        if 2 ** ups != factor:
+        if 2**ups != factor:
             raise ValueError(f"SRResNet upsamples by powers of two (pixel shuffle x2), got factor {factor}")
         self.head = nn.Sequential(nn.Conv2d(in_ch, width, 9, 1, 4), nn.PReLU(width))
-        self.blocks = nn.Sequential(*[_SRBlock(width) for _ in range(n_blocks)],
-                                    nn.Conv2d(width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width))
+        self.blocks = nn.Sequential(
+            *[_SRBlock(width) for _ in range(n_blocks)],
+            nn.Conv2d(width, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+        )
         up: list[nn.Module] = []
         for _ in range(ups):
             up += [nn.Conv2d(width, 4 * width, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU(width)]
@@ -183,6 +216,7 @@ class SRResNet(nn.Module):
 
 class SRDiscriminator(nn.Module):
     """(N, C, H, W) -> one logit per image (N, 1)."""
+
     memory_format = torch.channels_last
 
     def __init__(self, in_ch: int, size: int, width: int = 16, dense: int = 256):
@@ -193,7 +227,7 @@ class SRDiscriminator(nn.Module):
             out = ch if i % 2 == 0 else ch * 2
             stride = 2 if i % 2 == 0 else 1
             layers += [nn.Conv2d(ch, out, 3, stride, 1, bias=False), nn.BatchNorm2d(out), nn.LeakyReLU(0.2, True)]
-            ch, side, i = out, (side - 1) // stride + 1, i + 1     # a 3x3 conv, padding 1: ceil(side / stride)
+            ch, side, i = out, (side - 1) // stride + 1, i + 1  # a 3x3 conv, padding 1: ceil(side / stride)
         self.trunk = nn.Sequential(*layers, nn.Flatten())
         self.head = nn.Sequential(nn.Linear(ch * side * side, dense), nn.LeakyReLU(0.2, True), nn.Linear(dense, 1))
 

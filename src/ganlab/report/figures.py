@@ -10,6 +10,7 @@
   evaluate stage, class-conditional grids and InfoGAN's code sweeps.
 - Training curves: losses, mean D outputs, Wasserstein estimates and gradient norms.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ganlab import io  # noqa: E402
+from ganlab import io
 
 DPI = 90
 
@@ -41,15 +42,21 @@ def samples_2d(snaps: dict, meta: dict, title: str, path: Path, n_sigma: float =
     n, dim = len(steps), samples.shape[-1]
     rows, cols = -(-n // per_row), min(n, per_row)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
-    grid = snaps.get("grid") if dim == 2 else None      # above 2-D: no D map, the first two coordinates
+    grid = snaps.get("grid") if dim == 2 else None  # above 2-D: no D map, the first two coordinates
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, t, i in zip(axes.flat, steps, range(n)):
         if grid is not None:
             side = int(round(np.sqrt(len(grid))))
             d = snaps["d_grid"][i, 0].reshape(side, side)
-            ax.imshow(d, origin="lower", cmap="RdBu_r", alpha=0.45, aspect="auto",
-                      extent=(grid[:, 0].min(), grid[:, 0].max(), grid[:, 1].min(), grid[:, 1].max()))
+            ax.imshow(
+                d,
+                origin="lower",
+                cmap="RdBu_r",
+                alpha=0.45,
+                aspect="auto",
+                extent=(grid[:, 0].min(), grid[:, 0].max(), grid[:, 1].min(), grid[:, 1].max()),
+            )
         ax.scatter(real[:, 0], real[:, 1], s=2, c="0.3", alpha=0.3, linewidths=0)
         ax.scatter(samples[i, 0, :, 0], samples[i, 0, :, 1], s=3, c="tab:orange", alpha=0.7, linewidths=0)
         if grid is not None:
@@ -57,13 +64,17 @@ def samples_2d(snaps: dict, meta: dict, title: str, path: Path, n_sigma: float =
             ax.set_ylim(grid[:, 1].min(), grid[:, 1].max())
         label = f"step {int(t):,}"
         if "centres" in meta and not unscorable(samples[i, 0], *meta["range"]):
-            cov = mode_coverage(samples[i, 0], np.asarray(meta["centres"]), meta["std"], n_sigma=n_sigma,
-                                weights=meta.get("weights"))
+            cov = mode_coverage(
+                samples[i, 0], np.asarray(meta["centres"]), meta["std"], n_sigma=n_sigma, weights=meta.get("weights")
+            )
             label += f": {cov['modes_captured']}/{cov['n_modes']} modes, {100 * cov['high_quality_frac']:.0f} % HQ"
         ax.set_title(label, fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"{title}: generated (orange, seed 0, {samples.shape[2]:,} samples) over real (grey); "
-                 + ("background = D" if dim == 2 else f"the first 2 of {dim} coordinates"), fontsize=9)
+    fig.suptitle(
+        f"{title}: generated (orange, seed 0, {samples.shape[2]:,} samples) over real (grey); "
+        + ("background = D" if dim == 2 else f"the first 2 of {dim} coordinates"),
+        fontsize=9,
+    )
     _save(fig, path)
 
 
@@ -94,7 +105,7 @@ def tile(images: np.ndarray) -> np.ndarray:
     canvas = np.ones((r * (h + 1) - 1, c * (w + 1) - 1, ch), np.float32)
     for i in range(r):
         for j in range(c):
-            canvas[i * (h + 1):i * (h + 1) + h, j * (w + 1):j * (w + 1) + w] = images[i, j].transpose(1, 2, 0)
+            canvas[i * (h + 1) : i * (h + 1) + h, j * (w + 1) : j * (w + 1) + w] = images[i, j].transpose(1, 2, 0)
     canvas = (np.clip(canvas, -1, 1) + 1) / 2
     return canvas[..., 0] if ch == 1 else canvas
 
@@ -110,11 +121,11 @@ def image_grid(images: np.ndarray, title: str, path: Path) -> None:
 
 def samples_images(snaps: dict, title: str, path: Path, rows: int = 10) -> None:
     """Seed 0's fixed-latent samples at every snapshot step, one 10 x 10 grid per step."""
-    samples, steps = snaps["samples"], snaps["steps"]          # (T, S, N, C, H, W)
+    samples, steps = snaps["samples"], snaps["steps"]  # (T, S, N, C, H, W)
     n = min(samples.shape[2] // rows * rows, rows * rows)
     fig, axes = plt.subplots(1, len(steps), figsize=(2.3 * len(steps), 2.6), squeeze=False)
     for ax, t, i in zip(axes[0], steps, range(len(steps))):
-        grid = samples[i, 0, :n].reshape(n // rows, rows, *samples.shape[3:]).swapaxes(0, 1)   # row = i mod 10
+        grid = samples[i, 0, :n].reshape(n // rows, rows, *samples.shape[3:]).swapaxes(0, 1)  # row = i mod 10
         ax.imshow(tile(grid), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_axis_off()
         ax.set_title(f"step {t}", fontsize=9)
@@ -130,8 +141,12 @@ def curves(history: list[dict], title: str, path: Path) -> None:
     def series(key):
         return [r.get(key) if r.get(key) is not None else np.nan for r in history]
 
-    panels = [("losses", ["loss_d", "loss_g", "loss_info"]), ("mean D output, head accuracies", ["d_real", "d_fake", "cls_real", "cls_fake", "q_cat_accuracy"]),
-              ("Wasserstein estimate", ["w_sliced", "w_critic"]), ("gradient norm", ["grad_d", "grad_g"])]
+    panels = [
+        ("losses", ["loss_d", "loss_g", "loss_info"]),
+        ("mean D output, head accuracies", ["d_real", "d_fake", "cls_real", "cls_fake", "q_cat_accuracy"]),
+        ("Wasserstein estimate", ["w_sliced", "w_critic"]),
+        ("gradient norm", ["grad_d", "grad_g"]),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(13, 2.6))
     for ax, (name, keys) in zip(axes, panels):
         for k in keys:
@@ -161,7 +176,7 @@ def run_figures(run: str, model_dir: Path, meta: dict, out: Path, n_sigma: float
     elif meta["dim"] == 1 and "d_grid" in snaps:
         course_1d(snaps, meta, run, out / "samples.png")
         names.append("samples.png")
-    elif meta["dim"] >= 2:        # above 2-D: the first two coordinates, and the title says so
+    elif meta["dim"] >= 2:  # above 2-D: the first two coordinates, and the title says so
         samples_2d(snaps, meta, run, out / "samples.png", n_sigma=n_sigma)
         names.append("samples.png")
     history = io.read_verified(Path(model_dir) / "history.json", rebuild, io.read_json)

@@ -1,5 +1,6 @@
 """Number formatting shared by the report's tables (render.py, translation.py): plain
 numbers, and "mean ± std" when more than one seed was evaluated."""
+
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ def fmt(x, nd: int = 3) -> str:
         return "–"
     if isinstance(x, int) and not isinstance(x, bool):
         return str(x)
-    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -nd):
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10**-nd):
         return f"{x:.{nd}g}"
     return f"{x:.{nd}f}"
 

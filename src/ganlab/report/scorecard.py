@@ -10,6 +10,7 @@ factors) and study/results.json (interpolation). A property that does not apply 
 measured, is "–". Each column has its own colour scale, from its worst value in the table (red) to
 its best (green).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ from ganlab.report.format import fmt
 
 @dataclass(frozen=True)
 class Property:
-    key: str            # summary.json key
+    key: str  # summary.json key
     header: str
     unit: str
     definition: str
@@ -28,22 +29,41 @@ class Property:
 
 
 PROPERTIES = (
-    Property("quality", "high-quality samples", "%",
-             "2-D points: high-quality share (samples within 3 std of a mode); images: precision (k-NN manifold "
-             "of real features, Kynkäänniemi et al. 2019)"),
-    Property("coverage", "coverage", "%",
-             "2-D points: modes captured / modes; images: recall (the same manifolds the other way)"),
-    Property("latent", "well-behaved latent", "stretch",
-             "interpolation in z (linear): √(path length / squared endpoint distance) on classifier features; "
-             "1 = a straight path, larger = the images jump (study@<run>)", higher_is_better=False),
-    Property("interpretable", "interpretable latent", "|r|",
-             "the best |Pearson r| between one latent code and a known factor of the images (InfoGAN's "
-             "continuous codes against rotation and stroke width); – where no code has a known factor"),
+    Property(
+        "quality",
+        "high-quality samples",
+        "%",
+        "2-D points: high-quality share (samples within 3 std of a mode); images: precision (k-NN manifold "
+        "of real features, Kynkäänniemi et al. 2019)",
+    ),
+    Property(
+        "coverage",
+        "coverage",
+        "%",
+        "2-D points: modes captured / modes; images: recall (the same manifolds the other way)",
+    ),
+    Property(
+        "latent",
+        "well-behaved latent",
+        "stretch",
+        "interpolation in z (linear): √(path length / squared endpoint distance) on classifier features; "
+        "1 = a straight path, larger = the images jump (study@<run>)",
+        higher_is_better=False,
+    ),
+    Property(
+        "interpretable",
+        "interpretable latent",
+        "|r|",
+        "the best |Pearson r| between one latent code and a known factor of the images (InfoGAN's "
+        "continuous codes against rotation and stroke width); – where no code has a known factor",
+    ),
 )
-NOTE = ("Efficient sampling, the lecture's first property, holds for every GAN (one forward pass of the "
-        "generator); its measured speed depends on the machine, so it is not in this report, which holds results "
-        "only: each run's samples per second are in reports/runs/<run>/eval_time.json. Efficient likelihood, the "
-        "sixth, is not available for GANs: the generator defines no density to evaluate, so it has no column.")
+NOTE = (
+    "Efficient sampling, the lecture's first property, holds for every GAN (one forward pass of the "
+    "generator); its measured speed depends on the machine, so it is not in this report, which holds results "
+    "only: each run's samples per second are in reports/runs/<run>/eval_time.json. Efficient likelihood, the "
+    "sixth, is not available for GANs: the generator defines no density to evaluate, so it has no column."
+)
 
 
 def _value(prop: str, m: dict, study: dict | None) -> tuple[float | None, str]:
@@ -74,7 +94,7 @@ def _value(prop: str, m: dict, study: dict | None) -> tuple[float | None, str]:
     raise ValueError(f"unknown property {prop!r}; known: {', '.join(p.key for p in PROPERTIES)}")
 
 
-SHADES = 10   # a cell's shade: 0 (the column's worst, red) .. SHADES (its best, green)
+SHADES = 10  # a cell's shade: 0 (the column's worst, red) .. SHADES (its best, green)
 
 
 def _shade(v: float | None, lo: float, hi: float, p: Property) -> int | None:
@@ -96,8 +116,11 @@ def scorecard(runs: dict[str, dict], studies: dict[str, dict]) -> dict:
             v, text = _value(p.key, m, studies.get(name))
             rows[-1]["cells"].append({"value": v, "text": text, "shade": None})
     for j, p in enumerate(PROPERTIES):
-        vals = [r["cells"][j]["value"] for r in rows if r["cells"][j]["value"] is not None
-                and math.isfinite(r["cells"][j]["value"])]
+        vals = [
+            r["cells"][j]["value"]
+            for r in rows
+            if r["cells"][j]["value"] is not None and math.isfinite(r["cells"][j]["value"])
+        ]
         if vals:
             for r in rows:
                 r["cells"][j]["shade"] = _shade(r["cells"][j]["value"], min(vals), max(vals), p)

@@ -16,6 +16,7 @@
 dataset's description only (no model or classifier is loaded), so the stage can write a
 cheap marker for the rest.
 """
+
 from __future__ import annotations
 
 
@@ -27,8 +28,10 @@ def applicable(family: type, desc: dict) -> tuple[list[str], str]:
     if "z" not in family.latent_spaces:
         return [], f"family {family.name} has no latent noise (z, then codes) to truncate or interpolate"
     if family.conditioning == "class":
-        return [], (f"family {family.name} is conditional: its class comes from the label, not the noise, "
-                    "so truncation and interpolation would measure the label, not the latent space")
+        return [], (
+            f"family {family.name} is conditional: its class comes from the label, not the noise, "
+            "so truncation and interpolation would measure the label, not the latent space"
+        )
     if desc.get("kind") == "images":
         return ["truncation", "interpolation"], "unconditional image run"
     if desc.get("kind") == "points" and desc.get("dim") == 2:

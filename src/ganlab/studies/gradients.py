@@ -18,6 +18,7 @@ critic's slope has a random sign, and the two-sided penalty (‖∇f‖ − 1)²
 the way to the other sign: in 1-D a critic that starts with the wrong sign stays there (measured:
 W1 estimates of −1.8 and −3.2 at d = 2 and 4, and a generator pushed away from the data).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,7 @@ from torch import nn
 
 from ganlab import losses
 
-DISTANCES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)   # |θ − μ| in data standard deviations (the toy's std is 1)
+DISTANCES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # |θ − μ| in data standard deviations (the toy's std is 1)
 GP_LAMBDA = 10.0
 N_EVAL = 4096
 
@@ -40,9 +41,10 @@ class _MLP(nn.Module):
     def __init__(self, width: int, centre: float, scale: float):
         super().__init__()
         self.centre, self.scale = centre, scale
-        self.net = nn.Sequential(nn.Linear(1, width), nn.LeakyReLU(0.2), nn.Linear(width, width), nn.LeakyReLU(0.2),
-                                 nn.Linear(width, 1))
-        with torch.no_grad():        # f = 0 at the start: no sign to unlearn (see the module docstring)
+        self.net = nn.Sequential(
+            nn.Linear(1, width), nn.LeakyReLU(0.2), nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1)
+        )
+        with torch.no_grad():  # f = 0 at the start: no sign to unlearn (see the module docstring)
             self.net[-1].weight.zero_()
             self.net[-1].bias.zero_()
 
@@ -50,15 +52,16 @@ class _MLP(nn.Module):
         return self.net((x - self.centre) / self.scale)
 
 
-def _train(real: torch.Tensor, theta: float, critic: bool, steps: int, batch: int, width: int,
-           gen: torch.Generator) -> nn.Module:
+def _train(
+    real: torch.Tensor, theta: float, critic: bool, steps: int, batch: int, width: int, gen: torch.Generator
+) -> nn.Module:
     """A discriminator (critic=False: BCE on logits) or a WGAN-GP critic against x = z + theta."""
     mu = float(real.mean())
     net = _MLP(width, (mu + theta) / 2, abs(mu - theta) / 2 + 1)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.9))
     for _ in range(steps):
         x = real[torch.randint(len(real), (batch,), generator=gen)].view(1, batch, 1)
-        fake = (torch.randn(1, batch, 1, generator=gen) + theta)
+        fake = torch.randn(1, batch, 1, generator=gen) + theta
         if critic:
             eps = torch.rand(1, batch, 1, generator=gen)
             loss = losses.d_wasserstein(net(x), net(fake)) + GP_LAMBDA * losses.gradient_penalty(net, x, fake, eps)
@@ -78,8 +81,9 @@ def _pull(net: nn.Module, theta: float, z: torch.Tensor, loss_fn) -> float:
     return -float(g)
 
 
-def gradient_sweep(real: np.ndarray, distances=DISTANCES, steps: int = 600, batch: int = 256, width: int = 32,
-                   seed: int = 0) -> dict:
+def gradient_sweep(
+    real: np.ndarray, distances=DISTANCES, steps: int = 600, batch: int = 256, width: int = 32, seed: int = 0
+) -> dict:
     """{"distances", "mu", "grad_minimax", "grad_non_saturating", "grad_critic", "d_fake", "d_real",
     "critic_gap"} with one value per distance (gradients as −dL_G/dθ, the pull of gradient descent
     towards the data: positive, and for a useful gradient not near 0; d_fake, d_real: the trained
@@ -114,6 +118,7 @@ def joint_field(mu: float, sigma: float, n_nodes: int = 60) -> dict:
     descent follows −ξ; an eigenvalue pair with imaginary part larger than its real part makes the
     players circle the equilibrium more than they approach it; "rotation" is the largest |im| / re."""
     from numpy.polynomial.hermite_e import hermegauss
+
     nodes, weights = hermegauss(n_nodes)
     z = torch.tensor(nodes, dtype=torch.float64)
     w = torch.tensor(weights / weights.sum(), dtype=torch.float64)
@@ -130,20 +135,31 @@ def joint_field(mu: float, sigma: float, n_nodes: int = 60) -> dict:
     jac = torch.autograd.functional.jacobian(field, torch.tensor([mu, 0.0, 0.0], dtype=torch.float64)).numpy()
     eig = np.linalg.eigvals(jac)
     complex_pairs = [e for e in eig if abs(e.imag) > 1e-12]
-    rotation = max((abs(e.imag) / e.real if e.real > 0 else float("inf")) for e in complex_pairs) if complex_pairs else 0.0
-    return {"jacobian": jac.tolist(), "eigenvalues": [[float(e.real), float(e.imag)] for e in eig], "rotation": float(rotation)}
+    rotation = (
+        max((abs(e.imag) / e.real if e.real > 0 else float("inf")) for e in complex_pairs) if complex_pairs else 0.0
+    )
+    return {
+        "jacobian": jac.tolist(),
+        "eigenvalues": [[float(e.real), float(e.imag)] for e in eig],
+        "rotation": float(rotation),
+    }
 
 
 def trajectory(theta_seeds: list[list[float]], mu: float) -> dict:
     """θ per logged round, per seed ((rounds, seeds) lists, as history.json logs them), against the
     data mean: how often θ − μ changes sign, how far θ overshoots past μ, and the largest |θ − μ|
     over the last third of the rounds."""
-    th = np.asarray(theta_seeds, np.float64)            # (rounds, seeds)
+    th = np.asarray(theta_seeds, np.float64)  # (rounds, seeds)
     dev = th - mu
     signs = np.sign(dev)
     crossings = [int(np.sum(signs[1:, s] * signs[:-1, s] < 0)) for s in range(th.shape[1])]
     start = dev[0]
     overshoot = [float(np.max(-dev[:, s] * np.sign(start[s]))) for s in range(th.shape[1])]
-    late = dev[-max(1, len(dev) // 3):]
-    return {"crossings": crossings, "overshoot": overshoot, "late_amplitude": np.abs(late).max(0).tolist(),
-            "start_distance": np.abs(start).tolist(), "rounds": int(len(dev))}
+    late = dev[-max(1, len(dev) // 3) :]
+    return {
+        "crossings": crossings,
+        "overshoot": overshoot,
+        "late_amplitude": np.abs(late).max(0).tolist(),
+        "start_distance": np.abs(start).tolist(),
+        "rounds": int(len(dev)),
+    }

@@ -14,6 +14,7 @@ The "stretch" sqrt(mean path length / mean ||f(G(end)) - f(G(start))||^2) compar
 with a straight constant-speed line in feature space, for which it is 1 (Cauchy-Schwarz: it
 cannot be less, up to sampling noise); curved or uneven paths have more.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     ua, ub = a / na, b / nb
     omega = (ua * ub).sum(-1, keepdim=True).clamp(-1, 1).acos()
     so = omega.sin()
-    small = so < 1e-6                        # (anti)parallel ends: the great circle is not unique
+    small = so < 1e-6  # (anti)parallel ends: the great circle is not unique
     safe = torch.where(small, torch.ones_like(so), so)
     wa = torch.where(small, 1 - t, ((1 - t) * omega).sin() / safe)
     wb = torch.where(small, t, (t * omega).sin() / safe)
@@ -56,7 +57,7 @@ def path_lengths(path, images, features, t: torch.Tensor, eps: float) -> torch.T
     S, n = x0.shape[:2]
     f0 = features(x0.flatten(0, 1)).reshape(S, n, -1)
     f1 = features(x1.flatten(0, 1)).reshape(S, n, -1)
-    return (f1 - f0).pow(2).sum(-1) / eps ** 2
+    return (f1 - f0).pow(2).sum(-1) / eps**2
 
 
 def trimmed(values) -> dict[str, float]:

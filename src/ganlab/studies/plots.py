@@ -1,4 +1,5 @@
 """The studies' figures (matplotlib, PNG), with report.figures' helpers (tile, image_grid)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,10 @@ def truncation_curves(res: dict, title: str, path: Path) -> None:
             ax2.set_ylabel(k, fontsize=8, color="tab:green")
     for ax in axes:
         ax.set_xlabel(f"{res['parameter']} ({res['unit']})", fontsize=8)
-        ax.invert_xaxis()      # stronger truncation to the right
-    fig.suptitle(f"{title}: truncation in {res['space']} (mean over seeds; stronger truncation to the right)", fontsize=9)
+        ax.invert_xaxis()  # stronger truncation to the right
+    fig.suptitle(
+        f"{title}: truncation in {res['space']} (mean over seeds; stronger truncation to the right)", fontsize=9
+    )
     _save(fig, path)
 
 
@@ -93,8 +96,12 @@ def path_lengths(res: dict, title: str, path: Path) -> None:
 
 
 def mixing_grid(res: dict, title: str, path: Path) -> None:
-    image_grid(res["_grid"], f"{title}\ncoarse styles (< layer {res['crossover']} of {res['n_styles']})\n"
-               "from the left column,\nfine styles from the top row", path)
+    image_grid(
+        res["_grid"],
+        f"{title}\ncoarse styles (< layer {res['crossover']} of {res['n_styles']})\n"
+        "from the left column,\nfine styles from the top row",
+        path,
+    )
 
 
 def gradients(res: dict, title: str, path: Path) -> None:
@@ -103,9 +110,11 @@ def gradients(res: dict, title: str, path: Path) -> None:
     discriminator, and the WGAN-GP critic's loss."""
     d = res["distances"]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    for key, label, style in (("grad_minimax", "minimax log(1 − D(G(z)))", "o-"),
-                              ("grad_non_saturating", "non-saturating −log D(G(z))", "s--"),
-                              ("grad_critic", "WGAN-GP critic −f(G(z))", "^-")):
+    for key, label, style in (
+        ("grad_minimax", "minimax log(1 − D(G(z)))", "o-"),
+        ("grad_non_saturating", "non-saturating −log D(G(z))", "s--"),
+        ("grad_critic", "WGAN-GP critic −f(G(z))", "^-"),
+    ):
         v = np.abs(np.asarray(res[key], float))
         axes[0].plot(d, np.maximum(v, 1e-12), style, label=label, lw=1.2, ms=3)
     axes[0].set_yscale("log")

@@ -1,6 +1,7 @@
 """Write a run's study: results.json (every number), its figures, and the flat summary that
 reports/runs/<run>/study.json holds (what dvc metrics and the report's claims read). The study
 stage writes these files; ganlab.report only reads them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,16 @@ import numpy as np
 from ganlab import data as datasets
 from ganlab import io
 
-FIGURES = {"truncation": "truncation.png", "truncation_grid": "truncation_grid.png", "truncation_psi": "truncation_psi.png",
-           "truncation_psi_grid": "truncation_psi_grid.png", "strips": "interpolation.png",
-           "path_length": "path_length.png", "mixing": "mixing.png", "gradients": "gradients.png"}
+FIGURES = {
+    "truncation": "truncation.png",
+    "truncation_grid": "truncation_grid.png",
+    "truncation_psi": "truncation_psi.png",
+    "truncation_psi_grid": "truncation_psi_grid.png",
+    "strips": "interpolation.png",
+    "path_length": "path_length.png",
+    "mixing": "mixing.png",
+    "gradients": "gradients.png",
+}
 
 
 def _public(obj):
@@ -36,7 +44,9 @@ def write_study(res: dict, out: Path, data_dir: Path) -> list[str]:
                 plots.truncation_grid(res[key], run, out / FIGURES[f"{key}_grid"])
             else:
                 arrays, _ = datasets.load(data_dir)
-                plots.truncation_points(res[key], arrays["test"][:len(res[key]["_grid"][0])], run, out / FIGURES[f"{key}_grid"])
+                plots.truncation_points(
+                    res[key], arrays["test"][: len(res[key]["_grid"][0])], run, out / FIGURES[f"{key}_grid"]
+                )
             names.append(FIGURES[f"{key}_grid"])
     if "interpolation" in res:
         plots.strips(res["interpolation"], run, out / FIGURES["strips"])
@@ -68,7 +78,15 @@ def summarise(res: dict) -> dict:
                 s[f"{m}_{p}_weakest"], s[f"{m}_{p}_strongest"] = vals[hi], vals[lo]
     if "interpolation" in res:
         for name, r in res["interpolation"]["spaces"].items():
-            for m in ("ppl_mean", "ppl_median", "stretch", "class_changes", "excess_changes", "ends_differ", "endpoint_distance_sq"):
+            for m in (
+                "ppl_mean",
+                "ppl_median",
+                "stretch",
+                "class_changes",
+                "excess_changes",
+                "ends_differ",
+                "endpoint_distance_sq",
+            ):
                 s[f"{m}_{name}"] = r[m]
     if "mixing" in res:
         for m in ("follows_coarse", "follows_fine", "crossover", "n_styles"):
@@ -76,7 +94,7 @@ def summarise(res: dict) -> dict:
     if "noise" in res:
         for m in ("noise_same_class", "style_same_class", "noise_pixel_change", "style_pixel_change"):
             s[m] = res["noise"][m]
-    if "gradients" in res:                 # nearest and farthest distance of the sweep
+    if "gradients" in res:  # nearest and farthest distance of the sweep
         g = res["gradients"]
         for m in ("grad_minimax", "grad_non_saturating", "grad_critic"):
             s[f"{m}_near"], s[f"{m}_far"] = g[m][0], g[m][-1]

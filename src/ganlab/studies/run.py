@@ -7,6 +7,7 @@ runs the studies that `ganlab.studies.applicable` grants it, and returns one dic
 beside it. Models are asked only what the Family base declares: their `latent_spaces` (a "w"
 space gets the psi sweep and w paths), `render`, `truncate`, and `style_mixing`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,10 +25,10 @@ from ganlab.nn.seeded import SeedRNG
 from ganlab.studies import interpolation as interp
 from ganlab.studies import truncation as trunc
 
-NOISE_SEED = 12345    # StyleGAN's per-pixel noise: the same at both ends of every difference
-GRID_COLS = 10        # images per row of the truncation grid and of the interpolation strips
-STRIP_PAIRS = 4       # pairs shown per interpolation space
-MIX_GRID = 5          # coarse sources (rows) and fine sources (columns) in the mixing figure
+NOISE_SEED = 12345  # StyleGAN's per-pixel noise: the same at both ends of every difference
+GRID_COLS = 10  # images per row of the truncation grid and of the interpolation strips
+STRIP_PAIRS = 4  # pairs shown per interpolation space
+MIX_GRID = 5  # coarse sources (rows) and fine sources (columns) in the mixing figure
 
 
 def _mean(per_seed: list[float]) -> float:
@@ -47,6 +48,7 @@ def _collect(per_seed: list[dict]) -> dict:
 
 # --------------------------------------------------------------------------- images -> classifier
 
+
 def _labels(clf, x: torch.Tensor) -> list[np.ndarray]:
     """(S, n, C, H, W) -> per seed the classifier's predictions (n,) or (n, channels)."""
     return [clf.embed(x[s].float().clamp(-1, 1))[1].numpy() for s in range(x.shape[0])]
@@ -63,10 +65,12 @@ def _features64(clf):
         if clf.per_channel:
             x = x.reshape(-1, 1, *shape[1:])
         return net(x.double())[0].reshape(n, -1)
+
     return features
 
 
 # --------------------------------------------------------------------------- truncation
+
 
 def _image_scores(clf, x: torch.Tensor, f_real: np.ndarray, meta: dict, k: int) -> list[dict]:
     out = []
@@ -92,9 +96,16 @@ def _point_scores(x: torch.Tensor, real: np.ndarray, meta: dict, ev) -> list[dic
         if unscorable(p, *meta["range"]):
             out.append({})
             continue
-        cov = mode_coverage(p, np.asarray(meta["centres"]), meta["std"], n_sigma=ev.n_sigma, weights=meta.get("weights"))
-        out.append({"high_quality_pct": 100 * cov["high_quality_frac"], "modes_captured": float(cov["modes_captured"]),
-                    **_prdc(real, p, ev.prdc_k)})
+        cov = mode_coverage(
+            p, np.asarray(meta["centres"]), meta["std"], n_sigma=ev.n_sigma, weights=meta.get("weights")
+        )
+        out.append(
+            {
+                "high_quality_pct": 100 * cov["high_quality_frac"],
+                "modes_captured": float(cov["modes_captured"]),
+                **_prdc(real, p, ev.prdc_k),
+            }
+        )
     return out
 
 
@@ -113,8 +124,12 @@ def _not_computed(n_real: int, n: int, k: int, images: bool) -> dict[str, str]:
     if images and n_real < 2:
         out["fd"] = f"a covariance needs at least 2 samples a side; {scored}"
     if min(n_real, n) <= k:
-        out.update(dict.fromkeys(("precision", "recall", "density", "coverage"),
-                                 f"k-nearest-neighbour radii need more than prdc_k = {k} samples a side; {scored}"))
+        out.update(
+            dict.fromkeys(
+                ("precision", "recall", "density", "coverage"),
+                f"k-nearest-neighbour radii need more than prdc_k = {k} samples a side; {scored}",
+            )
+        )
     return out
 
 
@@ -141,9 +156,9 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
     real = arrays["test"][:n]
     if images:
         f_real = clf.embed(datasets.to_model(torch.from_numpy(real)))[0].numpy()
-        score = lambda x: _image_scores(clf, x, f_real, meta, ev.prdc_k)   # noqa: E731
+        score = lambda x: _image_scores(clf, x, f_real, meta, ev.prdc_k)
     else:
-        score = lambda x: _point_scores(x, real, meta, ev)                  # noqa: E731
+        score = lambda x: _point_scores(x, real, meta, ev)
     taus, unit = trunc.taus(model, study)
     out = {}
     # what a small test split does not allow: nan (null in results.json), and why, in each sweep
@@ -155,17 +170,26 @@ def truncation_study(model, cfg, meta, arrays, clf, study, ev) -> dict:
         z = trunc.truncated_latent(model, n, tau, rng, gen)
         with torch.no_grad():
             return _generate(model, z)
+
     keep = GRID_COLS if images else n
     res = _sweep(taus, sample_tau, score, keep)
     out["truncation"] = {"space": "z", "parameter": "tau", "unit": unit, "z_dist": model.cfg.z_dist, **res, **short}
 
     if "w" in model.latent_spaces:
+
         def sample_psi(psi):
             z = model.latent(n, SeedRNG(cfg.seeds, offset=study.seed))
             with torch.no_grad():
                 return model.render(model.truncate(model.to_space(z, "w"), "w", psi), "w", noise_seed=NOISE_SEED)
+
         res = _sweep(study.psi, sample_psi, score, keep)
-        out["truncation_psi"] = {"space": "w", "parameter": "psi", "unit": "w = w_avg + psi (w - w_avg)", **res, **short}
+        out["truncation_psi"] = {
+            "space": "w",
+            "parameter": "psi",
+            "unit": "w = w_avg + psi (w - w_avg)",
+            **res,
+            **short,
+        }
     return out
 
 
@@ -174,6 +198,7 @@ def _generate(model, z: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- interpolation
+
 
 def _spaces(model) -> list[tuple[str, str, str]]:
     """(name, latent space, interpolation) of every path the run gets."""
@@ -191,8 +216,10 @@ def interpolation_study(model, cfg, meta, clf, study) -> dict:
     rng = SeedRNG(cfg.seeds, offset=study.seed + 1)
     z0, z1 = model.latent(study.n_pairs, rng), model.latent(study.n_pairs, rng)
     zd = model.z_dim
-    codes = z0[..., zd:]                              # InfoGAN: the codes of the first end, held fixed
-    t = torch.rand(model.n_seeds, study.n_pairs, generator=torch.Generator().manual_seed(study.seed), dtype=torch.float64)
+    codes = z0[..., zd:]  # InfoGAN: the codes of the first end, held fixed
+    t = torch.rand(
+        model.n_seeds, study.n_pairs, generator=torch.Generator().manual_seed(study.seed), dtype=torch.float64
+    )
     model64, features64 = copy.deepcopy(model).double(), _features64(clf)
     steps = torch.linspace(0, 1, study.n_steps)
     out, strips = {}, {}
@@ -204,8 +231,13 @@ def interpolation_study(model, cfg, meta, clf, study) -> dict:
             a, b = model.to_space(z0, "w"), model.to_space(z1, "w")
             a64, b64 = model64.to_space(z0.double(), "w"), model64.to_space(z1.double(), "w")
         # path length, in float64 (images and features of points 1e-4 apart)
-        d = interp.path_lengths(lambda tt: f(a64, b64, tt), _renderer(model64, space, codes.double()), features64,
-                                t, study.epsilon).numpy()
+        d = interp.path_lengths(
+            lambda tt: f(a64, b64, tt),  # noqa: B023  (called at once)
+            _renderer(model64, space, codes.double()),
+            features64,
+            t,
+            study.epsilon,
+        ).numpy()
         # class changes along each path, in float32 (one batch per step: StyleGAN's noise
         # follows the batch index, so each path keeps its noise)
         render = _renderer(model, space, codes)
@@ -213,21 +245,38 @@ def interpolation_study(model, cfg, meta, clf, study) -> dict:
         ends = _endpoint_distance(features64, model64, space, codes, a64, b64)
         per_seed = []
         for s in range(model.n_seeds):
-            lab = np.stack([labels[k][s] for k in range(len(steps))], 1)     # (pairs, steps[, channels])
+            lab = np.stack([labels[k][s] for k in range(len(steps))], 1)  # (pairs, steps[, channels])
             cc = interp.class_changes(lab)
             tr = interp.trimmed(d[s])
-            per_seed.append({"ppl_mean": tr["mean"], "ppl_median": tr["median"],
-                             "stretch": float(np.sqrt(tr["mean"] / float(ends[s].mean()))),
-                             "class_changes": float(cc["changes"].mean()),
-                             "excess_changes": float(cc["excess"].mean()), "ends_differ": float(cc["ends_differ"].mean()),
-                             "endpoint_distance_sq": float(ends[s].mean())})
-        out[name] = {"space": space, "interpolation": how, **_collect(per_seed),
-                     "_values": [np.sort(d[s]) for s in range(model.n_seeds)]}
+            per_seed.append(
+                {
+                    "ppl_mean": tr["mean"],
+                    "ppl_median": tr["median"],
+                    "stretch": float(np.sqrt(tr["mean"] / float(ends[s].mean()))),
+                    "class_changes": float(cc["changes"].mean()),
+                    "excess_changes": float(cc["excess"].mean()),
+                    "ends_differ": float(cc["ends_differ"].mean()),
+                    "endpoint_distance_sq": float(ends[s].mean()),
+                }
+            )
+        out[name] = {
+            "space": space,
+            "interpolation": how,
+            **_collect(per_seed),
+            "_values": [np.sort(d[s]) for s in range(model.n_seeds)],
+        }
         ts, k = torch.linspace(0, 1, GRID_COLS), STRIP_PAIRS
         render = _renderer(model, space, codes[:1, :k])
-        strips[name] = np.stack([render(f(a[:1, :k], b[:1, :k], torch.full((1, k), float(s))))[0].float().numpy()
-                                 for s in ts], 1)
-    return {"spaces": out, "_strips": strips, "n_pairs": study.n_pairs, "n_steps": study.n_steps, "epsilon": study.epsilon}
+        strips[name] = np.stack(
+            [render(f(a[:1, :k], b[:1, :k], torch.full((1, k), float(s))))[0].float().numpy() for s in ts], 1
+        )
+    return {
+        "spaces": out,
+        "_strips": strips,
+        "n_pairs": study.n_pairs,
+        "n_steps": study.n_steps,
+        "epsilon": study.epsilon,
+    }
 
 
 def _endpoint_distance(features64, model64, space, codes, a64, b64) -> torch.Tensor:
@@ -241,6 +290,7 @@ def _endpoint_distance(features64, model64, space, codes, a64, b64) -> torch.Ten
 
 # --------------------------------------------------------------------------- style mixing
 
+
 @torch.no_grad()
 def mixing_study(model, cfg, clf, study) -> dict:
     L = int(model.n_styles)
@@ -249,16 +299,23 @@ def mixing_study(model, cfg, clf, study) -> dict:
         raise ValueError(f"study.crossover: must be between 1 and {L - 1} (this run has {L} styles), got {c}")
     rng = SeedRNG(cfg.seeds, offset=study.seed + 2)
     wa, wb = model.to_space(model.latent(study.n_mix, rng), "w"), model.to_space(model.latent(study.n_mix, rng), "w")
-    la, lb = _labels(clf, model.render(wa, "w", noise_seed=NOISE_SEED)), _labels(clf, model.render(wb, "w", noise_seed=NOISE_SEED))
+    la, lb = (
+        _labels(clf, model.render(wa, "w", noise_seed=NOISE_SEED)),
+        _labels(clf, model.render(wb, "w", noise_seed=NOISE_SEED)),
+    )
     lm = _labels(clf, model.render(model.mix(wa, wb, c), "w", noise_seed=NOISE_SEED))
     per_seed = []
     for s in range(model.n_seeds):
         a, b, m = (x[s].reshape(study.n_mix, -1) for x in (la, lb, lm))
         differ = (a != b).any(1)
         coarse, fine = (m == a).all(1)[differ], (m == b).all(1)[differ]
-        per_seed.append({"follows_coarse": float(coarse.mean()) if differ.any() else float("nan"),
-                         "follows_fine": float(fine.mean()) if differ.any() else float("nan"),
-                         "pairs_differ": float(differ.sum())})
+        per_seed.append(
+            {
+                "follows_coarse": float(coarse.mean()) if differ.any() else float("nan"),
+                "follows_fine": float(fine.mean()) if differ.any() else float("nan"),
+                "pairs_differ": float(differ.sum()),
+            }
+        )
     # the figure: row i = coarse source i, column j = fine source j (seed 0), sources on the edges
     k = MIX_GRID
     rows = wa[:1, :k, None].expand(1, k, k, wa.shape[-1]).reshape(1, k * k, -1)
@@ -274,6 +331,7 @@ def mixing_study(model, cfg, clf, study) -> dict:
 
 # --------------------------------------------------------------------------- StyleGAN's noise
 
+
 @torch.no_grad()
 def noise_study(model, cfg, clf, study) -> dict:
     """What StyleGAN's per-pixel noise controls: n_mix images drawn twice with the same styles
@@ -288,13 +346,19 @@ def noise_study(model, cfg, clf, study) -> dict:
     per_seed = []
     for s in range(model.n_seeds):
         a, n, r = (x[s].reshape(study.n_mix, -1) for x in lab)
-        per_seed.append({"noise_same_class": float((a == n).all(1).mean()), "style_same_class": float((a == r).all(1).mean()),
-                         "noise_pixel_change": float((renoised[s] - base[s]).abs().mean()),
-                         "style_pixel_change": float((restyled[s] - base[s]).abs().mean())})
+        per_seed.append(
+            {
+                "noise_same_class": float((a == n).all(1).mean()),
+                "style_same_class": float((a == r).all(1).mean()),
+                "noise_pixel_change": float((renoised[s] - base[s]).abs().mean()),
+                "style_pixel_change": float((restyled[s] - base[s]).abs().mean()),
+            }
+        )
     return {"n_images": study.n_mix, **_collect(per_seed)}
 
 
 # --------------------------------------------------------------------------- the stage
+
 
 def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir: Path, classifier_dir: Path) -> dict:
     """Everything a run's studies measure; figures data under keys starting with '_'; wall seconds
@@ -310,10 +374,19 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
     clf = None
     if meta["kind"] == "images":
         from ganlab.classifier import load_classifier
+
         clf = load_classifier(classifier_dir)
-    out = {"run": run, "family": cfg.family, "dataset": cfg.dataset, "kind": meta["kind"], "applicable": True,
-           "studies": list(studies), "seeds": cfg.seeds,
-           "latent_spaces": list(model.latent_spaces), "style_mixing": model.style_mixing}
+    out = {
+        "run": run,
+        "family": cfg.family,
+        "dataset": cfg.dataset,
+        "kind": meta["kind"],
+        "applicable": True,
+        "studies": list(studies),
+        "seeds": cfg.seeds,
+        "latent_spaces": list(model.latent_spaces),
+        "style_mixing": model.style_mixing,
+    }
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     if "truncation" in studies:
@@ -332,11 +405,16 @@ def study_run(run: str, studies: list[str], study, ev, model_dir: Path, data_dir
     if "gradients" in studies:
         from ganlab import io
         from ganlab.studies.gradients import gradient_sweep, joint_field, trajectory
+
         out["gradients"] = gradient_sweep(arrays["train"], seed=study.seed)
         mu, sigma = float(np.mean(arrays["train"])), float(np.std(arrays["train"]))
         history = io.read_verified(Path(model_dir) / "history.json", f"dvc repro train@{run}", io.read_json)
-        out["saddle"] = {"mu": mu, "sigma": sigma, **joint_field(mu, sigma),
-                         **trajectory([r["theta_seeds"] for r in history if "theta_seeds" in r], mu)}
+        out["saddle"] = {
+            "mu": mu,
+            "sigma": sigma,
+            **joint_field(mu, sigma),
+            **trajectory([r["theta_seeds"] for r in history if "theta_seeds" in r], mu),
+        }
         seconds["gradients"] = time.perf_counter() - t
     out["time"] = {"seconds": time.perf_counter() - start, "by_study": seconds, "units": {"seconds": "wall seconds"}}
     return out

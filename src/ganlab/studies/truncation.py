@@ -7,6 +7,7 @@ a fraction of the support's half-width for U[-1, 1] latents, where it must lie i
 (1 = no truncation). It acts on the noise part z[..., :z_dim] only: InfoGAN's codes are drawn
 as usual. StyleGAN also truncates in w: w = w_avg + psi (w - w_avg) (Karras et al. 2019).
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,8 +29,11 @@ def truncate(noise: torch.Tensor, tau: float, dist: str, gen: torch.Generator) -
         n = int(bad.sum())
         if n == 0:
             return z
-        fresh = torch.randn(n, generator=gen, dtype=z.dtype) if dist == "normal" else \
-            torch.rand(n, generator=gen, dtype=z.dtype) * 2 - 1
+        fresh = (
+            torch.randn(n, generator=gen, dtype=z.dtype)
+            if dist == "normal"
+            else torch.rand(n, generator=gen, dtype=z.dtype) * 2 - 1
+        )
         z[bad] = fresh.to(z.device)
     raise RuntimeError(f"truncation at tau={tau} did not finish in {MAX_ROUNDS} rounds")
 
@@ -37,7 +41,7 @@ def truncate(noise: torch.Tensor, tau: float, dist: str, gen: torch.Generator) -
 def truncated_latent(model, n: int, tau: float, rng, gen: torch.Generator) -> torch.Tensor:
     """model.latent(n, rng) with its noise part truncated at tau: (S, n, z_dim + codes)."""
     z = model.latent(n, rng)
-    z[..., :model.z_dim] = truncate(z[..., :model.z_dim], tau, model.cfg.z_dist, gen)
+    z[..., : model.z_dim] = truncate(z[..., : model.z_dim], tau, model.cfg.z_dist, gen)
     return z
 
 

@@ -16,6 +16,7 @@ the generator for snapshots, in-loop estimates and the saved weights.pt (`swappe
 everything downstream (evaluation, sampling, studies) reads the averaged generator without
 knowing there was one; checkpoints store it (`state` / `load`), so a resumed run is exact.
 """
+
 from __future__ import annotations
 
 import contextlib

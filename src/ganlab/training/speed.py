@@ -3,7 +3,8 @@
 All are off by default, so the default pipeline's numbers are fp32 eager numbers on any CPU:
 bf16 pays only on CPUs with bf16 matrix units, and not for every family (this project's Xeon
 with AMX: progan -12 %, dcgan +11 %, wgan_gp +48 % images/s, bench/bench_images.py; a laptop
-without them loses), and a compile gains little on a CPU (dcgan +5 %, wgan_gp -10 %). profiles/gpu.yaml turns on tf32 and cudnn_benchmark; bf16 and
+without them loses), and a compile gains little on a CPU (dcgan +5 %, wgan_gp -10 %). profiles/gpu.yaml turns on tf32
+and cudnn_benchmark; bf16 and
 compile are measured by bench/bench_images.py and bench/gpu_check.py before a profile turns them on.
 
 - precision "bf16": each training step runs under torch.autocast(bfloat16): matmuls and
@@ -18,6 +19,7 @@ compile are measured by bench/bench_images.py and bench/gpu_check.py before a pr
 - tf32, cudnn_benchmark: torch.backends flags, set on CUDA only (process-wide: each train stage
   is its own process).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,7 +43,7 @@ def configure(model: nn.Module, cfg, device: torch.device) -> list[str]:
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
         for name, net in model.named_children():
             if any(True for _ in net.parameters()):
-                net.compile(dynamic=False)     # a few static shapes per run: one graph each
+                net.compile(dynamic=False)  # a few static shapes per run: one graph each
                 compiled.append(name)
     return compiled
 

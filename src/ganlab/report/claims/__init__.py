@@ -28,30 +28,35 @@ Converged before compared: a claim that judges what runs learnt (modes, classes,
 runs) first asks each run its kind's convergence condition (`converged`), fixed here from the
 method's purpose and the perfect generator's value, never from a result: a 2-D run must put at
 least half as many samples near a mode as the data itself do (HALF_OF_PERFECT of the chi-square
-share within n_sigma standard deviations, metrics.json's high_quality_pct_perfect); an image or translation run's Fréchet distance must be
+share within n_sigma standard deviations, metrics.json's high_quality_pct_perfect); an image or translation run's
+Fréchet distance must be
 within FD_MULTIPLE times its noise floor (the distance between two real samples of its size). A
 run that misses its condition makes its judgement undecided, with the reason.
 
 The verdict of several judgements (all must hold): fail if any decidedly fails, else undecided if
 any is undecided (each says what would decide it), else pass.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Callable
 
 STATUSES = ("pass", "fail", "undecided", "n/a", "error")
-CONFIDENCE = 0.90             # two-sided: a margin decides when its 90 % interval is on one side
-MIN_SEEDS = {"points": 5}     # seeds per run a comparison of runs needs; other kinds: DEFAULT_MIN_SEEDS
+CONFIDENCE = 0.90  # two-sided: a margin decides when its 90 % interval is on one side
+MIN_SEEDS = {"points": 5}  # seeds per run a comparison of runs needs; other kinds: DEFAULT_MIN_SEEDS
 DEFAULT_MIN_SEEDS = 3
-HALF_OF_PERFECT = 0.5         # a 2-D run has converged at >= half the perfect generator's high-quality share
-FD_MULTIPLE = 10.0            # an image run has converged at a Fréchet distance <= 10 x its noise floor
-MORE_SEEDS = {"points": "more seeds (runs.<run>.seeds)", "images": "at least 3 seeds per run (profiles/gpu.yaml trains 3)"}
+HALF_OF_PERFECT = 0.5  # a 2-D run has converged at >= half the perfect generator's high-quality share
+FD_MULTIPLE = 10.0  # an image run has converged at a Fréchet distance <= 10 x its noise floor
+MORE_SEEDS = {
+    "points": "more seeds (runs.<run>.seeds)",
+    "images": "at least 3 seeds per run (profiles/gpu.yaml trains 3)",
+}
 
 
 @dataclass
 class Verdict:
-    status: str      # "pass", "fail", "undecided", "n/a" (or "error": set by check_all only)
+    status: str  # "pass", "fail", "undecided", "n/a" (or "error": set by check_all only)
     evidence: str
 
 
@@ -59,7 +64,7 @@ class Verdict:
 class Interval:
     lo: float
     hi: float
-    source: str      # e.g. "t over 5 seeds", "Welch t over 5 + 5 seeds", "sampling, 1 seed of 2,500 samples"
+    source: str  # e.g. "t over 5 seeds", "Welch t over 5 + 5 seeds", "sampling, 1 seed of 2,500 samples"
 
     def text(self) -> str:
         return f"{100 * CONFIDENCE:.0f} % interval [{self.lo:+.3g}, {self.hi:+.3g}] ({self.source})"
@@ -71,6 +76,7 @@ class Margin:
     <= with higher=False; strictly with strict=True), decided by `interval` (the value's
     CONFIDENCE interval; None: decided by the value alone, e.g. one measurement of a study).
     `why`: a reason it cannot decide (too few seeds, a run not converged), which makes it undecided."""
+
     value: float | None
     bound: float
     interval: Interval | None = None
@@ -90,7 +96,7 @@ class Margin:
     @property
     def status(self) -> str:
         if self.value is None:
-            return "fail"            # a metric that is missing (a diverged run): the claim does not hold
+            return "fail"  # a metric that is missing (a diverged run): the claim does not hold
         if self.why:
             return "undecided"
         if self.interval is None:
@@ -104,7 +110,7 @@ class Margin:
     def text(self) -> str:
         if self.margin is None:
             return ""
-        m = f"margin {self.margin + 0.0:+.3g}"        # + 0.0: no "-0"
+        m = f"margin {self.margin + 0.0:+.3g}"  # + 0.0: no "-0"
         if self.why:
             return f"{m}; undecided: {self.why}"
         if self.interval is None:
@@ -116,6 +122,7 @@ class Margin:
 @dataclass
 class Undecided:
     """A judgement that cannot be made (a run not converged): undecided, with the reason."""
+
     why: str
     status: str = "undecided"
 
@@ -129,16 +136,18 @@ def _status(good) -> str:
 
 def _t(n: int) -> float:
     from scipy import stats
+
     return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n))
 
 
 def t_interval(values: list[float], over: float = 1.0) -> Interval | None:
     """Student's t CONFIDENCE interval of the mean of `values` (each divided by `over`); None under 2 values."""
     import numpy as np
+
     x = np.asarray(values, dtype=np.float64) / over
     if len(x) < 2 or not np.isfinite(x).all():
         return None
-    if np.ptp(x) == 0:            # the same in every seed (exactly: no rounding in a mean of equal values)
+    if np.ptp(x) == 0:  # the same in every seed (exactly: no rounding in a mean of equal values)
         return Interval(float(x[0]), float(x[0]), f"t over {len(x)} seeds, the same in every seed")
     half = _t(len(x) - 1) * x.std(ddof=1) / len(x) ** 0.5
     return Interval(float(x.mean() - half), float(x.mean() + half), f"t over {len(x)} seeds")
@@ -148,6 +157,7 @@ def welch_interval(a: list[float], b: list[float]) -> Interval | None:
     """Welch's t CONFIDENCE interval of mean(a) - mean(b) (two independent runs' seeds; the
     Welch-Satterthwaite degrees of freedom); None unless each has 2 values or more."""
     import numpy as np
+
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if len(x) < 2 or len(y) < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
         return None
@@ -156,7 +166,7 @@ def welch_interval(a: list[float], b: list[float]) -> Interval | None:
     if np.ptp(x) == np.ptp(y) == 0:
         d = float(x[0] - y[0])
         return Interval(d, d, f"Welch t over {len(x)} + {len(y)} seeds, the same in every seed")
-    df = (vx + vy) ** 2 / (vx ** 2 / (len(x) - 1) + vy ** 2 / (len(y) - 1))
+    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
     half = _t(df) * (vx + vy) ** 0.5
     return Interval(d - half, d + half, f"Welch t over {len(x)} + {len(y)} seeds")
 
@@ -186,6 +196,7 @@ def values_margin(values: list[float], bound: float, value: float | None = None,
     """A margin on per-seed values derived by a claim (e.g. a ratio per seed): their mean (or
     `value`) against `bound`, with their t interval."""
     import numpy as np
+
     if value is None and values and np.isfinite(values).all():
         value = float(np.mean(values))
     return Margin(value, bound, t_interval(values), **how)
@@ -195,6 +206,7 @@ def sampling_interval(m: dict, key: str, n: int | None = None) -> Interval | Non
     """The normal CONFIDENCE interval of a fraction p over n samples (default: the run's generated
     samples), p +- z sqrt(p (1 - p) / n): what one seed's evaluation alone can vouch for."""
     from scipy import stats
+
     p, n = m.get(key), n or m.get("n_generated") or m.get("n_samples")
     if p is None or not n or not 0 <= p <= 1:
         return None
@@ -214,8 +226,14 @@ def run_difference(ma: dict, mb: dict, key: str, strict: bool = True) -> Margin:
     a, b = ma.get(key), mb.get(key)
     value = None if a is None or b is None else a - b
     need, have = max(min_seeds(ma), min_seeds(mb)), min(len(per_seed(ma, key)), len(per_seed(mb, key)))
-    why = (f"{have} seed(s) per run; a comparison decides from ≥ {need} seeds each: "
-           f"{MORE_SEEDS.get(ma.get('kind'), MORE_SEEDS['images'])}") if have < need else None
+    why = (
+        (
+            f"{have} seed(s) per run; a comparison decides from ≥ {need} seeds each: "
+            f"{MORE_SEEDS.get(ma.get('kind'), MORE_SEEDS['images'])}"
+        )
+        if have < need
+        else None
+    )
     return Margin(value, 0.0, welch_interval(per_seed(ma, key), per_seed(mb, key)), strict=strict, why=why)
 
 
@@ -234,14 +252,14 @@ class Claim:
     id: str
     text: str
     source: str
-    check: Callable[["Context"], Verdict]
+    check: Callable[[Context], Verdict]
 
 
 @dataclass
 class Context:
-    runs: dict[str, dict]       # run name -> metrics.json (completed evaluation)
+    runs: dict[str, dict]  # run name -> metrics.json (completed evaluation)
     configs: dict[str, object]  # run name -> run config
-    datasets: dict[str, object] # dataset name -> recipe config
+    datasets: dict[str, object]  # dataset name -> recipe config
     studies: dict[str, dict] = field(default_factory=dict)  # run name -> study results (study@<run>)
 
     def find(self, family: str, recipe: str | None = None, **options) -> list[str]:
@@ -259,38 +277,51 @@ class Context:
         """Runs with `name`'s config except `changes` (same family, dataset, seeds, steps and every
         other setting): the controlled comparison of one option."""
         import dataclasses
+
         want = {**dataclasses.asdict(self.configs[name]), **changes}
-        return [n for n, cfg in self.configs.items() if n != name and n in self.runs and dataclasses.asdict(cfg) == want]
+        return [
+            n for n, cfg in self.configs.items() if n != name and n in self.runs and dataclasses.asdict(cfg) == want
+        ]
 
     def not_converged(self, name: str) -> str | None:
         """Why run `name` misses its kind's convergence condition (None: it meets it, or its kind
         has none, e.g. the 1-D toy). See the module's docstring for the conditions."""
         m = self.runs[name]
-        perfect = m.get("high_quality_pct_perfect")     # the evaluation's: its dimension and n_sigma
+        perfect = m.get("high_quality_pct_perfect")  # the evaluation's: its dimension and n_sigma
         if m.get("high_quality_pct") is not None and perfect:
             need = HALF_OF_PERFECT * perfect
             if m["high_quality_pct"] < need:
-                return (f"{name} has not converged: {m['high_quality_pct']:.1f} % of its samples are high quality, under "
-                        f"{need:.1f} % (half the perfect generator's {perfect:.1f} %); more steps or better settings would decide it")
+                return (
+                    f"{name} has not converged: {m['high_quality_pct']:.1f} % of its samples are high quality, under "
+                    f"{need:.1f} % (half the perfect generator's {perfect:.1f} %); more steps or better settings "
+                    "would decide it"
+                )
         for fd in ("fd", "fd_b"):
             if m.get(fd) is not None and m.get(f"{fd}_floor"):
                 if m[fd] > FD_MULTIPLE * m[f"{fd}_floor"]:
-                    return (f"{name} has not converged: Fréchet distance {m[fd]:.1f}, over {FD_MULTIPLE:g} x its noise floor "
-                            f"{m[f'{fd}_floor']:.2f}; more steps or better settings would decide it")
+                    return (
+                        f"{name} has not converged: Fréchet distance {m[fd]:.1f}, over {FD_MULTIPLE:g} x its noise "
+                        "floor "
+                        f"{m[f'{fd}_floor']:.2f}; more steps or better settings would decide it"
+                    )
                 break
         return None
 
 
-CLAIMS: list[Claim] = []   # in table order
+CLAIMS: list[Claim] = []  # in table order
 
 
-def claim(id: str, text: str, source: str):
-    """Register a check function as a claim; the ids are unique."""
+def claim(text: str, source: str, id: str | None = None):
+    """Register a check function as a claim: the statement, where it comes from, and its id (the
+    function's name unless given); the ids are unique."""
+
     def register(check: Callable[[Context], Verdict]):
-        if any(c.id == id for c in CLAIMS):
-            raise ValueError(f"claim {id!r} is registered twice")
-        CLAIMS.append(Claim(id, text, source, check))
+        cid = id or check.__name__
+        if any(c.id == cid for c in CLAIMS):
+            raise ValueError(f"claim {cid!r} is registered twice")
+        CLAIMS.append(Claim(cid, text, source, check))
         return check
+
     return register
 
 
@@ -302,8 +333,9 @@ def pct(x) -> str:
     return num(None if x is None else 100 * x, 1)
 
 
-def each(ctx: Context, items: list, missing: str, judge, source: str = "runs", head: str = "",
-         converged: bool | str = False) -> Verdict:
+def each(
+    ctx: Context, items: list, missing: str, judge, source: str = "runs", head: str = "", converged: bool | str = False
+) -> Verdict:
     """The per-run loop of a claim: the verdict of every judgement (see `verdict`), n/a (evidence
     `missing`) if `items` is empty.
 
@@ -323,8 +355,10 @@ def each(ctx: Context, items: list, missing: str, judge, source: str = "runs", h
         result = result if isinstance(result, list) else [("", *result)]
         gated = (name,) if converged == "first" else (name, *extra) if converged else ()
         why = [w for n in gated if isinstance(n, str) and n in ctx.runs for w in [ctx.not_converged(n)] if w]
-        parts += [(f"{name}{' ' + part if part else ''}", Undecided("; ".join(why)) if why else good, text)
-                  for part, good, text in result]
+        parts += [
+            (f"{name}{' ' + part if part else ''}", Undecided("; ".join(why)) if why else good, text)
+            for part, good, text in result
+        ]
     return verdict(parts, head)
 
 
@@ -352,13 +386,13 @@ def check_all(ctx: Context) -> list[dict]:
             v = c.check(ctx)
             if v.status not in STATUSES[:4]:
                 raise ValueError(f"status {v.status!r}; allowed: {', '.join(STATUSES[:4])}")
-        except Exception as err:   # noqa: BLE001  (shown, not raised: the rest of the report stands)
+        except Exception as err:  # shown, not raised: the rest of the report stands
             v = Verdict("error", f"the claim's code raised {type(err).__name__}: {err}")
         rows.append({"id": c.id, "text": c.text, "source": c.source, "status": v.status, "evidence": v.evidence})
     return rows
 
 
-SUBJECTS = ("points", "images", "studies", "translation")   # the table's order; other modules follow by name
+SUBJECTS = ("points", "images", "studies", "translation")  # the table's order; other modules follow by name
 
 
 def _discover() -> None:
