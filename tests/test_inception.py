@@ -251,3 +251,35 @@ def test_the_check_stage_stops_before_any_work_when_the_weights_are_missing(proj
         f"ganlab: params error: {config.missing_weights_message(tmp_path / 'none.pth')}"
     ]
     assert not (project / "reports").exists()
+
+
+def test_published_fids_stand_only_beside_runs_measured_the_same_way():
+    from types import SimpleNamespace
+
+    from ganlab.evaluation.registry import INCEPTION_COLUMNS
+    from ganlab.report import render
+
+    def row(n_generated: int, reference: str, resize: str = "tf_bilinear") -> dict:
+        cols = [{"header": c.header, "key": c.key, "decimals": c.decimals, "scale": c.scale} for c in INCEPTION_COLUMNS]
+        return {
+            "run": "dcgan-cifar10",
+            "variant": "dcgan",
+            "seeds": [0],
+            "seeds_evaluated": [0],
+            "status": "completed",
+            "fid_inception": 30.0,
+            "inception": {"n_generated": n_generated, "reference": reference, "resize": resize},
+            "board": {"columns": cols, "sort": [("fid_inception", "asc")], "note": ""},
+        }
+
+    cifar = SimpleNamespace(recipe="cifar10")
+    fid50k = row(50_000, "50,000 images of the train split (50,000)")
+    published = render.board("cifar10", cifar, [fid50k])["references"]
+    assert [r[0] for r in published] == ["R3GAN", "StyleGAN2-ADA"] and published[0][4] == "1.96"
+    for other in (
+        row(10_000, "50,000 images of the train split (50,000)"),  # FID-10k is not FID-50k
+        row(50_000, "10,000 images of the test split (10,000)"),
+        row(50_000, "50,000 images of the train split (50,000)", resize="clean"),
+    ):
+        assert render.board("cifar10", cifar, [other])["references"] == []
+    assert render.board("my_images", SimpleNamespace(recipe="image_folder"), [fid50k])["references"] == []
