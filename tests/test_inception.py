@@ -51,7 +51,7 @@ class U8(torch.utils.data.Dataset):
         return self.x[i]
 
 
-def two_sets(n1: int = 60, n2: int = 50, side: int = 32):
+def two_sets(n1: int = 40, n2: int = 30, side: int = 32):
     g = torch.Generator().manual_seed(1)
     a = torch.rand(n1, 3, side, side, generator=g) * 2 - 1  # model space, [-1, 1]
     b = torch.nn.functional.avg_pool2d(torch.rand(n2, 3, side, side, generator=g) * 2 - 1, 3, 1, 1) * 2
@@ -64,7 +64,7 @@ def test_fid_kid_is_equal_torch_fidelitys_own_calculate_metrics(weights):
     a, b = two_sets()
     net = fid.extractor(str(weights))
     fa, fb = fid.features(net, a, batch_size=64), fid.features(net, b, batch_size=64)
-    ours = fid.scores(fa, fid.reference(fb, kid_keep=len(b)), kid_subsets=10, kid_subset_size=40, isc_splits=5)
+    ours = fid.scores(fa, fid.reference(fb, kid_keep=len(b)), kid_subsets=10, kid_subset_size=25, isc_splits=5)
     theirs = torch_fidelity.calculate_metrics(
         input1=U8(fid.to_uint8_rgb(a)),
         input2=U8(fid.to_uint8_rgb(b)),
@@ -74,7 +74,7 @@ def test_fid_kid_is_equal_torch_fidelitys_own_calculate_metrics(weights):
         kid=True,
         feature_extractor_weights_path=str(weights),
         kid_subsets=10,
-        kid_subset_size=40,
+        kid_subset_size=25,
         isc_splits=5,
         batch_size=64,
         save_cpu_ram=True,
