@@ -111,7 +111,6 @@ def scores(
         "kid_inception_std": float(kid["kernel_inception_distance_std"]),
         "is_inception": float(isc["inception_score_mean"]),
         "is_inception_std": float(isc["inception_score_std"]),
-        "kid_subset_size": float(subset),
     }
 
 
@@ -174,10 +173,13 @@ def write_reference(inc, data_dir: Path, out_dir: Path, device: str = "cpu") -> 
     return the protocol."""
     import dataclasses
 
-    arrays, meta = datasets.load(data_dir)
+    arrays, _ = datasets.load(data_dir)
     real = arrays[inc.reference_split][: inc.reference_n]
     net = extractor(inc.weights, inc.download, inc.precision, device)
-    feats = _features_of_stored(net, real, inc)
+    chunks = (
+        datasets.to_model(torch.from_numpy(real[a : a + GEN_CHUNK]))[None] for a in range(0, len(real), GEN_CHUNK)
+    )
+    (feats,) = _embed(net, chunks, 1, inc.resize, inc.batch_size)
     protocol = {
         "reference_split": inc.reference_split,
         "reference_n": int(len(real)),
@@ -193,14 +195,6 @@ def write_reference(inc, data_dir: Path, out_dir: Path, device: str = "cpu") -> 
         io.write_with(tmp / "reference.npz", lambda f: np.savez(f, **ref))
         io.write_json(tmp / "protocol.json", protocol)
     return protocol
-
-
-def _features_of_stored(net, images_u8: np.ndarray, inc) -> dict[str, torch.Tensor]:
-    parts = [
-        features(net, datasets.to_model(torch.from_numpy(images_u8[a : a + GEN_CHUNK])), inc.resize, inc.batch_size)
-        for a in range(0, len(images_u8), GEN_CHUNK)
-    ]
-    return {k: torch.cat([p[k] for p in parts]) for k in FEATURES}
 
 
 def load_reference(classifier_dir) -> Reference | None:
@@ -220,35 +214,37 @@ def embed_generated(model, ref: Reference, eval_seed: int) -> list[dict | None]:
     p = ref.params
     net = extractor(p["weights"], p["download"], p["precision"], str(model.device))
     rng, n = SeedRNG(model.cfg.seeds, offset=eval_seed), p["n_samples"]
-    chunks = [model.generate(model.latent(min(GEN_CHUNK, n - a), rng)).float() for a in range(0, n, GEN_CHUNK)]
-    return _embed_per_seed(net, chunks, p)
+    chunks = (model.generate(model.latent(min(GEN_CHUNK, n - a), rng)).float() for a in range(0, n, GEN_CHUNK))
+    return _embed(net, chunks, model.n_seeds, p["resize"], p["batch_size"])
 
 
 @torch.no_grad()
-def embed_translations(model, arrays: dict, ref: Reference) -> list[dict | None]:
-    """Per seed, the Inception features of the translations (A -> B) of the first min(n_samples, test
-    split) test inputs."""
+def embed_translations(model, arrays: dict, ref: Reference) -> tuple[list[dict | None], int]:
+    """Per seed, the Inception features of the translations (A -> B) of the first n = min(n_samples, test
+    split) test inputs; and n."""
     p = ref.params
     net = extractor(p["weights"], p["download"], p["precision"], str(model.device))
     key = "test_input" if model.translation == "paired" else "a_test"
     n = min(p["n_samples"], len(arrays[key]))
     x = model.test_inputs(arrays, n).to(model.device)
-    chunks = [
+    chunks = (
         model.translate(x[a : a + GEN_CHUNK].expand(model.n_seeds, *x[a : a + GEN_CHUNK].shape), "a2b").float()
         for a in range(0, n, GEN_CHUNK)
-    ]
-    return _embed_per_seed(net, chunks, p)
+    )
+    return _embed(net, chunks, model.n_seeds, p["resize"], p["batch_size"]), n
 
 
-def _embed_per_seed(net, chunks: list[torch.Tensor], p: dict) -> list[dict | None]:
-    out = []
-    for s in range(chunks[0].shape[0]):
-        if not all(torch.isfinite(c[s]).all() for c in chunks):
-            out.append(None)
-            continue
-        parts = [features(net, c[s].clamp(-1, 1), p["resize"], p["batch_size"]) for c in chunks]
-        out.append({k: torch.cat([q[k] for q in parts]) for k in FEATURES})
-    return out
+def _embed(net, chunks, n_seeds: int, resize: str, batch_size: int) -> list[dict | None]:
+    """Per seed, the features of its images, embedded chunk by chunk as the chunks (S, m, C, H, W) come (so
+    only one chunk of images is held at a time); None for a seed with a non-finite image."""
+    parts: list[list[dict] | None] = [[] for _ in range(n_seeds)]
+    for c in chunks:
+        for s in range(n_seeds):
+            if parts[s] is not None and not torch.isfinite(c[s]).all():
+                parts[s] = None
+            if parts[s] is not None:
+                parts[s].append(features(net, c[s].clamp(-1, 1), resize, batch_size))
+    return [None if q is None else {k: torch.cat([f[k] for f in q]) for k in FEATURES} for q in parts]
 
 
 def protocol_info(ref: Reference, n_generated: int) -> dict:

@@ -26,8 +26,6 @@ def inception_scores(s, ev) -> dict[str, float]:
     if s.inception is None:
         return {}
     p = s.inception_ref.params
-    out = fid.scores(
+    return fid.scores(
         s.inception, s.inception_ref.arrays, p["kid_subsets"], p["kid_subset_size"], p["isc_splits"], seed=ev.seed
     )
-    out.pop("kid_subset_size")
-    return out

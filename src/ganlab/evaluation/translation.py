@@ -274,12 +274,11 @@ def prepare(model, cfg, meta: dict, arrays: dict, ev, classifier_dir=None) -> Pr
 
     ref = inception.load_reference(classifier_dir)
     if ref is not None:  # the dataset asks for Inception metrics
-        feats = inception.embed_translations(model, arrays, ref)
+        feats, n = inception.embed_translations(model, arrays, ref)
         for s, f in enumerate(feats):
             if s in res.seeds:
                 res.seeds[s].inception, res.seeds[s].inception_ref = f, ref
-        key = "test_input" if model.translation == "paired" else "a_test"
-        res.info["inception"] = inception.protocol_info(ref, min(ref.params["n_samples"], len(arrays[key])))
+        res.info["inception"] = inception.protocol_info(ref, n)
     return res
 
 
