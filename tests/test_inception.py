@@ -250,7 +250,7 @@ def test_the_check_stage_stops_before_any_work_when_the_weights_are_missing(proj
     proc = run_stage(project, "stages/check.py", check=False)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"ganlab: params error: {config.missing_weights_message(tmp_path / 'none.pth')}"
+        f"ganlab: params error: inception.weights: {config.missing_weights_message(tmp_path / 'none.pth')}"
     ]
     assert not (project / "reports").exists()
 

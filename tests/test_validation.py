@@ -251,3 +251,23 @@ def test_glyphs_12_with_dcgan_is_rejected_before_prepare(built, tiny_params):
         if stage[0] == "train.py":
             assert proc.returncode == 2 and "runs.dc.dataset: family dcgan needs square images" in proc.stderr
     assert not (built / "models" / "dc").exists()
+
+
+@pytest.mark.parametrize("path,value,message", BAD_VALUES, ids=[b[0] + "=" + repr(b[1])[:20] for b in BAD_VALUES])
+def test_config_errors_are_structured(tiny_params, path, value, message):
+    """Every validation answer carries its key path and its message as two fields (shown as
+    `key: message`), and keeps both when pickled: nobody parses the text back."""
+    import pickle
+
+    _set(tiny_params, path, value)
+    if path == "datasets|glyphs12":
+        tiny_params["runs"]["dc"] = {"family": "dcgan", "dataset": "glyphs12"}
+    with pytest.raises(ConfigError) as caught:
+        validate(tiny_params)
+    err = caught.value
+    want_key, want_message = message.split(": ", 1)
+    assert err.key == want_key
+    assert err.message.startswith(want_message)
+    assert str(err) == f"{err.key}: {err.message}"
+    again = pickle.loads(pickle.dumps(err))
+    assert (type(again), again.key, again.message) == (ConfigError, err.key, err.message)

@@ -33,7 +33,15 @@ from typing import Any, Literal
 
 
 class ConfigError(ValueError):
-    """A params problem: the message names the key path and what is allowed."""
+    """A params problem: `key`, where it is (a key path such as `runs.gan-ring.lr`, or the file when the
+    problem is the file's), and `message`, what is wrong and what is allowed. Shown as `key: message`."""
+
+    def __init__(self, key: str | Path, message: str):
+        self.key, self.message = str(key), message
+        super().__init__(f"{self.key}: {message}")
+
+    def __reduce__(self):  # pickles (multiprocessing) with its two fields, not the joined text
+        return type(self), (self.key, self.message)
 
 
 NAME_RULE = "[A-Za-z0-9][A-Za-z0-9_-]* (letters, digits, '_' and '-', starting with a letter or digit; at most 64)"
@@ -52,7 +60,7 @@ def check_name(name: Any, path: str) -> str:
     """A dataset or run name: one documented pattern, so it is safe as a path, a dvc stage name
     and a shell argument."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ConfigError(f"{path}: bad name {show(name)}; names must match {NAME_RULE}")
+        raise ConfigError(path, f"bad name {show(name)}; names must match {NAME_RULE}")
     return name
 
 
@@ -79,27 +87,27 @@ def read_yaml(path: str | Path) -> Any:
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: file not found")
+        raise ConfigError(path, "file not found")
     if not path.is_file():
-        raise ConfigError(f"{path}: not a file; expected a YAML params file")
+        raise ConfigError(path, "not a file; expected a YAML params file")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise ConfigError(
-            f"{path}: line {line}: byte {raw[err.start]:#04x} is not UTF-8; "
-            f"params files are UTF-8 text (as dvc reads them)"
+            path,
+            f"line {line}: byte {raw[err.start]:#04x} is not UTF-8; params files are UTF-8 text (as dvc reads them)",
         ) from None
     try:
         data = _yaml().load(text)
     except DuplicateKeyError:
-        raise ConfigError(f"{path}: {_duplicate_key(text)}") from None
+        raise ConfigError(path, _duplicate_key(text)) from None
     except YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+        raise ConfigError(path, f"not valid YAML: {' '.join(str(err).split())}") from None
     except RecursionError:
         raise ConfigError(
-            f"{path}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
+            path, f"nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
         ) from None
     check_tree(data, str(path))
     return data
@@ -155,14 +163,15 @@ def check_tree(data: Any, source: str) -> None:
             return sizes[id(node)]
         if depth >= MAX_DEPTH:
             raise ConfigError(
-                f"{where or source}: nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
+                where or source, f"nested more than {MAX_DEPTH} levels deep; params are a few levels of mappings"
             )
         total = 1
         for key, value in node.items() if isinstance(node, dict) else enumerate(node):
             if isinstance(node, dict) and not isinstance(key, str):
                 raise ConfigError(
-                    f"{where + ': ' if where else ''}key {key!r} is {type(key).__name__}, not a string; "
-                    f"names and settings are strings (quote it: '{key}')"
+                    where or source,
+                    f"key {key!r} is {type(key).__name__}, not a string; "
+                    f"names and settings are strings (quote it: '{key}')",
                 )
             total += size(
                 value,
@@ -173,8 +182,9 @@ def check_tree(data: Any, source: str) -> None:
             )
             if total > MAX_VALUES:
                 raise ConfigError(
-                    f"{source}: more than {MAX_VALUES:,} values once YAML aliases are expanded "
-                    f"(at {where or 'the top'}); a params file holds a few thousand"
+                    source,
+                    f"more than {MAX_VALUES:,} values once YAML aliases are expanded "
+                    f"(at {where or 'the top'}); a params file holds a few thousand",
                 )
         sizes[id(node)] = total
         return total
@@ -360,7 +370,7 @@ class StudyConfig:
         for key in ("tau_uniform", "tau_normal", "psi"):
             if len(getattr(self, key)) < 2:
                 raise ConfigError(
-                    f"{path}.{key}: expected at least two values (a sweep), got {show(getattr(self, key))}"
+                    f"{path}.{key}", f"expected at least two values (a sweep), got {show(getattr(self, key))}"
                 )
 
 
@@ -445,7 +455,7 @@ def _check_value(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
 
     def bad() -> ConfigError:  # built only when raised: the repr of a huge value costs
-        return ConfigError(f"{path}: expected {_type_name(tp)}, got {show(value)}")
+        return ConfigError(path, f"expected {_type_name(tp)}, got {show(value)}")
 
     if origin is Literal:
         if value not in typing.get_args(tp):
@@ -471,7 +481,7 @@ def _check_value(tp: Any, value: Any, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
         if not math.isfinite(value):
-            raise ConfigError(f"{path}: expected a finite number, got {show(value)}")
+            raise ConfigError(path, f"expected a finite number, got {show(value)}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -494,7 +504,7 @@ def _check_limits(meta: dict, value: Any, path: str) -> None:
             ("le", lambda a, b: a <= b, "<="),
         ):
             if key in meta and not ok(v, meta[key]):
-                raise ConfigError(f"{path}: must be {word} {meta[key]}, got {show(v)}")
+                raise ConfigError(path, f"must be {word} {meta[key]}, got {show(v)}")
 
 
 def build(cls: type, data: Any, path: str):
@@ -502,18 +512,18 @@ def build(cls: type, data: Any, path: str):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings, got {show(data)}")
+        raise ConfigError(path, f"expected a mapping of settings, got {show(data)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(f"{path}.{unknown[0]}: unknown key; allowed: {', '.join(sorted(fields))}")
+        raise ConfigError(f"{path}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(fields))}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, f in fields.items():
         key_path = f"{path}.{name}"
         if name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"{key_path}: required ({f.metadata.get('help', '')})")
+                raise ConfigError(key_path, f"required ({f.metadata.get('help', '')})")
             continue
         value = _check_value(hints[name], data[name], key_path)
         _check_limits(f.metadata, value, key_path)
@@ -588,10 +598,10 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
     the code it uses and not on every family (ganlab.dag). The returned Params then holds that
     entry alone under runs/datasets (its dataset too for a run)."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping with sections {', '.join(SECTIONS)}")
+        raise ConfigError(source, f"expected a mapping with sections {', '.join(SECTIONS)}")
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
+        raise ConfigError(unknown[0], f"unknown section; allowed: {', '.join(SECTIONS)}")
 
     device = check_device(raw.get("device", "auto"))
     evaluation = build(EvalConfig, raw.get("evaluation"), "evaluation")
@@ -606,7 +616,7 @@ def validate(raw: Any, source: str = "params.yaml", entry: tuple[str, str] | Non
         section, name = entry
         table = raw_datasets if section == "datasets" else raw_runs
         if name not in table:
-            raise ConfigError(f"{section}.{name}: no such entry; {section}: {', '.join(table) or 'none'}")
+            raise ConfigError(f"{section}.{name}", f"no such entry; {section}: {', '.join(table) or 'none'}")
         want_runs = [name] if section == "runs" else []
         run_dataset = raw_runs[name].get("dataset") if want_runs and isinstance(raw_runs[name], dict) else None
         want_datasets = [name] if section == "datasets" else [run_dataset] if run_dataset in raw_datasets else []
@@ -644,7 +654,7 @@ def inception_weights_path(weights: str | None) -> Path:
 
 def missing_weights_message(path: Path) -> str:
     return (
-        f"inception.weights: no Inception weights at {path}; download {INCEPTION_WEIGHTS_URL} to that path "
+        f"no Inception weights at {path}; download {INCEPTION_WEIGHTS_URL} to that path "
         "(or name another file in inception.weights, or set inception.download: true to let torch fetch it "
         "into its hub cache)"
     )
@@ -657,11 +667,11 @@ def _check_inception(inc: InceptionConfig, datasets: dict) -> None:
     for i, name in enumerate(inc.datasets):
         if name not in datasets:
             raise ConfigError(
-                f"inception.datasets[{i}]: no dataset {show(name)}; declared: {', '.join(datasets) or 'none'}"
+                f"inception.datasets[{i}]", f"no dataset {show(name)}; declared: {', '.join(datasets) or 'none'}"
             )
         kind = get_recipe(datasets[name].recipe).describe(datasets[name])["kind"]
         if kind != "images":
-            raise ConfigError(f"inception.datasets[{i}]: {name} is {kind} data; Inception metrics score images")
+            raise ConfigError(f"inception.datasets[{i}]", f"{name} is {kind} data; Inception metrics score images")
 
 
 def check_inception_weights(params: Params) -> None:
@@ -672,7 +682,7 @@ def check_inception_weights(params: Params) -> None:
     if not inc.download and {r.dataset for r in params.runs.values()} & set(inc.datasets):
         path = inception_weights_path(inc.weights)
         if not path.is_file():
-            raise ConfigError(missing_weights_message(path))
+            raise ConfigError("inception.weights", missing_weights_message(path))
 
 
 def _dataset(entry: Any, path: str):
@@ -680,10 +690,10 @@ def _dataset(entry: Any, path: str):
     from ganlab.data import get_recipe, list_recipes
 
     if not isinstance(entry, dict) or "recipe" not in entry:
-        raise ConfigError(f"{path}.recipe: required; allowed: {', '.join(list_recipes())}")
+        raise ConfigError(f"{path}.recipe", f"required; allowed: {', '.join(list_recipes())}")
     recipe = entry["recipe"]
     if recipe not in list_recipes():
-        raise ConfigError(f"{path}.recipe: unknown recipe {show(recipe)}; allowed: {', '.join(list_recipes())}")
+        raise ConfigError(f"{path}.recipe", f"unknown recipe {show(recipe)}; allowed: {', '.join(list_recipes())}")
     return build(get_recipe(recipe).Config, entry, path)
 
 
@@ -694,31 +704,33 @@ def _run(entry: Any, path: str, datasets: dict, declared: dict):
     from ganlab.families import get_family, list_families
 
     if not isinstance(entry, dict) or "family" not in entry:
-        raise ConfigError(f"{path}.family: required; allowed: {', '.join(list_families())}")
+        raise ConfigError(f"{path}.family", f"required; allowed: {', '.join(list_families())}")
     family = entry["family"]
     if family not in list_families():
-        raise ConfigError(f"{path}.family: unknown family {show(family)}; allowed: {', '.join(list_families())}")
+        raise ConfigError(f"{path}.family", f"unknown family {show(family)}; allowed: {', '.join(list_families())}")
     cfg = build(get_family(family).Config, entry, path)
     if cfg.dataset not in declared:
         raise ConfigError(
-            f"{path}.dataset: {cfg.dataset!r} is not declared under datasets; "
-            f"declared: {', '.join(sorted(declared)) or 'none'}"
+            f"{path}.dataset",
+            f"{cfg.dataset!r} is not declared under datasets; declared: {', '.join(sorted(declared)) or 'none'}",
         )
     ds = datasets[cfg.dataset]
     problem = get_family(family).check_dataset(get_recipe(ds.recipe).describe(ds), cfg)
     if problem:  # its key: the run setting at fault, or "dataset"
-        raise ConfigError(f"{path}.{problem.key}: {problem.message}")
+        raise ConfigError(f"{path}.{problem.key}", problem.message)
     if cfg.batch_size % cfg.processes:
         raise ConfigError(
-            f"{path}.batch_size: {cfg.batch_size} does not split over processes: {cfg.processes} "
-            f"(the batch is shared out equally); use a multiple of {cfg.processes}"
+            f"{path}.batch_size",
+            f"{cfg.batch_size} does not split over processes: {cfg.processes} "
+            f"(the batch is shared out equally); use a multiple of {cfg.processes}",
         )
     if len(set(cfg.seeds)) != len(cfg.seeds) or not cfg.seeds:
-        raise ConfigError(f"{path}.seeds: expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
+        raise ConfigError(f"{path}.seeds", f"expected a non-empty list of distinct integers, got {show(cfg.seeds)}")
     if len(cfg.seeds) > MAX_SEEDS:
         raise ConfigError(
-            f"{path}.seeds: at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
-            f"got {len(cfg.seeds)}; split them over runs"
+            f"{path}.seeds",
+            f"at most {MAX_SEEDS} seeds a run (each is a copy of both networks), "
+            f"got {len(cfg.seeds)}; split them over runs",
         )
     return cfg
 
@@ -729,21 +741,25 @@ def _mapping(value: Any, path: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: expected a mapping of name -> settings, got {show(value)}")
+        raise ConfigError(path, f"expected a mapping of name -> settings, got {show(value)}")
     folded: dict[str, str] = {}
     for name in value:
         check_name(name, f"{path}.{name}" if isinstance(name, str) else path)
         if name in RESERVED.get(path, {}):
-            raise ConfigError(f"{path}.{name}: the name {name!r} is reserved ({RESERVED[path][name]}); choose another")
+            raise ConfigError(
+                f"{path}.{name}", f"the name {name!r} is reserved ({RESERVED[path][name]}); choose another"
+            )
         if name.lower() in DEVICE_NAMES:
             raise ConfigError(
-                f"{path}.{name}: the name {name!r} is reserved (a device name on Windows, where it "
-                f"cannot be a folder); choose another"
+                f"{path}.{name}",
+                f"the name {name!r} is reserved (a device name on Windows, where it "
+                f"cannot be a folder); choose another",
             )
         if name.lower() in folded:
             raise ConfigError(
-                f"{path}.{name}: differs from {path}.{folded[name.lower()]} only in case; on macOS and "
-                f"Windows both would be one folder; names must differ in more than case"
+                f"{path}.{name}",
+                f"differs from {path}.{folded[name.lower()]} only in case; on macOS and "
+                f"Windows both would be one folder; names must differ in more than case",
             )
         folded[name.lower()] = name
     return value
@@ -755,7 +771,7 @@ def check_device(device: Any) -> str:
     if not isinstance(device, str) or not (
         device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
     ):
-        raise ConfigError(f"device: expected {DEVICE_HELP}, got {show(device)}")
+        raise ConfigError("device", f"expected {DEVICE_HELP}, got {show(device)}")
     if device.startswith("cuda"):
         import torch
 
@@ -763,9 +779,10 @@ def check_device(device: Any) -> str:
         index = int(device[5:]) if device.startswith("cuda:") else 0
         if index >= n:
             raise ConfigError(
-                f"device: {show(device)} asked for, but this machine has "
+                "device",
+                f"{show(device)} asked for, but this machine has "
                 f"{'no CUDA device' if n == 0 else f'{n} CUDA device(s): cuda:0..cuda:{n - 1}'}; "
-                f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}"
+                f"allowed here: auto, cpu{'' if n == 0 else ', cuda'}",
             )
     return device
 

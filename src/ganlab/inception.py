@@ -133,7 +133,7 @@ def ensure_weights(weights: str | None, download: bool) -> Path:
     if path.is_file():
         return path
     if not download:
-        raise MissingWeights(config.missing_weights_message(path))
+        raise MissingWeights(f"inception.weights: {config.missing_weights_message(path)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.hub.download_url_to_file(config.INCEPTION_WEIGHTS_URL, str(path), progress=False)
     return path

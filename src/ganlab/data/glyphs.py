@@ -42,7 +42,7 @@ class GlyphsConfig:
 
     def check(self, path: str) -> None:
         if self.scale_min > self.scale_max:
-            raise ConfigError(f"{path}.scale_min: must be <= scale_max ({self.scale_max}), got {self.scale_min}")
+            raise ConfigError(f"{path}.scale_min", f"must be <= scale_max ({self.scale_max}), got {self.scale_min}")
 
 
 CONFIGS = {"glyphs": GlyphsConfig}

@@ -63,8 +63,9 @@ class GridConfig(_Common):
     def check(self, path: str) -> None:
         if (self.side - 1) / 2 * self.spacing > COORD_MAX:
             raise ConfigError(
-                f"{path}.spacing: the outermost centres lie at (side - 1) / 2 x spacing = "
-                f"{(self.side - 1) / 2 * self.spacing:,g} from the origin; at most {COORD_MAX:,} allowed"
+                f"{path}.spacing",
+                f"the outermost centres lie at (side - 1) / 2 x spacing = "
+                f"{(self.side - 1) / 2 * self.spacing:,g} from the origin; at most {COORD_MAX:,} allowed",
             )
 
 
@@ -83,19 +84,21 @@ class MixtureConfig(_Common):
         dims = {len(c) for c in self.centres}
         if not self.centres or len(dims) != 1 or 0 in dims:
             raise ConfigError(
-                f"{path}.centres: expected a non-empty list of equal-length coordinate lists, got {show(self.centres)}"
+                f"{path}.centres",
+                f"expected a non-empty list of equal-length coordinate lists, got {show(self.centres)}",
             )
         for i, centre in enumerate(self.centres):
             for j, v in enumerate(centre):
                 if abs(v) > COORD_MAX:
                     raise ConfigError(
-                        f"{path}.centres[{i}][{j}]: coordinates must lie within ±{COORD_MAX:,} "
-                        f"(float32 points), got {show(v)}"
+                        f"{path}.centres[{i}][{j}]",
+                        f"coordinates must lie within ±{COORD_MAX:,} (float32 points), got {show(v)}",
                     )
         if self.weights and (len(self.weights) != len(self.centres) or sum(self.weights) <= 0):
             raise ConfigError(
-                f"{path}.weights: expected {len(self.centres)} non-negative weights with a positive sum "
-                f"(one per centre) or [], got {self.weights!r}"
+                f"{path}.weights",
+                f"expected {len(self.centres)} non-negative weights with a positive sum "
+                f"(one per centre) or [], got {self.weights!r}",
             )
 
 

@@ -105,15 +105,16 @@ class _Download:
             and not inside_repository(self.root)
         ):
             raise ConfigError(
-                f"{path}.root: {show(self.root)} is outside the repository ({os.getcwd()}), and download "
+                f"{path}.root",
+                f"{show(self.root)} is outside the repository ({os.getcwd()}), and download "
                 f"is true: downloads stay inside the repository; set root to a folder in it (the default "
-                f"is downloads), or download: false to read files already in {show(self.root)}"
+                f"is downloads), or download: false to read files already in {show(self.root)}",
             )
         if 0 < self.image_size < 8:
-            raise ConfigError(f"{path}.image_size: must be 0 (the native size) or >= 8, got {self.image_size}")
+            raise ConfigError(f"{path}.image_size", f"must be 0 (the native size) or >= 8, got {self.image_size}")
         for key, (limit, what) in zip(("n_train", "n_test"), self.available()):
             if getattr(self, key) > limit:
-                raise ConfigError(f"{path}.{key}: must be <= {limit} ({what}), got {getattr(self, key)}")
+                raise ConfigError(f"{path}.{key}", f"must be <= {limit} ({what}), got {getattr(self, key)}")
 
     def available(self) -> tuple[tuple[int, str], tuple[int, str]]:
         n_train, n_test = SPLITS[self.recipe]

@@ -71,7 +71,7 @@ class SRGlyphsConfig(GlyphsConfig):
     def check(self, path: str) -> None:
         super().check(path)
         if self.image_size % self.factor:
-            raise ConfigError(f"{path}.factor: must divide image_size ({self.image_size}), got {self.factor}")
+            raise ConfigError(f"{path}.factor", f"must divide image_size ({self.image_size}), got {self.factor}")
 
 
 @dataclass

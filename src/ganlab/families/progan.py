@@ -97,8 +97,8 @@ class ProGANConfig(AdversarialConfig):
     def check(self, path: str) -> None:
         if self.minibatch != "none":
             raise ConfigError(
-                f"{path}.minibatch: progan has its own minibatch std layer (mbstd_group); allowed: none, got "
-                f"{self.minibatch!r}"
+                f"{path}.minibatch",
+                f"progan has its own minibatch std layer (mbstd_group); allowed: none, got {self.minibatch!r}",
             )
 
 
@@ -139,7 +139,7 @@ class ProGAN(Adversarial):
     def __init__(self, cfg, meta: dict, device: torch.device):
         why = self.check_dataset(meta, cfg)
         if why:
-            raise ConfigError(str(why) if why.key != "dataset" else f"dataset {cfg.dataset!r}: {why.message}")
+            raise ConfigError(why.key if why.key != "dataset" else f"dataset {cfg.dataset!r}", why.message)
         self.side = int(meta["shape"][1])
         self.n_step = 0  # training steps taken: the phase (saved with the weights)
         super().__init__(cfg, meta, device)

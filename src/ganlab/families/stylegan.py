@@ -106,17 +106,18 @@ class StyleGANConfig(AdversarialConfig):
     def check(self, path: str) -> None:
         if self.z_dist != "normal":
             raise ConfigError(
-                f"{path}.z_dist: stylegan draws z from a normal distribution (the mapping pixel-normalises it); got "
-                f"{self.z_dist!r}"
+                f"{path}.z_dist",
+                f"stylegan draws z from a normal distribution (the mapping pixel-normalises it); got {self.z_dist!r}",
             )
         if self.d_arch == "resnet" and self.minibatch not in ("none", "mbstd"):
             raise ConfigError(
-                f"{path}.minibatch: the resnet discriminator always has minibatch std "
-                f"(allowed with d_arch resnet: 'none' or 'mbstd'), got {self.minibatch!r}"
+                f"{path}.minibatch",
+                f"the resnet discriminator always has minibatch std "
+                f"(allowed with d_arch resnet: 'none' or 'mbstd'), got {self.minibatch!r}",
             )
         if self.d_steps != 1:
             raise ConfigError(
-                f"{path}.d_steps: stylegan alternates one D and one G step (allowed: 1), got {self.d_steps}"
+                f"{path}.d_steps", f"stylegan alternates one D and one G step (allowed: 1), got {self.d_steps}"
             )
 
 

@@ -38,7 +38,7 @@ class WGANGPConfig(AdversarialConfig):
 
         if self.minibatch == "mbd":
             # The penalty needs per-sample gradients; a minibatch layer couples the samples.
-            raise ConfigError(f"{path}.minibatch: wgan_gp allows none or mbstd, got 'mbd'")
+            raise ConfigError(f"{path}.minibatch", "wgan_gp allows none or mbstd, got 'mbd'")
 
 
 class WGANGP(Adversarial):

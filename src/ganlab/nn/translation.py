@@ -92,16 +92,13 @@ def patchgan_problem(side: int, n_layers: int, norm: str) -> str | None:
     """None if a PatchGAN with `n_layers` takes side x side images, else why not: its 4x4
     convolutions (padding 1) shrink the map, and it must keep at least one patch (two values
     per map where instance norm normalises it)."""
-    s = (side - 2) // 2 + 1  # the first conv, stride 2
+    s, fits = (side - 2) // 2 + 1, True  # the first conv, stride 2
     for i in range(1, n_layers + 1):
         s = (s - 2) // (2 if i < n_layers else 1) + 1
-        if s < (2 if norm == "instance" else 1):
-            return (
-                f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2**n_layers * 3})"
-            )
-    if s - 1 < 1:
-        return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2**n_layers * 3})"
-    return None
+        fits = fits and s >= (2 if norm == "instance" else 1)
+    if fits and s - 1 >= 1:  # the last conv (stride 1) leaves s - 1 patches a side
+        return None
+    return f"a PatchGAN of d_layers {n_layers} needs larger images than {side}x{side} (at least {2**n_layers * 3})"
 
 
 class PatchGAN(nn.Module):

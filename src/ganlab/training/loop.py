@@ -192,52 +192,17 @@ class Trainer:
     ):
         self.run, self.cfg, self.data_dir = run, cfg, Path(data_dir)
         self.model_dir, self.live_dir, self.ckpt_path = Path(model_dir), Path(live_dir), Path(ckpt_dir) / CKPT_NAME
-        # Data parallel (ganlab.distributed): under torchrun, join the process group; the model in
-        # this process sees batch_size / processes of every batch; cfg (saved, hashed) keeps the run's.
-        self.device = distributed.init(resolve_device(device))
-        self.rank, self.world = distributed.rank(), distributed.world()
-        if self.world != cfg.processes:
-            raise ValueError(
-                f"runs.{run}.processes is {cfg.processes}, but {self.world} processes were started "
-                f"(torchrun --nproc-per-node x --nnodes): start {cfg.processes}, or set processes: {self.world}"
-            )
-        self.main = self.rank == 0
-        self.fault = fault
-        if cfg.cpu_threads and self.device.type == "cpu":
-            torch.set_num_threads(cfg.cpu_threads)
         self.progress = sys.stderr.isatty() if progress is None else progress
-        arrays, self.meta = datasets.load(data_dir)  # a missing or corrupt dataset: one line naming it
-        self.key = resume_key(cfg, self.world, self.device, data_dir)
-        # Resident on the device as stored (images stay uint8: 4x less memory); RealBatches
-        # converts each batch to model space.
-        self.data = torch.from_numpy(arrays["train"]).to(self.device)
-        labels = arrays.get("train_labels")
-        labels = torch.from_numpy(labels).to(self.device) if labels is not None and labels.ndim == 1 else None
-        torch.manual_seed(cfg.seeds[0])
-        local = dataclasses.replace(cfg, batch_size=cfg.batch_size // self.world) if self.world > 1 else cfg
-        self.model = get_family(cfg.family)(local, self.meta, self.device)
-        distributed.broadcast_module(self.model)  # the same start on every rank
-        if self.world > 1 and self.device.type == "cuda":
-            # batch norm over the whole batch where the backend has it (SyncBatchNorm is CUDA-only);
-            # on CPU each rank normalises its share (docs/scaling.md). Not yet run on a GPU.
-            torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
-        self.compiled = speed.configure(self.model, cfg, self.device)  # compile, tf32, cudnn (precision: in fit)
+        self.fault = fault
+        self._join(device)
+        arrays, labels, inputs = self._load()
+        self.model, self.compiled = self._build_model()
         # every rank draws from the same streams and keeps its share of each batch (SeedRNG shard)
         self.rng = SeedRNG(cfg.seeds, self.device, offset=TRAIN_OFFSET, shard=(self.rank, self.world))
-        # Translation data: the input of each target (paired) or domain A (unpaired), resident too.
-        extra = {k: torch.from_numpy(arrays[k]).to(self.device) for k in ("train_input", "a_train") if k in arrays}
         self.batches = RealBatches(
-            self.data, labels, self.rng, inputs=extra.get("train_input"), domain_a=extra.get("a_train")
+            self.data, labels, self.rng, inputs=inputs.get("train_input"), domain_a=inputs.get("a_train")
         )
-        fixed = SeedRNG(cfg.seeds, self.device, offset=FIXED_OFFSET)
-        self.z_fixed = self.model.fixed_input(N_FIXED, fixed, self.batches)
-        pick = np.random.default_rng(cfg.seeds[0]).choice(
-            len(self.data), size=min(N_FIXED, len(self.data)), replace=False
-        )
-        self.real_fixed = datasets.to_model(arrays["train"][pick])
-        self.n_keep = N_KEEP_IMAGES if self.meta["kind"] == "images" else N_FIXED
-        grid = display_grid(self.meta)
-        self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
+        self._fix_display(arrays["train"])
         self.hash = config_hash(cfg)
         # ema_kimg: the generator's weights averaged over training (ganlab.training.ema), None when off
         self.ema = (
@@ -245,6 +210,58 @@ class Trainer:
             if cfg.ema_kimg > 0
             else None
         )
+
+    def _join(self, device: str) -> None:
+        """The device, and under torchrun the process group: the model in this process sees batch_size /
+        processes of every batch (ganlab.distributed); cfg (saved, hashed) keeps the run's."""
+        self.device = distributed.init(resolve_device(device))
+        self.rank, self.world = distributed.rank(), distributed.world()
+        if self.world != self.cfg.processes:
+            raise ValueError(
+                f"runs.{self.run}.processes is {self.cfg.processes}, but {self.world} processes were started "
+                f"(torchrun --nproc-per-node x --nnodes): start {self.cfg.processes}, or set processes: {self.world}"
+            )
+        self.main = self.rank == 0
+        if self.cfg.cpu_threads and self.device.type == "cpu":
+            torch.set_num_threads(self.cfg.cpu_threads)
+
+    def _load(self) -> tuple[dict, torch.Tensor | None, dict[str, torch.Tensor]]:
+        """The dataset, resident on the device as stored (images stay uint8: 4x less memory; RealBatches
+        converts each batch to model space): sets meta, the resume key and the training data; returns
+        the arrays, the class labels (or None) and the translation inputs (each target's input, paired;
+        domain A, unpaired). A missing or corrupt dataset: one line naming it."""
+        arrays, self.meta = datasets.load(self.data_dir)
+        self.key = resume_key(self.cfg, self.world, self.device, self.data_dir)
+        self.data = torch.from_numpy(arrays["train"]).to(self.device)
+        labels = arrays.get("train_labels")
+        labels = torch.from_numpy(labels).to(self.device) if labels is not None and labels.ndim == 1 else None
+        inputs = {k: torch.from_numpy(arrays[k]).to(self.device) for k in ("train_input", "a_train") if k in arrays}
+        return arrays, labels, inputs
+
+    def _build_model(self):
+        """The family's model, the same start on every rank, seeded by the first seed; compiled and
+        tuned as the run says (speed.configure; precision is applied in fit)."""
+        cfg = self.cfg
+        torch.manual_seed(cfg.seeds[0])
+        local = dataclasses.replace(cfg, batch_size=cfg.batch_size // self.world) if self.world > 1 else cfg
+        model = get_family(cfg.family)(local, self.meta, self.device)
+        distributed.broadcast_module(model)
+        if self.world > 1 and self.device.type == "cuda":
+            # batch norm over the whole batch where the backend has it (SyncBatchNorm is CUDA-only);
+            # on CPU each rank normalises its share (docs/scaling.md). Not yet run on a GPU.
+            torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return model, speed.configure(model, cfg, self.device)
+
+    def _fix_display(self, train: np.ndarray) -> None:
+        """What snapshots and in-loop Wasserstein estimates show, the same at every log point: fixed
+        latents (their own stream), a fixed real subset, and the mesh where D is drawn (points)."""
+        fixed = SeedRNG(self.cfg.seeds, self.device, offset=FIXED_OFFSET)
+        self.z_fixed = self.model.fixed_input(N_FIXED, fixed, self.batches)
+        pick = np.random.default_rng(self.cfg.seeds[0]).choice(len(train), size=min(N_FIXED, len(train)), replace=False)
+        self.real_fixed = datasets.to_model(train[pick])
+        self.n_keep = N_KEEP_IMAGES if self.meta["kind"] == "images" else N_FIXED
+        grid = display_grid(self.meta)
+        self.grid = torch.from_numpy(grid).to(self.device).expand(self.model.n_seeds, -1, -1)
 
     def averaged(self):
         """The block sees the averaged generator (ema_kimg), or the trained one when off."""
