@@ -1,4 +1,4 @@
-"""Outputs on a disk that refuses them (issue 29): a full disk while train@ writes a checkpoint or
+"""Outputs on a disk that refuses them: a full disk while train@ writes a checkpoint or
 its outputs, and an output folder that is not writable, each end the stage with one line naming
 the path and the OS error, exit 1, and leave what was computed before as it was."""
 

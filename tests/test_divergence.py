@@ -1,4 +1,4 @@
-"""A diverged run is a result (issue 11): the pipeline goes on, the report says so.
+"""A diverged run is a result: the pipeline goes on, the report says so.
 
 Through `dvc repro` on a tiny project whose only run diverges before its first log point
 (learning rates 1e6), and on the evaluation of seeds whose samples are NaN or absurdly large.

@@ -1,4 +1,4 @@
-"""Evaluation never stops on params that validation accepts (issue 29, defect 6): splits smaller
+"""Evaluation never stops on params that validation accepts: splits smaller
 than n_samples, mixtures in more than two dimensions and image test splits of k or fewer
 images are evaluated as far as they can be, the rest is listed with its reason, and the report
 renders; mixture sizes that float32 cannot hold are refused by validation instead.

@@ -1,4 +1,4 @@
-"""Inputs that changed or lie (issue 29): a checkpoint resumes only on identical inputs (params,
+"""Inputs that changed or lie: a checkpoint resumes only on identical inputs (params,
 data, code); bad images, 16-bit images and downloads outside the repository in image recipes."""
 
 from __future__ import annotations
@@ -380,7 +380,8 @@ def test_image_folder_contents_are_a_dependency(tmp_path):
     """Adding a class folder and deleting an image make prepare@imgs (and only it) stale once
     check has run (`dvc repro -f check`, as dvc.yaml and the README say: dvc cannot see a folder
     outside the pipeline), and `dvc repro` rebuilds data/imgs from the folder; an image rewritten with
-    the same bytes changes nothing. Before issue 29, dvc called everything up to date and data/imgs stayed stale."""
+    the same bytes changes nothing. Without check's reports/sources/imgs.json dvc would call everything up to
+    date and data/imgs would stay stale."""
     import json
 
     from conftest import make_repo, sh

@@ -1,5 +1,5 @@
-"""Issue 14's options of the adversarial families: PacGAN's packing, RpGAN with R1 and R2, and
-the published 2-D architecture (maxout discriminator, batch-norm generator); issue 15's tricks of
+"""Options of the adversarial families against mode collapse: PacGAN's packing, RpGAN with R1 and R2,
+and the published 2-D architecture (maxout discriminator, batch-norm generator); the tricks of
 Salimans et al. 2016: feature matching and one-sided label smoothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What trains is what params.yaml and dvc.lock say (issue 29): one YAML meaning for ganlab and
+"""What trains is what params.yaml and dvc.lock say: one YAML meaning for ganlab and
 dvc, a params file that validation can walk safely, reserved names, bounded sizes, names that
 never reach a shell, and params frozen while a stage runs.
 
@@ -46,7 +46,7 @@ date: 2001-12-14
 
 def test_ganlab_reads_params_as_dvc_does(tmp_path):
     """The reader is dvc's: for each of YAML 1.1's and 1.2's disagreements, ganlab's value is the
-    one dvc records in dvc.lock (PyYAML, ganlab's reader until issue 29, gave 128, [8] and 200)."""
+    one dvc records in dvc.lock (PyYAML's YAML 1.1 gives 128, [8] and 200)."""
     from dvc.utils.serialize import load_yaml
 
     path = tmp_path / "p.yaml"
@@ -117,8 +117,8 @@ BAD_FILES = [  # (id, bytes of params.yaml, what the one line must say)
 
 @pytest.mark.parametrize("text,message", [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES])
 def test_bad_files_are_one_line(built, text, message):
-    """Each stops at once (the alias bomb used to expand inside validation's error message for
-    over 60 s; 20,000 brackets gave 3,010 lines of RecursionError; a number as a key, a TypeError)."""
+    """Each stops at once (unchecked, the alias bomb expands inside validation's error message for
+    over 60 s; 20,000 brackets give 3,010 lines of RecursionError; a number as a key, a TypeError)."""
     before = snapshot(built)
     (built / "params.yaml").write_bytes(text)
     try:
@@ -154,7 +154,7 @@ def test_params_that_is_a_folder_is_one_line(built):
 
 def test_reserved_run_name_is_refused_and_touches_nothing(built, tiny_params):
     """A run named `classifiers` would be models/classifiers/, every dataset's evaluation
-    classifier: train.py (documented usage) used to replace that folder."""
+    classifier: train.py (documented usage) would replace that folder."""
     tiny_params["runs"]["classifiers"] = tiny_params["runs"].pop("gan-ring")
     with pytest.raises(
         ConfigError, match=r"runs.classifiers: the name 'classifiers' is reserved \(models/classifiers/"
@@ -189,7 +189,7 @@ def test_names_one_folder_apart_are_refused(tiny_params, section, first, second,
 
 # ---------------------------------------------------------------------------- sizes
 
-BOUNDS = [  # (key path with |, value, message): each used to hang, exhaust memory or traceback
+BOUNDS = [  # (key path with |, value, message): unchecked, each would hang, exhaust memory or traceback
     ("runs|gan-ring|snapshots", 10**9, "runs.gan-ring.snapshots: must be <= 1000, got 1000000000"),
     ("datasets|grid25|side", 10**5, "datasets.grid25.side: must be <= 100, got 100000"),
     ("datasets|grid25|n_train", 10**12, "datasets.grid25.n_train: must be <= 10000000"),

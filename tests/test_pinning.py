@@ -1,5 +1,5 @@
 """ganlab.pinning: every stage process computes with torch's CPU kernels pinned, whatever the
-environment says, unless params.yaml turns it off (issue 31). Each stage runs in its own process,
+environment says, unless params.yaml turns it off. Each stage runs in its own process,
 which reads its settings back after the stage's own code, in that process."""
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def test_bad_params_stop_repro_and_touch_nothing(repo):
 @pytest.mark.parametrize(
     "section,name",
     [
-        ("runs", "x;rm${IFS}-rf${IFS}models"),  # the injection: deleted models/ before
+        ("runs", "x;rm${IFS}-rf${IFS}models"),  # would delete models/ if a name reached a shell
         ("datasets", "x';touch${IFS}pwned;'"),  # breaks out of single quotes
         ("runs", "x$(touch pwned)"),  # command substitution
         ("runs", "gan ring"),

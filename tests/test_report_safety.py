@@ -1,4 +1,4 @@
-"""The report escapes every string it did not write itself (issue 11).
+"""The report escapes every string it did not write itself.
 
 Run and dataset names, option strings from params and strings in metrics.json are data: in
 index.html they must come out as text, never as elements or attributes; in README.md they must

@@ -52,9 +52,9 @@ def test_bf16_steps_stay_close_to_fp32(family, kind):
     """Four steps in bf16 from the fp32 run's start. Measured over 8 starts (torch seeds 0-7):
     largest gap 6.3e-2 (progan: its minibatch std turns the rounding of near-equal samples into
     larger gradient changes, though its 4x4 block runs fp32), 2.3e-2 (wgan_gp on points), at most
-    1.0e-2 for every other family; bf16 keeps 8 bits of mantissa (steps of 2^-8 = 3.9e-3). Before
-    autocast's weight cache was turned off, the G step of one training step saw the weights from
-    before its D steps: gaps of 4.7 (wgan, points) and 0.12 (stylegan)."""
+    1.0e-2 for every other family; bf16 keeps 8 bits of mantissa (steps of 2^-8 = 3.9e-3). With
+    autocast's weight cache on, the G step of one training step would see the weights from before
+    its D steps (gaps of 4.7 on wgan, points, and 0.12 on stylegan), so the cache is off."""
     fp32, model32 = losses_over_steps(family, kind)
     bf16, model16 = losses_over_steps(family, kind, precision="bf16")
     assert torch.isfinite(bf16).all()

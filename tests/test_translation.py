@@ -171,9 +171,9 @@ def test_srgan_content_loss_on_its_own_feature_net(sr):
     # The content loss on the first 64 training pairs after 50 steps / before, both seeds' mean.
     # Measured with these settings over 12 seed sets (run seeds [2k, 2k+1], content_net_seed k + 1,
     # k = 0..11; this test is k = 0, 0.630), 1 CPU thread: 0.605-0.770, mean 0.660, std 0.048.
-    # The bound sits 2.7 std above the worst of them. (Before issue 11 this compared the loss of
-    # one random batch at step 25 with step 1's, on the evaluation classifier, with a bound 0.7
-    # that a fresh clone's 0.566 / 0.808 crossed.)
+    # The bound sits 2.7 std above the worst of them. The loss is taken on a fixed batch: one random
+    # batch at step 25 against step 1's, with a bound of 0.7, is noisy enough that a fresh clone's
+    # 0.566 / 0.808 crossed it.
     assert content_on_fixed_batch() / start < 0.9
     assert not any(k.startswith("_phi") for k in m.state_dict())
     f = m.features(torch.zeros(2, 3, 1, 16, 16))
@@ -232,8 +232,8 @@ def test_paired_metrics_known_answers(sr):
 
 
 def test_a_training_split_smaller_than_n_samples_limits_the_pairs_scored(sr):
-    """The floors draw n training pairs without replacement: 50 of them (n_samples 200) meant a
-    traceback after training (issue 29); now 50 test pairs are scored against 50-pair floors."""
+    """The floors draw n training pairs without replacement: with 50 of them (n_samples 200) that
+    would be a traceback after training; instead 50 test pairs are scored against 50-pair floors."""
     root, arrays, meta = sr
     short = {**arrays, **{k: v[:50] for k, v in arrays.items() if k.startswith("train")}}
     res = measure(Oracle(short), types.SimpleNamespace(seeds=[0], dataset="sr"), meta, short, EV, root / "clf")

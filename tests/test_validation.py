@@ -1,4 +1,4 @@
-"""Validation finishes the job (issue 11): names are data, bad values stop before any work.
+"""Validation finishes the job: names are data, bad values stop before any work.
 
 Every case: one line on stderr naming the key path and what is allowed, exit status 2, and
 nothing on disk touched (the stage that would run first, prepare@, is run on the bad file
@@ -163,7 +163,7 @@ def test_floats_without_a_dot_are_numbers(tmp_path, tiny_params):
     (tmp_path / "params.yaml").write_text(text)
     p = config.load(tmp_path / "params.yaml")
     assert p.runs["gan-ring"].lr_g == 0.004 and p.runs["gan-ring"].lr_d == 1e-4
-    # what PyYAML alone makes of it: the string the issue saw
+    # what PyYAML alone makes of it: a string, not a number
     assert yaml.safe_load("lr_g: 4e-3")["lr_g"] == "4e-3"
     assert config.read_yaml(tmp_path / "params.yaml")["runs"]["gan-ring"]["lr_g"] == 0.004
 
