@@ -111,6 +111,23 @@ def test_no_test_probes_with_hasattr():
     assert not problems, "hasattr in tests: " + ", ".join(problems)
 
 
+def test_every_config_error_names_its_key_path_apart():
+    """Validation answers are structured: each ConfigError of src/ and stages/ is raised as (key path,
+    message), never one joined string that a caller would have to split back (a one-string call would
+    only fail, with a TypeError, when that very problem occurs)."""
+    calls, problems = 0, []
+    for path in sorted([*SRC.rglob("*.py"), *(ROOT / "stages").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = getattr(node, "func", None)
+            name = getattr(name, "id", None) or getattr(name, "attr", None)
+            if isinstance(node, ast.Call) and name == "ConfigError":
+                calls += 1
+                if len(node.args) != 2 or node.keywords:
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert calls >= 50, calls  # the walk sees them (54 when written)
+    assert not problems, "ConfigError not given (key, message): " + ", ".join(problems)
+
+
 def _imports(path: Path) -> set[str]:
     out = set()
     for node in ast.walk(ast.parse(path.read_text())):
