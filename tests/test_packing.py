@@ -15,7 +15,7 @@ from ganlab.families import get_family, list_families
 from ganlab.metrics import wasserstein
 from ganlab.nn.seeded import Maxout, MinibatchDiscrimination, SeedBatchNorm, SeedMLP, SeedRNG
 
-PACKABLE = [f for f in list_families() if getattr(get_family(f), "packable", False)]
+PACKABLE = [f for f in list_families() if "pack" in config.settable(get_family(f).Config)]
 
 
 def test_the_packable_families():
@@ -53,18 +53,40 @@ def test_pack_1_is_the_unpacked_discriminator_exactly():
     assert {k: v.shape for k, v in default.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
 
 
-def test_pack_is_refused_where_the_discriminator_sees_labels():
+@pytest.mark.parametrize(
+    "run,message",
+    [
+        (
+            {"family": "cgan", "pack": 2},
+            r"runs\.r\.pack: not a setting of this family: its discriminator sees class labels, feeds another head "
+            r"or has its own architecture, so it cannot pack",
+        ),
+        (
+            {"family": "dcgan", "d_act": "maxout"},
+            r"runs\.r\.d_act: not a setting of this family: it sets the MLPs of point data, and this family trains "
+            r"on images only",
+        ),
+        (
+            {"family": "progan", "minibatch": "mbstd"},
+            r"runs\.r\.minibatch: not a setting of this family: progan's discriminator has its own minibatch std",
+        ),
+        (
+            {"family": "wgan_gp", "g_hidden": [64]},
+            r"runs\.r\.g_hidden: applies to point data only; leave it at \[128, 128, 128\] for images",
+        ),
+        ({"family": "gan", "dataset": "p", "width": 64}, r"runs\.r\.width: applies to image data only; leave it at 32"),
+    ],
+)
+def test_options_a_family_or_its_data_does_not_take_are_refused(run, message):
+    """A family declares what it takes (its Config's settable fields; `fixed` ones are not taken), and the
+    options of one data kind stay at their defaults on the other: neither is silently ignored."""
     raw = {
-        "datasets": {"g": {"recipe": "glyphs", "image_size": 16}},
-        "runs": {"r": {"family": "cgan", "dataset": "g", "pack": 2}},
+        "datasets": {"g": {"recipe": "glyphs", "image_size": 16}, "p": {"recipe": "ring"}},
+        "runs": {"r": {"dataset": "g", **run}},
     }
-    with pytest.raises(
-        config.ConfigError, match=r"runs.r.pack: family cgan cannot pack .*families that can: dcgan, gan, wgan, wgan_gp"
-    ):
+    with pytest.raises(config.ConfigError, match=message) as caught:
         config.validate(raw)
-    raw["runs"]["r"] = {"family": "dcgan", "dataset": "g", "d_act": "maxout"}
-    with pytest.raises(config.ConfigError, match=r"runs.r.d_act: applies to the MLPs of point data only"):
-        config.validate(raw)
+    assert caught.value.key == "runs.r." + message.split("runs\\.r\\.")[1].split(":")[0]
 
 
 @pytest.mark.parametrize("family,kind,pack", [("gan", 2, 1), ("gan", 2, 2), ("dcgan", "images", 1)])

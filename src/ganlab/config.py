@@ -209,6 +209,21 @@ def param(default: Any = dataclasses.MISSING, help: str = "", **limits: Any):
     return field(default=default, metadata={"help": help, **limits})
 
 
+def fixed(value: Any, why: str):
+    """A setting a family does not take: the shared code reads `value`, params may not set it, and
+    setting it is an error that says `why` (e.g. stylegan's d_steps: it alternates one D and one G
+    step). Declared in the family's Config over the inherited option, so what a family takes is its
+    Config's settable fields, and no family inherits an option only to refuse it."""
+    factory = (lambda: list(value)) if isinstance(value, list) else dataclasses.MISSING
+    default = dataclasses.MISSING if isinstance(value, list) else value
+    return field(default=default, default_factory=factory, init=False, metadata={"help": why, "fixed": True})
+
+
+def settable(cls: type) -> dict[str, dataclasses.Field]:
+    """The fields of a config dataclass that params may set (not `fixed`), by name, in order."""
+    return {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
 # ---------------------------------------------------------------------------- sections
 
 
@@ -513,10 +528,14 @@ def build(cls: type, data: Any, path: str):
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(path, f"expected a mapping of settings, got {show(data)}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = settable(cls)
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(f"{path}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(fields))}")
+        name = unknown[0]
+        not_taken = {f.name: f for f in dataclasses.fields(cls) if not f.init}
+        if name in not_taken:
+            raise ConfigError(f"{path}.{name}", f"not a setting of this family: {not_taken[name].metadata['help']}")
+        raise ConfigError(f"{path}.{name}", f"unknown key; allowed: {', '.join(sorted(fields))}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, f in fields.items():
@@ -535,11 +554,22 @@ def build(cls: type, data: Any, path: str):
     return obj
 
 
+def build_saved(cls: type, saved: dict, path: str):
+    """`cls` from a saved asdict() (a model's config.json), which holds the `fixed` fields too: each must
+    still have its fixed value (else the code changed what the model was trained with), then build."""
+    fixed_fields = {f.name: f for f in dataclasses.fields(cls) if not f.init}
+    for name, f in fixed_fields.items():
+        now = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if name in saved and saved[name] != now:
+            raise ConfigError(f"{path}.{name}", f"saved as {show(saved[name])}, but the family now fixes it at {now!r}")
+    return build(cls, {k: v for k, v in saved.items() if k not in fixed_fields}, path)
+
+
 def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
     """(name, type with its bounds, default, help) for each field: feeds the params reference, docs/params.md."""
     hints = typing.get_type_hints(cls)
     rows = []
-    for f in dataclasses.fields(cls):
+    for f in settable(cls).values():
         if f.default is not dataclasses.MISSING:
             default = repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:
@@ -1015,6 +1045,12 @@ if __name__ == "__main__":  # python -m ganlab.config --markdown: the params ref
     def table(cls: type, title: str, skip: tuple = ()) -> str:
         lines = [f"**{title}**", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         lines += [f"| `{n}` | {t} | `{d}` | {h} |" for n, t, d, h in help_rows(cls) if n not in skip]
+        why: dict[str, list[str]] = {}  # the options the family does not take, grouped by reason
+        for f in (f for f in dataclasses.fields(cls) if not f.init):
+            why.setdefault(f.metadata["help"], []).append(f"`{f.name}`")
+        if why:
+            groups = [f"{', '.join(names)} ({reason})" for reason, names in why.items()]
+            lines += ["", "Not taken (setting one is an error): " + "; ".join(groups) + "."]
         return "\n".join(lines) + "\n"
 
     out = [

@@ -12,14 +12,14 @@ condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Literal
 
 import torch
 from torch import nn
 
 from ganlab import losses
-from ganlab.config import RunConfig, param
+from ganlab.config import RunConfig, fixed, param
 from ganlab.families.base import Family, Problem, RealBatches
 from ganlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlab.nn.seeded import SeedMLP, SeedRNG, SeedStack
@@ -85,11 +85,37 @@ class AdversarialConfig(RunConfig):
     )
 
 
+POINT_OPTIONS = ("g_hidden", "d_hidden", "d_act", "maxout_pieces", "g_batch_norm")  # the MLPs of point data
+IMAGE_OPTIONS = ("channels_last", "width", "fc_hidden")  # the convolutional networks of images
+
+_IMAGES_ONLY = "it sets the MLPs of point data, and this family trains on images only"
+
+
+@dataclass
+class ImagesOnly:
+    """Over AdversarialConfig: the families that train on images only do not take the point options."""
+
+    g_hidden: list[int] = fixed([128, 128, 128], _IMAGES_ONLY)
+    d_hidden: list[int] = fixed([128, 128, 128], _IMAGES_ONLY)
+    d_act: Literal["leaky_relu", "maxout"] = fixed("leaky_relu", _IMAGES_ONLY)
+    maxout_pieces: int = fixed(5, _IMAGES_ONLY)
+    g_batch_norm: bool = fixed(False, _IMAGES_ONLY)
+
+
+@dataclass
+class Unpacked:
+    """Over AdversarialConfig: the families whose discriminator sees class labels, feeds another head or has
+    its own architecture judge one sample at a time (PacGAN's packing is gan's, dcgan's, wgan's and wgan_gp's)."""
+
+    pack: int = fixed(
+        1, "its discriminator sees class labels, feeds another head or has its own architecture, so it cannot pack"
+    )
+
+
 class Adversarial(Family):
     Config = AdversarialConfig
     latent_spaces = ("z",)
     variant_options = ("minibatch", "pack", "ema_kimg")
-    packable = True  # D may judge packed samples (False where D sees labels or feeds a Q head)
     kinds: tuple[str, ...] = ("points", "images")  # data kinds the family trains on
     needs_labels = False  # trains on class labels (cGAN, ACGAN)
     d_in_class = ""  # how D sees the class: "", "concat", "projection" or "both" (cGAN)
@@ -98,21 +124,13 @@ class Adversarial(Family):
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
-        if cfg is not None and cfg.pack > 1:
-            if not cls.packable:
-                from ganlab.families import get_family, list_families
-
-                able = [f for f in list_families() if getattr(get_family(f), "packable", False)]
-                return Problem(
-                    "pack",
-                    f"family {cls.name} cannot pack (its discriminator sees class labels or feeds "
-                    f"another head); families that can: {', '.join(able)}",
-                )
-        if cfg is not None and desc["kind"] != "points":
-            for key, default in (("d_act", "leaky_relu"), ("g_batch_norm", False)):
-                if getattr(cfg, key) != default:
+        if cfg is not None:  # the options of one data kind stay at their defaults on the other
+            other, unused = ("images", IMAGE_OPTIONS) if desc["kind"] == "points" else ("points", POINT_OPTIONS)
+            for f in (f for f in fields(cfg) if f.name in unused):
+                default = f.default if f.default is not MISSING else f.default_factory()
+                if getattr(cfg, f.name) != default:
                     return Problem(
-                        key, f"applies to the MLPs of point data only; leave it at {default!r} for {desc['kind']}"
+                        f.name, f"applies to {other[:-1]} data only; leave it at {default!r} for {desc['kind']}"
                     )
         if desc["kind"] not in cls.kinds:
             names = {
@@ -322,7 +340,7 @@ def real_label_param():
 
 
 @dataclass
-class DCGANSettings(AdversarialConfig):
+class DCGANSettings(ImagesOnly, AdversarialConfig):
     """DCGAN's latent, batch and learning rates (the paper's), for dcgan and its conditional variants."""
 
     z_dist: Literal["normal", "uniform"] = param(
@@ -334,7 +352,7 @@ class DCGANSettings(AdversarialConfig):
 
 
 @dataclass
-class ConditionalConfig(DCGANSettings):
+class ConditionalConfig(Unpacked, DCGANSettings):
     """The families with their own update step on DCGAN's networks (cgan, acgan, infogan) play the
     BCE game and take label smoothing; gan's other options (loss, penalties, feature matching) do
     not apply to them, so they do not have them."""
@@ -347,5 +365,4 @@ class Conditional(Adversarial):
 
     Config = ConditionalConfig
     kinds = ("images",)
-    packable = False  # D sees labels or feeds a Q head: no pack
     variant_options = ("minibatch", "real_label", "ema_kimg")

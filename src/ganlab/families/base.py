@@ -2,8 +2,9 @@
 
 The loop (ganlab.training.loop) only calls the methods below, so it never needs a branch
 per family. All tensors carry a leading seed dimension S (see ganlab.nn.seeded). A family is
-one module of this folder defining FAMILY, a subclass of `Family` with a typed Config; what
-crosses the contract:
+one module of this folder defining FAMILY, a subclass of `Family` with a typed Config (a dataclass of
+ganlab.config `param` fields: what params may set for a run of it; an inherited option the family does
+not take is redeclared `fixed`, so setting it is a params error that says why); what crosses the contract:
 
 - `RealBatches`: the real training data a `train_step` draws from, in three shapes: `real(n)`,
   `real.labeled(n)` (with class labels), `real.paired(n)` / `real.unpaired(n)` (translation);

@@ -44,16 +44,21 @@ from typing import Literal
 import torch
 
 from ganlab import losses
-from ganlab.config import ConfigError, param
-from ganlab.families._adversarial import Adversarial, AdversarialConfig
+from ganlab.config import ConfigError, fixed, param
+from ganlab.families._adversarial import Adversarial, AdversarialConfig, ImagesOnly, Unpacked
 from ganlab.families.base import Problem
 from ganlab.nn.progan import ProDiscriminator, ProGenerator, real_at_phase, schedule, to_full
 from ganlab.nn.seeded import SeedStack
 from ganlab.nn.sizes import n_doublings
 
+_OWN_MBSTD = "progan's discriminator has its own minibatch std layer (mbstd_group)"
+
 
 @dataclass
-class ProGANConfig(AdversarialConfig):
+class ProGANConfig(ImagesOnly, Unpacked, AdversarialConfig):
+    minibatch: Literal["none", "mbd", "mbstd"] = fixed("none", _OWN_MBSTD)
+    mbd_kernels: int = fixed(8, _OWN_MBSTD)
+    mbd_dim: int = fixed(4, _OWN_MBSTD)
     width: int = param(
         12,
         "channels at the target resolution, doubling per halving of the resolution (the paper: 512 up to 32x32)",
@@ -94,16 +99,8 @@ class ProGANConfig(AdversarialConfig):
     beta2: float = param(0.99, "Adam beta2 (the paper: 0.99)", ge=0, lt=1)
     channels_last: bool = param(False, "images: channels_last memory format")
 
-    def check(self, path: str) -> None:
-        if self.minibatch != "none":
-            raise ConfigError(
-                f"{path}.minibatch",
-                f"progan has its own minibatch std layer (mbstd_group); allowed: none, got {self.minibatch!r}",
-            )
-
 
 class ProGAN(Adversarial):
-    packable = False  # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "progan"
     Config = ProGANConfig
     variant_options = ("grow", "ema_kimg")

@@ -41,8 +41,8 @@ from typing import Literal
 import torch
 
 from ganlab import losses
-from ganlab.config import ConfigError, param
-from ganlab.families._adversarial import Adversarial, AdversarialConfig
+from ganlab.config import ConfigError, fixed, param
+from ganlab.families._adversarial import Adversarial, AdversarialConfig, ImagesOnly, Unpacked
 from ganlab.nn.dcgan import DCGANDiscriminator
 from ganlab.nn.seeded import SeedRNG, SeedStack, dcgan_init_
 from ganlab.nn.stylegan import ResidualDiscriminator, StyleGenerator
@@ -55,7 +55,11 @@ def _no_init(module) -> None:
 
 
 @dataclass
-class StyleGANConfig(AdversarialConfig):
+class StyleGANConfig(ImagesOnly, Unpacked, AdversarialConfig):
+    z_dist: Literal["normal", "uniform"] = fixed(
+        "normal", "stylegan draws z from N(0, I) (its mapping pixel-normalises it)"
+    )
+    d_steps: int = fixed(1, "stylegan alternates one D and one G step")
     z_dim: int = param(64, "latent dimension of z (the paper: 512)", ge=1, le=4096)
     w_dim: int = param(64, "dimension of w, the mapping network's output (the paper: 512)", ge=1, le=4096)
     mapping_layers: int = param(4, "layers of the mapping network (the paper: 8)", ge=1, le=64)
@@ -104,25 +108,15 @@ class StyleGANConfig(AdversarialConfig):
     beta2: float = param(0.99, "Adam beta2 (StyleGAN2: 0.99)", ge=0, lt=1)
 
     def check(self, path: str) -> None:
-        if self.z_dist != "normal":
-            raise ConfigError(
-                f"{path}.z_dist",
-                f"stylegan draws z from a normal distribution (the mapping pixel-normalises it); got {self.z_dist!r}",
-            )
         if self.d_arch == "resnet" and self.minibatch not in ("none", "mbstd"):
             raise ConfigError(
                 f"{path}.minibatch",
                 f"the resnet discriminator always has minibatch std "
                 f"(allowed with d_arch resnet: 'none' or 'mbstd'), got {self.minibatch!r}",
             )
-        if self.d_steps != 1:
-            raise ConfigError(
-                f"{path}.d_steps", f"stylegan alternates one D and one G step (allowed: 1), got {self.d_steps}"
-            )
 
 
 class StyleGAN(Adversarial):
-    packable = False  # D sees labels, feeds a Q head or has its own architecture: no pack
     name = "stylegan"
     Config = StyleGANConfig
     kinds = ("images",)

@@ -542,13 +542,13 @@ class Trainer:
 def load_model(model_dir: str | Path, device: str = "cpu"):
     """Rebuild a trained family from models/<run>/ (config.json + weights.pt, weights_only), both
     verified against its checksums.json (io.FileError names `dvc repro train@<run>`)."""
-    from ganlab.config import build
+    from ganlab.config import build_saved
 
     model_dir = Path(model_dir)
     rebuild = f"dvc repro train@{model_dir.name}"
     info = io.read_verified(model_dir / "config.json", rebuild, io.read_json)
     family = get_family(info["family"])
-    cfg = build(family.Config, info["config"], "config")
+    cfg = build_saved(family.Config, info["config"], "config")
     dev = resolve_device(device)
     model = family(cfg, info["meta"], dev)
     model.load_state_dict(
