@@ -124,14 +124,6 @@ class Adversarial(Family):
 
     @classmethod
     def check_dataset(cls, desc: dict, cfg=None) -> Problem | None:
-        if cfg is not None:  # the options of one data kind stay at their defaults on the other
-            other, unused = ("images", IMAGE_OPTIONS) if desc["kind"] == "points" else ("points", POINT_OPTIONS)
-            for f in (f for f in fields(cfg) if f.name in unused):
-                default = f.default if f.default is not MISSING else f.default_factory()
-                if getattr(cfg, f.name) != default:
-                    return Problem(
-                        f.name, f"applies to {other[:-1]} data only; leave it at {default!r} for {desc['kind']}"
-                    )
         if desc["kind"] not in cls.kinds:
             names = {
                 "points": "point datasets (toy1d, ring, grid, mixture)",
@@ -140,6 +132,14 @@ class Adversarial(Family):
             return Problem(
                 "dataset", f"family {cls.name} trains on {' or '.join(names[k] for k in cls.kinds)}, not {desc['kind']}"
             )
+        if cfg is not None:  # the options of one data kind stay at their defaults on the other
+            other, unused = ("images", IMAGE_OPTIONS) if desc["kind"] == "points" else ("points", POINT_OPTIONS)
+            for f in (f for f in fields(cfg) if f.name in unused):
+                default = f.default if f.default is not MISSING else f.default_factory()
+                if getattr(cfg, f.name) != default:
+                    return Problem(
+                        f.name, f"applies to {other[:-1]} data only; leave it at {default!r} for {desc['kind']}"
+                    )
         if cls.needs_labels and (desc.get("per_channel_labels") or not desc.get("classes")):
             return Problem(
                 "dataset",
