@@ -74,7 +74,15 @@ def test_pack_1_is_the_unpacked_discriminator_exactly():
             {"family": "wgan_gp", "g_hidden": [64]},
             r"runs\.r\.g_hidden: applies to point data only; leave it at \[128, 128, 128\] for images",
         ),
-        ({"family": "gan", "dataset": "p", "width": 64}, r"runs\.r\.width: applies to image data only; leave it at 32"),
+        (
+            {"family": "wgan", "dataset": "p", "width": 64},
+            r"runs\.r\.width: applies to image data only; leave it at 32",
+        ),
+        (
+            {"family": "gan", "dataset": "p", "width": 64},
+            r"runs\.r\.width: not a setting of this family: it sets the convolutional networks of images, and this "
+            r"family trains on point data only",
+        ),
     ],
 )
 def test_options_a_family_or_its_data_does_not_take_are_refused(run, message):

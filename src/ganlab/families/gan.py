@@ -17,7 +17,7 @@ import torch
 
 from ganlab import losses
 from ganlab.config import param
-from ganlab.families._adversarial import Adversarial, AdversarialConfig, real_label_param
+from ganlab.families._adversarial import Adversarial, AdversarialConfig, PointsOnly, real_label_param
 from ganlab.families.base import Problem, seed_norm
 
 
@@ -46,6 +46,11 @@ class GANConfig(AdversarialConfig):
     real_label: float = real_label_param()
 
 
+@dataclass
+class GANPointsConfig(PointsOnly, GANConfig):
+    """gan's own Config: gan's options (GANConfig, which dcgan takes too) without the image networks' options."""
+
+
 class GAN(Adversarial):
     name = "gan"
     variant_options = (
@@ -59,7 +64,7 @@ class GAN(Adversarial):
         "real_label",
         "ema_kimg",
     )
-    Config = GANConfig
+    Config = GANPointsConfig
     kinds = ("points",)  # on images this update step is `dcgan`
 
     @classmethod
