@@ -102,18 +102,6 @@ class ImagesOnly:
     g_batch_norm: bool = fixed(False, _IMAGES_ONLY)
 
 
-_POINTS_ONLY = "it sets the convolutional networks of images, and this family trains on point data only"
-
-
-@dataclass
-class PointsOnly:
-    """Over AdversarialConfig: the families that train on point data only do not take the image options."""
-
-    channels_last: bool = fixed(True, _POINTS_ONLY)
-    width: int = fixed(32, _POINTS_ONLY)
-    fc_hidden: int = fixed(0, _POINTS_ONLY)
-
-
 @dataclass
 class Unpacked:
     """Over AdversarialConfig: the families whose discriminator sees class labels, feeds another head or has

@@ -16,8 +16,8 @@ from typing import Literal
 import torch
 
 from ganlab import losses
-from ganlab.config import param
-from ganlab.families._adversarial import Adversarial, AdversarialConfig, PointsOnly, real_label_param
+from ganlab.config import fixed, param
+from ganlab.families._adversarial import Adversarial, AdversarialConfig, real_label_param
 from ganlab.families.base import Problem, seed_norm
 
 
@@ -44,6 +44,18 @@ class GANConfig(AdversarialConfig):
         "last hidden features on real and on generated samples instead of its adversarial loss; D is trained as usual",
     )
     real_label: float = real_label_param()
+
+
+_POINTS_ONLY = "it sets the convolutional networks of images, and this family trains on point data only"
+
+
+@dataclass
+class PointsOnly:
+    """Over AdversarialConfig: the families that train on point data only do not take the image options."""
+
+    channels_last: bool = fixed(True, _POINTS_ONLY)
+    width: int = fixed(32, _POINTS_ONLY)
+    fc_hidden: int = fixed(0, _POINTS_ONLY)
 
 
 @dataclass
