@@ -541,7 +541,7 @@ def build(cls: type, data: Any, path: str):
     for name, f in fields.items():
         key_path = f"{path}.{name}"
         if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if field_default(f) is dataclasses.MISSING:
                 raise ConfigError(key_path, f"required ({f.metadata.get('help', '')})")
             continue
         value = _check_value(hints[name], data[name], key_path)
@@ -554,12 +554,19 @@ def build(cls: type, data: Any, path: str):
     return obj
 
 
+def field_default(f: dataclasses.Field) -> Any:
+    """A dataclass field's default value (its factory called), or dataclasses.MISSING where it has none."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING
+
+
 def build_saved(cls: type, saved: dict, path: str):
     """`cls` from a saved asdict() (a model's config.json), which holds the `fixed` fields too: each must
     still have its fixed value (else the code changed what the model was trained with), then build."""
     fixed_fields = {f.name: f for f in dataclasses.fields(cls) if not f.init}
     for name, f in fixed_fields.items():
-        now = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        now = field_default(f)
         if name in saved and saved[name] != now:
             raise ConfigError(f"{path}.{name}", f"saved as {show(saved[name])}, but the family now fixes it at {now!r}")
     return build(cls, {k: v for k, v in saved.items() if k not in fixed_fields}, path)
@@ -570,12 +577,8 @@ def help_rows(cls: type) -> list[tuple[str, str, str, str]]:
     hints = typing.get_type_hints(cls)
     rows = []
     for f in settable(cls).values():
-        if f.default is not dataclasses.MISSING:
-            default = repr(f.default)
-        elif f.default_factory is not dataclasses.MISSING:
-            default = repr(f.default_factory())
-        else:
-            default = "required"
+        default = field_default(f)
+        default = "required" if default is dataclasses.MISSING else repr(default)
         limits = [
             f"{word} {f.metadata[key]:,}"
             for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))

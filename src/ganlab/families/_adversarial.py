@@ -12,14 +12,14 @@ condition of cGAN and ACGAN, InfoGAN's categorical code), then continuous codes 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import torch
 from torch import nn
 
 from ganlab import losses
-from ganlab.config import RunConfig, fixed, param
+from ganlab.config import RunConfig, field_default, fixed, param
 from ganlab.families.base import Family, Problem, RealBatches
 from ganlab.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlab.nn.seeded import SeedMLP, SeedRNG, SeedStack
@@ -135,7 +135,7 @@ class Adversarial(Family):
         if cfg is not None:  # the options of one data kind stay at their defaults on the other
             other, unused = ("images", IMAGE_OPTIONS) if desc["kind"] == "points" else ("points", POINT_OPTIONS)
             for f in (f for f in fields(cfg) if f.name in unused):
-                default = f.default if f.default is not MISSING else f.default_factory()
+                default = field_default(f)
                 if getattr(cfg, f.name) != default:
                     return Problem(
                         f.name, f"applies to {other[:-1]} data only; leave it at {default!r} for {desc['kind']}"
