@@ -112,6 +112,17 @@ def make_repo(root: Path, params: dict) -> Path:
     return root
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`-n 2`, the README's test command) each worker computes on one thread, so two
+    workers share the 2 cores without oversubscribing them; stage subprocesses take `cpu.threads` from
+    their params, as in the pipeline."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `cuda` skip on a machine without a CUDA device (this project's CPU CI)."""
     import torch

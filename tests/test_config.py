@@ -39,7 +39,14 @@ def edit(params: dict, path: str, value) -> dict:
     return params
 
 
-DELETE = object()
+class _Delete:
+    """The key is taken out of the params (the sentinel of BAD; its repr names the case in test ids)."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+DELETE = _Delete()
 BAD = [
     ("runs.gan-ring.lr_gg", 0.1, r"^runs\.gan-ring\.lr_gg: unknown key; allowed: .*\blr_g\b"),
     ("runs.gan-ring.steps", "ten", r"^runs\.gan-ring\.steps: expected an integer, got 'ten'"),
