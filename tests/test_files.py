@@ -244,3 +244,29 @@ def test_evaluate_removes_stale_temporaries(built, project):
     run_stage(project, "stages/evaluate.py", "gan-ring")
     assert [p for p in stale if p.exists()] == []
     assert keep.exists() and (runs / "figures/samples.png").exists() and (runs / "metrics.json").exists()
+
+
+def test_a_folder_swapped_in_between_two_looks_is_read_not_missing(tmp_path, monkeypatch):
+    """read_folder_verified finds no folder at its path (a writer between atomic_dir's two renames),
+    and by the time it looks for the writer's `.<name>.old` the swap has ended and `.old` is removed:
+    the folder is there again and is read, not reported absent (`ganlab progress` said "neither a
+    checkpoint nor a trained model" about one read in a few hundred while training wrote checkpoints)."""
+    import json
+    import os
+
+    folder = tmp_path / "ckpt"
+    with io.atomic_dir(folder, checksums=True) as tmp:
+        (tmp / "status.json").write_text(json.dumps({"step": 7}))
+    real_open, misses = os.open, []
+
+    def open_during_a_swap(path, flags, *args, **kwargs):
+        if Path(path) == folder and not misses:  # the first look falls inside the swap; .old is already gone
+            misses.append(path)
+            raise FileNotFoundError(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(io.os, "open", open_during_a_swap)
+    got = io.read_folder_verified(folder, {"status.json": json.load}, None)
+    assert misses and got is not None and got[0]["status.json"] == {"step": 7}
+    # a folder that is not there at all is still None
+    assert io.read_folder_verified(tmp_path / "absent", {"status.json": json.load}, None) is None

@@ -352,8 +352,11 @@ def read_folder_verified(
         try:
             folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            if not folder.with_name(f".{folder.name}.old").exists():
-                return None  # not there (atomic_dir keeps .<name>.old between its two renames)
+            # Not there, unless a writer is between atomic_dir's two renames (it keeps .<name>.old
+            # meanwhile) or has just finished them (the folder is back, .old already removed): the
+            # old name first, then the folder, so a swap that ends between the two looks is seen.
+            if not folder.with_name(f".{folder.name}.old").exists() and not folder.exists():
+                return None
             continue
         try:
             mtime = os.fstat(folder_fd).st_mtime_ns
